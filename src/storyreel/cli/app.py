@@ -1,0 +1,72 @@
+"""The ``storyreel`` command. The only place with ``asyncio.run``; errors become one line and an
+exit code here: 0 success, 2 bad input or configuration, 1 failure after retries, 130 Ctrl-C."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from storyreel import __version__
+from storyreel.cli import make, media, voice
+from storyreel.errors import StoryreelError
+from storyreel.minimax import MiniMaxError
+
+err_console = Console(stderr=True)
+
+app = typer.Typer(
+    name="storyreel",
+    help="Turn a story into a finished, narrated video.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"storyreel {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log provider calls and retries."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    # httpx logs every request at INFO; keep that for --verbose only.
+    logging.getLogger("httpx").setLevel(logging.INFO if verbose else logging.WARNING)
+
+
+for module in (voice, media, make):
+    module.register(app)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    command = typer.main.get_command(app)
+    try:
+        command.main(prog_name="storyreel", standalone_mode=False)
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        err_console.print("[yellow]stopped[/yellow] (Ctrl-C); finished work is kept")
+        sys.exit(130)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except click.ClickException as problem:
+        problem.show()
+        sys.exit(problem.exit_code)
+    except (StoryreelError, MiniMaxError) as problem:
+        # escape: messages carry "[Zoom in]"-like text that rich would eat as markup
+        err_console.print(f"[red]error:[/red] {escape(str(problem))}", highlight=False)
+        sys.exit(problem.exit_code)
+    sys.exit(0)

@@ -1,0 +1,62 @@
+"""storyreel's settings (pydantic-settings). Built once by the entry point and passed in, never a
+module global, so tests and the service can hand in their own."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from storyreel.minimax._config import MiniMaxSettings
+
+ProviderChoice = Literal["auto", "openai", "minimax", "offline"]
+
+
+def _default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("storyreel", appauthor=False))
+
+
+class OpenAISettings(BaseSettings):
+    """How to reach OpenAI. The official SDK also reads these names itself."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="OPENAI_", env_file=".env", extra="ignore", hide_input_in_errors=True
+    )
+
+    api_key: SecretStr | None = None
+    base_url: str | None = None
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.api_key and self.api_key.get_secret_value().strip())
+
+
+class Settings(BaseSettings):
+    """Everything storyreel reads from ``STORYREEL_*`` variables, plus the two services' own."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="STORYREEL_", env_file=".env", extra="ignore", hide_input_in_errors=True
+    )
+
+    data_dir: Path = Field(default_factory=_default_data_dir)
+    # Which provider does each stage. "auto" = the real one when its key is set, else offline.
+    planner: ProviderChoice = "auto"
+    images: ProviderChoice = "auto"
+    video: ProviderChoice = "auto"
+    speech: ProviderChoice = "auto"
+    planner_model: str = "gpt-4o"
+    image_model: Literal["gpt-image-1", "dall-e-3"] = "gpt-image-1"
+    video_model: str = "MiniMax-Hailuo-02"
+    tts_model: str = "speech-02-hd"
+    voice_id: str | None = None
+    speech_speed: float = Field(1.0, ge=0.5, le=2.0)
+    concurrency: int = Field(4, ge=1, le=32)
+    public_url: str | None = None
+    api_token: SecretStr | None = None
+    broker_url: str | None = None
+
+    minimax: MiniMaxSettings = Field(default_factory=MiniMaxSettings)
+    openai: OpenAISettings = Field(default_factory=OpenAISettings)

@@ -1,0 +1,79 @@
+"""The four provider interfaces. Each stage has a real implementation (OpenAI, MiniMax) and an
+offline one that ships in the product, so every stage can run with or without keys on its own."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from storyreel.pipeline.plan import Plan
+
+# (fraction done in [0, 1], short status such as "Queueing") -> None
+ProgressFn = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class ClipRequest:
+    """Everything a video provider needs to make one segment's clip."""
+
+    segment: int
+    prompt: str
+    camera: str
+    first_frame: Path
+    last_frame: Path
+    duration: int
+    resolution: str
+
+
+@runtime_checkable
+class Planner(Protocol):
+    name: str
+
+    async def plan(self, story: str, *, segments: int | None = None) -> Plan:
+        """Split ``story`` into segments (exactly ``segments`` when given)."""
+        ...
+
+
+@runtime_checkable
+class ImageGen(Protocol):
+    name: str
+
+    async def draw(
+        self,
+        prompt: str,
+        *,
+        out: Path,
+        size: tuple[int, int],
+        style: str = "",
+        reference: Path | None = None,
+    ) -> Path:
+        """Draw one keyframe into ``out`` (PNG). ``reference`` is the previous frame, for continuity."""
+        ...
+
+
+@runtime_checkable
+class VideoGen(Protocol):
+    """Two steps so the job store can record the provider's job id before waiting on it."""
+
+    name: str
+
+    async def submit(self, request: ClipRequest) -> str:
+        """Start making the clip; return the provider's job id. The paid step."""
+        ...
+
+    async def fetch(
+        self, job_id: str, request: ClipRequest, out: Path, progress: ProgressFn | None = None
+    ) -> Path:
+        """Wait for ``job_id`` and write the clip to ``out`` (MP4). Safe to call again after a crash."""
+        ...
+
+
+@runtime_checkable
+class SpeechGen(Protocol):
+    name: str
+
+    async def speak(self, text: str, *, out: Path) -> Path:
+        """Speak ``text`` into ``out``; the suffix (.wav, .mp3) names the format."""
+        ...
