@@ -1,0 +1,105 @@
+"""Progress bars for long work: one bar per stage, fed by pipeline events."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from storyreel.pipeline.events import (
+    Event,
+    PlanReady,
+    Stage,
+    StepFailed,
+    StepFinished,
+    StepProgress,
+    StepStarted,
+)
+
+LABELS: dict[Stage, str] = {
+    "plan": "Planning",
+    "speech": "Narration",
+    "frame": "Keyframes",
+    "video": "Clips",
+    "mux": "Segments",
+    "assemble": "Final video",
+}
+
+
+class StageBars:
+    """Turns events into rich progress bars; use as a context manager and as the event sink."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.progress = Progress(
+            SpinnerColumn(),
+            TextColumn("[bold]{task.description:<12}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[status]}", style="dim"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        )
+        self.tasks: dict[Stage, TaskID] = {}
+        # Partial progress of each running unit, so a bar moves while a clip renders.
+        self.partial: dict[Stage, dict[int | None, float]] = {}
+        self.done: dict[Stage, int] = {}
+
+    def __enter__(self) -> StageBars:
+        self.progress.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.progress.stop()
+
+    def _ensure(self, stage: Stage, total: int) -> TaskID:
+        if stage not in self.tasks:
+            self.tasks[stage] = self.progress.add_task(LABELS[stage], total=total, status="")
+            self.partial[stage] = {}
+            self.done[stage] = 0
+        return self.tasks[stage]
+
+    def _refresh(self, stage: Stage, status: str | None = None) -> None:
+        completed = self.done[stage] + sum(self.partial[stage].values())
+        fields = {} if status is None else {"status": status}
+        self.progress.update(self.tasks[stage], completed=completed, **fields)
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, PlanReady):
+            n = event.segments
+            for stage, total in (("speech", n), ("frame", event.frames), ("video", n), ("mux", n)):
+                self._ensure(stage, total)  # type: ignore[arg-type]
+            self._ensure("assemble", 1)
+        elif isinstance(event, StepStarted):
+            self._ensure(event.stage, 1)
+            self.partial[event.stage][event.segment] = 0.0
+            self._refresh(event.stage)
+        elif isinstance(event, StepProgress):
+            self._ensure(event.stage, 1)
+            self.partial[event.stage][event.segment] = min(event.fraction, 0.99)
+            status = f"#{event.segment + 1} {event.status}" if event.status and event.segment is not None else None
+            self._refresh(event.stage, status)
+        elif isinstance(event, StepFinished):
+            self._ensure(event.stage, 1)
+            self.partial[event.stage].pop(event.segment, None)
+            self.done[event.stage] += 1
+            self._refresh(event.stage, "reused" if event.reused else "")
+        elif isinstance(event, StepFailed):
+            self._ensure(event.stage, 1)
+            self.partial[event.stage].pop(event.segment, None)
+            self._refresh(event.stage, "[red]failed[/red]")

@@ -1,0 +1,86 @@
+"""Progress events. The orchestrator emits them; the CLI draws bars from them, the service streams
+them as server-sent events, the job store keeps them. Plain dataclasses so each sink decides how to
+render or serialise them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Stage = Literal["plan", "speech", "frame", "video", "mux", "assemble"]
+STAGES: tuple[Stage, ...] = ("plan", "speech", "frame", "video", "mux", "assemble")
+
+
+@dataclass(frozen=True)
+class Event:
+    @property
+    def type(self) -> str:
+        return type(self).__name__
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": self.type, **asdict(self)}
+
+
+@dataclass(frozen=True)
+class JobStarted(Event):
+    job_id: str
+    providers: dict[str, str]
+    out_dir: str
+
+
+@dataclass(frozen=True)
+class PlanReady(Event):
+    title: str
+    segments: int
+    frames: int
+
+
+@dataclass(frozen=True)
+class StepStarted(Event):
+    stage: Stage
+    segment: int | None = None
+
+
+@dataclass(frozen=True)
+class StepProgress(Event):
+    stage: Stage
+    segment: int | None
+    fraction: float
+    status: str = ""
+
+
+@dataclass(frozen=True)
+class StepFinished(Event):
+    stage: Stage
+    segment: int | None = None
+    reused: bool = False  # True when a finished artefact was found and not made again
+    cost_usd: float = 0.0
+
+
+@dataclass(frozen=True)
+class StepFailed(Event):
+    stage: Stage
+    segment: int | None
+    error: str
+
+
+@dataclass(frozen=True)
+class JobFinished(Event):
+    video: str
+    duration: float
+    segments: int
+    spent_usd: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class JobFailed(Event):
+    error: str
+
+
+EventSink = Callable[[Event], None]
+
+
+def ignore(_: Event) -> None:
+    """The sink for callers that do not watch progress."""
