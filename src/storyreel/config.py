@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     )
 
     data_dir: Path = Field(default_factory=_default_data_dir)
+    # A JSON or TOML file overriding entries of the default price table (storyreel.pipeline.cost).
+    prices: Path | None = None
     # Which provider does each stage. "auto" = the real one when its key is set, else offline.
     planner: ProviderChoice = "auto"
     images: ProviderChoice = "auto"

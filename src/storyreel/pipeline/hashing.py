@@ -1,0 +1,255 @@
+"""Content hashes of each step's inputs: the job store compares them to decide what is still valid.
+
+A step's hash covers everything that changes its output and nothing else, so editing one segment
+in ``plan.json`` re-makes exactly the steps that depend on it:
+
+- ``frame:k``  prompt, style, size, image provider + model, and the reference frame's file sha
+- ``video:i``  video prompt, camera, duration, resolution, video provider + model, and the file
+  shas of its first and last frames (frames ``i`` and ``i + 1``)
+- ``speech:i`` narration, voice, speech provider + model, speed
+- ``mux:i``    the clip's and the narration's file shas, and the output spec
+- ``assemble`` every segment file's sha, the output spec and the subtitle mode
+
+Upstream *artefacts* enter by their file sha256, so a step is stale when what it was made from
+changed on disk, not merely when a prompt did. Before an upstream artefact exists,
+:func:`step_hashes` stands its input hash in for its file sha, which answers "what would be
+re-made" for an edited plan without touching a file.
+
+Hashes are sha256 over canonical JSON (sorted keys, no whitespace, UTF-8), tagged with the step
+kind and :data:`HASH_VERSION`; bump the version when the meaning of a field changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import hashlib
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from storyreel.assembly.spec import OutputSpec
+from storyreel.pipeline.plan import Plan
+
+HASH_VERSION = 1
+_CHUNK = 1 << 20
+
+
+def canonical_json(value: Any) -> bytes:
+    """One byte string per value: sorted keys, no whitespace, no NaN, UTF-8."""
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
+
+
+def content_hash(kind: str, fields: Mapping[str, Any]) -> str:
+    """sha256 (hex) of ``fields`` tagged with the step ``kind`` and the hash version."""
+    payload = {"kind": kind, "v": HASH_VERSION, "fields": dict(fields)}
+    return hashlib.sha256(canonical_json(payload)).hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 (hex) of a file, read in 1 MiB chunks so large clips never sit in memory."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+async def afile_sha256(path: Path) -> str:
+    """:func:`file_sha256` off the event loop."""
+    return await asyncio.to_thread(file_sha256, path)
+
+
+def plan_step_hash(story: str, *, provider: str, model: str, segments: int | None) -> str:
+    return content_hash(
+        "plan", {"story": story, "provider": provider, "model": model, "segments": segments}
+    )
+
+
+def frame_hash(
+    *,
+    prompt: str,
+    style: str,
+    size: tuple[int, int],
+    provider: str,
+    model: str,
+    reference_sha: str | None,
+) -> str:
+    return content_hash(
+        "frame",
+        {
+            "prompt": prompt,
+            "style": style,
+            "size": list(size),
+            "provider": provider,
+            "model": model,
+            "reference": reference_sha,
+        },
+    )
+
+
+def video_hash(
+    *,
+    prompt: str,
+    camera: str,
+    duration: int,
+    resolution: str,
+    provider: str,
+    model: str,
+    first_frame_sha: str,
+    last_frame_sha: str,
+) -> str:
+    return content_hash(
+        "video",
+        {
+            "prompt": prompt,
+            "camera": camera,
+            "duration": duration,
+            "resolution": resolution.upper(),
+            "provider": provider,
+            "model": model,
+            "first": first_frame_sha,
+            "last": last_frame_sha,
+        },
+    )
+
+
+def speech_hash(
+    *, narration: str, voice_id: str | None, provider: str, model: str, speed: float
+) -> str:
+    return content_hash(
+        "speech",
+        {
+            "narration": narration,
+            "voice": voice_id,
+            "provider": provider,
+            "model": model,
+            # Rounded so 1.0 and 1.0000000001 from a config round-trip hash alike.
+            "speed": round(speed, 4),
+        },
+    )
+
+
+def spec_fields(spec: OutputSpec) -> dict[str, Any]:
+    return dataclasses.asdict(spec)
+
+
+def mux_hash(*, video_sha: str, speech_sha: str, spec: OutputSpec) -> str:
+    return content_hash(
+        "mux", {"video": video_sha, "speech": speech_sha, "spec": spec_fields(spec)}
+    )
+
+
+def assemble_hash(*, segment_shas: Sequence[str], spec: OutputSpec, subtitles: str) -> str:
+    return content_hash(
+        "assemble",
+        {"segments": list(segment_shas), "spec": spec_fields(spec), "subtitles": subtitles},
+    )
+
+
+def frame_prompts(plan: Plan) -> list[str]:
+    """The N+1 keyframe prompts: frame k ends segment k-1 and starts segment k.
+
+    Frame 0 is segment 0's first frame; frame k >= 1 is segment k-1's last frame, so a segment's
+    own ``first_frame_prompt`` counts only for segment 0 (the same layout as the orchestrator).
+    """
+    return [plan.segments[0].first_frame_prompt] + [s.last_frame_prompt for s in plan.segments]
+
+
+@dataclass(frozen=True)
+class HashContext:
+    """Everything outside the plan that a step's output depends on."""
+
+    image_provider: str
+    image_model: str
+    frame_size: tuple[int, int]
+    video_provider: str
+    video_model: str
+    resolution: str
+    speech_provider: str
+    speech_model: str
+    voice_id: str | None
+    speech_speed: float
+    spec: OutputSpec
+    subtitles: str = "srt"
+    # Frames 1..N are drawn with frame 0 as their reference (the orchestrator's continuity rule).
+    reference_frame: int | None = 0
+
+
+ArtefactSha = Callable[[str], str | None]
+
+
+def _none(_key: str) -> str | None:
+    return None
+
+
+def step_hashes(
+    plan: Plan,
+    ctx: HashContext,
+    *,
+    artefact_sha: ArtefactSha = _none,
+    durations: Mapping[int, int] | None = None,
+) -> dict[str, str]:
+    """The inputs hash of every step of ``plan`` after planning, keyed by step key.
+
+    ``artefact_sha(key)`` gives the sha256 of a finished step's file, when known; otherwise the
+    upstream step's input hash stands in for it. ``durations`` overrides a segment's clip length
+    (the orchestrator picks 6 or 10 s from the spoken narration).
+    """
+    hashes: dict[str, str] = {}
+
+    def sha_of(key: str) -> str:
+        return artefact_sha(key) or hashes[key]
+
+    prompts = frame_prompts(plan)
+    order = list(range(len(prompts)))
+    ref = ctx.reference_frame
+    if ref is not None:  # the reference frame goes first so the others can name its sha
+        order.remove(ref)
+        order.insert(0, ref)
+    for k in order:
+        reference = sha_of(f"frame:{ref}") if ref is not None and k != ref else None
+        hashes[f"frame:{k}"] = frame_hash(
+            prompt=prompts[k],
+            style=plan.style,
+            size=ctx.frame_size,
+            provider=ctx.image_provider,
+            model=ctx.image_model,
+            reference_sha=reference,
+        )
+    for i, segment in enumerate(plan.segments):
+        hashes[f"speech:{i}"] = speech_hash(
+            narration=segment.narration,
+            voice_id=ctx.voice_id,
+            provider=ctx.speech_provider,
+            model=ctx.speech_model,
+            speed=ctx.speech_speed,
+        )
+        hashes[f"video:{i}"] = video_hash(
+            prompt=segment.video_prompt,
+            camera=segment.camera,
+            duration=(durations or {}).get(i, segment.duration),
+            resolution=ctx.resolution,
+            provider=ctx.video_provider,
+            model=ctx.video_model,
+            first_frame_sha=sha_of(f"frame:{i}"),
+            last_frame_sha=sha_of(f"frame:{i + 1}"),
+        )
+        hashes[f"mux:{i}"] = mux_hash(
+            video_sha=sha_of(f"video:{i}"), speech_sha=sha_of(f"speech:{i}"), spec=ctx.spec
+        )
+    hashes["assemble"] = assemble_hash(
+        segment_shas=[sha_of(f"mux:{i}") for i in range(len(plan.segments))],
+        spec=ctx.spec,
+        subtitles=ctx.subtitles,
+    )
+    return hashes
+
+
+def changed_steps(before: Mapping[str, str], after: Mapping[str, str]) -> set[str]:
+    """Step keys whose hash differs between two :func:`step_hashes` results (or exist in one)."""
+    return {key for key in before.keys() | after.keys() if before.get(key) != after.get(key)}
