@@ -129,7 +129,7 @@ def speech_hash(
             "provider": provider,
             "model": model,
             # Rounded so 1.0 and 1.0000000001 from a config round-trip hash alike.
-            "speed": round(speed, 4),
+            "speed": round(float(speed), 4),
         },
     )
 
