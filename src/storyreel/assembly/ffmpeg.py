@@ -8,10 +8,13 @@ parsing ``-progress`` output, keeping the stderr tail for the error, killing the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import cache
+from pathlib import Path
 
 import imageio_ffmpeg
 
@@ -20,6 +23,22 @@ from storyreel.errors import FFmpegError
 log = logging.getLogger(__name__)
 
 STDERR_TAIL_LINES = 30
+
+
+@contextlib.contextmanager
+def atomic_output(out: Path) -> Iterator[Path]:
+    """Yield a temporary path next to ``out``; on success it is renamed to ``out`` atomically.
+
+    On any error or cancellation the temporary file is removed, so a killed run never leaves a
+    half-written file under the final name.
+    """
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.partial")
+    try:
+        yield tmp
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 @cache
@@ -39,7 +58,16 @@ async def run_ffmpeg(
     ``on_progress`` gets the fraction done in [0, 1] when ``expected_seconds`` is known.
     Raises :class:`FFmpegError` with the argv and the stderr tail on failure.
     """
-    argv = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-y", "-progress", "pipe:1", "-nostats", *args]
+    argv = [
+        ffmpeg_exe(),
+        "-hide_banner",
+        "-nostdin",
+        "-y",
+        "-progress",
+        "pipe:1",
+        "-nostats",
+        *args,
+    ]
     log.debug("ffmpeg %s", " ".join(args))
     proc = await asyncio.create_subprocess_exec(
         *argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE

@@ -1,0 +1,239 @@
+"""Pure FFmpeg argv builders: data in, argv out (without the program name; ``run_ffmpeg`` adds it).
+
+Nothing here touches the disk or runs anything, so every step of the assembly is unit-tested by
+comparing argv lists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from storyreel.assembly.spec import OutputSpec
+from storyreel.assembly.timing import SegmentTiming
+
+LOUDNESS_TARGET = -16.0  # LUFS, integrated: the usual target for speech on the web
+TRUE_PEAK = -1.5  # dBTP
+LOUDNESS_RANGE = 11.0  # LU
+
+
+def _num(value: float) -> str:
+    """A number as FFmpeg reads it, without float noise (6.0 -> '6', 0.1 + 0.2 -> '0.3')."""
+    text = f"{value:.6f}".rstrip("0").rstrip(".")
+    return text if text not in ("", "-0") else "0"
+
+
+def normalise_video_filter(spec: OutputSpec) -> str:
+    """Any clip to the spec: zero-based timestamps, spec fps, cover-scale then centre-crop, square
+    pixels, spec pixel format. Cover (not letterbox) because a 1366x768 clip in a 1280x720 video
+    should fill it."""
+    w, h = spec.size
+    return ",".join(
+        [
+            "setpts=PTS-STARTPTS",
+            f"fps={spec.fps}",
+            f"scale={w}:{h}:force_original_aspect_ratio=increase",
+            f"crop={w}:{h}",
+            "setsar=1",
+            f"format={spec.pix_fmt}",
+        ]
+    )
+
+
+def normalise_audio_filter(spec: OutputSpec) -> str:
+    layout = (
+        "stereo" if spec.channels == 2 else "mono" if spec.channels == 1 else f"{spec.channels}c"
+    )
+    return f"aresample={spec.sample_rate},aformat=sample_fmts=fltp:channel_layouts={layout}"
+
+
+def narration_filter(spec: OutputSpec, timing: SegmentTiming) -> str:
+    """Narration to the spec: loudness-normalised (after the upmix, so the stereo result measures
+    the target), delayed by the lead-in, padded with silence to the segment's end."""
+    delay_ms = round(timing.speech_start * 1000)
+    return ",".join(
+        [
+            "asetpts=PTS-STARTPTS",
+            normalise_audio_filter(spec),
+            f"loudnorm=I={_num(LOUDNESS_TARGET)}:TP={_num(TRUE_PEAK)}:LRA={_num(LOUDNESS_RANGE)}",
+            # loudnorm works at 192 kHz internally and outputs that rate: bring it back
+            normalise_audio_filter(spec),
+            f"adelay={delay_ms}:all=1",
+            # after loudnorm, adelay stamps its silence with bogus timestamps and the encoder
+            # would leave a gap instead: count timestamps from the samples
+            "asetpts=N/SR/TB",
+            f"apad=whole_dur={_num(timing.total)}",
+        ]
+    )
+
+
+def video_encode_args(spec: OutputSpec) -> list[str]:
+    """H.264 with identical settings for every segment, so their SPS/PPS match and concat can copy.
+    One keyframe per second keeps seeking and cutting cheap."""
+    return [
+        "-c:v", spec.video_codec,
+        "-preset", spec.preset,
+        "-crf", str(spec.crf),
+        "-profile:v", "high",
+        "-pix_fmt", spec.pix_fmt,
+        "-g", str(spec.fps),
+        "-r", str(spec.fps),
+    ]  # fmt: skip
+
+
+def audio_encode_args(spec: OutputSpec) -> list[str]:
+    return [
+        "-c:a", spec.audio_codec,
+        "-b:a", spec.audio_bitrate,
+        "-ar", str(spec.sample_rate),
+        "-ac", str(spec.channels),
+    ]  # fmt: skip
+
+
+def mp4_output_args(out: Path) -> list[str]:
+    # -f mp4 explicitly: outputs are written under a temporary name first
+    return ["-movflags", "+faststart", "-f", "mp4", str(out)]
+
+
+def segment_args(
+    clip: Path | None,
+    narration: Path | None,
+    out: Path,
+    spec: OutputSpec,
+    timing: SegmentTiming,
+    *,
+    copy_video: bool = False,
+) -> list[str]:
+    """One ffmpeg call that turns a clip and its narration into a normalised segment.
+
+    ``clip=None`` (no usable video stream) draws black; ``narration=None`` gives silence.
+    ``copy_video`` keeps the clip's video untouched: only valid when it already has the spec's
+    codec, size, fps and pixel format and covers the whole segment (the caller checks).
+    The video is always padded by holding its last frame and the audio with silence; ``-t`` then
+    cuts both to exactly ``timing.total``.
+    """
+    total = _num(timing.total)
+    args: list[str] = []
+    if clip is None:
+        w, h = spec.size
+        args += ["-f", "lavfi", "-i", f"color=c=black:s={w}x{h}:r={spec.fps}:d={total}"]
+    else:
+        args += ["-i", str(clip)]
+    if narration is None:
+        layout = "stereo" if spec.channels == 2 else "mono"
+        args += ["-f", "lavfi", "-i", f"anullsrc=r={spec.sample_rate}:cl={layout}"]
+        audio_chain = f"[1:a:0]apad=whole_dur={total}[a]"
+    else:
+        args += ["-i", str(narration)]
+        audio_chain = f"[1:a:0]{narration_filter(spec, timing)}[a]"
+    if copy_video:
+        args += ["-filter_complex", audio_chain, "-map", "0:v:0", "-map", "[a]", "-c:v", "copy"]
+    else:
+        # stop_duration=total is always enough: -t cuts, so a clip shorter than its header
+        # claims is still filled by its last frame
+        video_chain = (
+            f"[0:v:0]{normalise_video_filter(spec)},tpad=stop_mode=clone:stop_duration={total}[v]"
+        )
+        args += ["-filter_complex", f"{video_chain};{audio_chain}", "-map", "[v]", "-map", "[a]"]
+        args += video_encode_args(spec)
+    args += audio_encode_args(spec)
+    args += ["-t", total, "-map_metadata", "-1", "-map_chapters", "-1"]
+    return args + mp4_output_args(out)
+
+
+def _quote_concat_path(path: Path) -> str:
+    # ffconcat quoting: single quotes, and a quote inside is closed, escaped and reopened
+    return "'" + str(path.resolve()).replace("'", "'\\''") + "'"
+
+
+def concat_list(parts: Sequence[Path]) -> str:
+    """Text of an ffconcat playlist joining ``parts`` in order."""
+    lines = ["ffconcat version 1.0"] + [f"file {_quote_concat_path(p)}" for p in parts]
+    return "\n".join(lines) + "\n"
+
+
+def image_playlist(entries: Sequence[tuple[Path, float]]) -> str:
+    """Text of an ffconcat playlist of still images, each shown for its duration in seconds."""
+    lines = ["ffconcat version 1.0"]
+    for path, seconds in entries:
+        lines += [f"file {_quote_concat_path(path)}", f"duration {_num(seconds)}"]
+    return "\n".join(lines) + "\n"
+
+
+def _concat_input(playlist: Path) -> list[str]:
+    return ["-f", "concat", "-safe", "0", "-i", str(playlist)]
+
+
+def _burn_filter(video_in: str, overlay_in: str, spec: OutputSpec) -> str:
+    # eof_action=pass: once the caption track ends the picture goes on untouched
+    return f"{video_in}{overlay_in}overlay=0:0:eof_action=pass:format=auto,format={spec.pix_fmt}[v]"
+
+
+def concat_copy_args(playlist: Path, out: Path, spec: OutputSpec) -> list[str]:
+    """Join identical segments: the video is stream-copied, the audio re-encoded.
+
+    ``-copyts`` keeps the segments' own zero-based timestamps. Without it ffmpeg shifts
+    everything by the AAC priming packet (-21 ms), and ``-avoid_negative_ts make_zero`` shifts
+    the video to start at 0.083 s: a positive start time some players show as black. The audio
+    is decoded and re-encoded (cheap) because copied AAC would overlap each part's priming
+    packet with the previous part's tail: a click and up to 21 ms of drift at every join.
+    """
+    return [
+        "-copyts",
+        *_concat_input(playlist),
+        "-map", "0:v:0", "-map", "0:a:0",
+        "-c:v", "copy",
+        *audio_encode_args(spec),
+        "-map_metadata", "-1",
+        *mp4_output_args(out),
+    ]  # fmt: skip
+
+
+def concat_burn_args(playlist: Path, captions: Path, out: Path, spec: OutputSpec) -> list[str]:
+    """Join identical segments and burn captions: one video re-encode."""
+    return [
+        "-copyts",
+        *_concat_input(playlist),
+        *_concat_input(captions),
+        "-filter_complex", _burn_filter("[0:v:0]", "[1:v:0]", spec),
+        "-map", "[v]", "-map", "0:a:0",
+        *video_encode_args(spec),
+        *audio_encode_args(spec),
+        "-map_metadata", "-1",
+        *mp4_output_args(out),
+    ]  # fmt: skip
+
+
+def concat_reencode_args(
+    parts: Sequence[Path], out: Path, spec: OutputSpec, *, captions: Path | None = None
+) -> list[str]:
+    """Join segments that differ (size, fps, codec...) with the concat filter, normalising each
+    one on the way; optionally burning captions in the same pass."""
+    args: list[str] = []
+    for part in parts:
+        args += ["-i", str(part)]
+    chains = []
+    pads = ""
+    for i in range(len(parts)):
+        chains.append(f"[{i}:v:0]{normalise_video_filter(spec)}[v{i}]")
+        chains.append(f"[{i}:a:0]asetpts=PTS-STARTPTS,{normalise_audio_filter(spec)}[a{i}]")
+        pads += f"[v{i}][a{i}]"
+    joined = "[v]" if captions is None else "[joined]"
+    chains.append(f"{pads}concat=n={len(parts)}:v=1:a=1{joined}[a]")
+    if captions is not None:
+        args += _concat_input(captions)
+        chains.append(_burn_filter("[joined]", f"[{len(parts)}:v:0]", spec))
+    return [
+        *args,
+        "-filter_complex", ";".join(chains),
+        "-map", "[v]", "-map", "[a]",
+        *video_encode_args(spec),
+        *audio_encode_args(spec),
+        "-map_metadata", "-1",
+        *mp4_output_args(out),
+    ]  # fmt: skip
+
+
+def frame_args(src: Path, at_seconds: float, out: Path) -> list[str]:
+    """Extract one frame at ``at_seconds`` as an image (used to look at results)."""
+    return ["-ss", _num(at_seconds), "-i", str(src), "-frames:v", "1", "-update", "1", str(out)]
