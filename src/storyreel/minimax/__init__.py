@@ -1,5 +1,67 @@
-"""Async client for the MiniMax API (placeholder until the client lands)."""
+"""Async client for the MiniMax API (video, speech, voice cloning, files).
 
+Imports nothing from the rest of storyreel. See ``_client.AsyncMiniMax`` for the entry point and
+``_exceptions`` for the error tree.
+"""
 
-class MiniMaxError(Exception):
-    exit_code = 1
+from ._callbacks import parse_callback
+from ._camera import CAMERA_COMMANDS
+from ._client import AsyncMiniMax
+from ._config import MiniMaxSettings
+from ._exceptions import (
+    APIConnectionError,
+    APITimeoutError,
+    AuthenticationError,
+    ContentPolicyError,
+    DuplicateVoiceError,
+    InsufficientBalanceError,
+    InvalidRequestError,
+    MiniMaxError,
+    MiniMaxValidationError,
+    PermissionDeniedError,
+    QuotaExceededError,
+    RateLimitError,
+    ServerError,
+    TaskFailedError,
+    TaskTimeoutError,
+    UnknownOutcomeError,
+)
+from ._models import (
+    CallbackEvent,
+    RetrievedFile,
+    SpeechResult,
+    UploadedFile,
+    VideoTask,
+    Voice,
+    VoiceCloneResult,
+)
+
+__all__ = [
+    "CAMERA_COMMANDS",
+    "APIConnectionError",
+    "APITimeoutError",
+    "AsyncMiniMax",
+    "AuthenticationError",
+    "CallbackEvent",
+    "ContentPolicyError",
+    "DuplicateVoiceError",
+    "InsufficientBalanceError",
+    "InvalidRequestError",
+    "MiniMaxError",
+    "MiniMaxSettings",
+    "MiniMaxValidationError",
+    "PermissionDeniedError",
+    "QuotaExceededError",
+    "RateLimitError",
+    "RetrievedFile",
+    "ServerError",
+    "SpeechResult",
+    "TaskFailedError",
+    "TaskTimeoutError",
+    "UnknownOutcomeError",
+    "UploadedFile",
+    "VideoTask",
+    "Voice",
+    "VoiceCloneResult",
+    "parse_callback",
+]

@@ -44,7 +44,9 @@ SEED_CAMERA_COMMANDS: tuple[str, ...] = (
     "Static shot",
 )
 
-CAMERA_COMMANDS: tuple[str, ...] = tuple(dict.fromkeys(SEED_CAMERA_COMMANDS + OFFICIAL_CAMERA_COMMANDS))
+CAMERA_COMMANDS: tuple[str, ...] = tuple(
+    dict.fromkeys(SEED_CAMERA_COMMANDS + OFFICIAL_CAMERA_COMMANDS)
+)
 _CANONICAL = {c.lower(): c for c in CAMERA_COMMANDS}
 _BRACKETS = re.compile(r"\[([^\[\]]*)\]")
 
