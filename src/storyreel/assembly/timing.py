@@ -26,7 +26,7 @@ def needed_seconds(speech_seconds: float) -> float:
 def choose_duration(speech_seconds: float) -> Literal[6, 10]:
     """6 when the narration with lead-in and tail fits 6 s, else 10 (longer speech holds frames)."""
     short, long = CLIP_DURATIONS
-    return short if needed_seconds(speech_seconds) <= short else long
+    return short if needed_seconds(speech_seconds) <= short + 1e-9 else long
 
 
 @dataclass(frozen=True)
