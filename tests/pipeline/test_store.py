@@ -400,6 +400,42 @@ async def test_two_processes_claiming_the_same_steps(tmp_path: Path) -> None:
     assert owners == {f"video:{i}": "worker-0" if i in won[0] else "worker-1" for i in range(n)}
 
 
+_CREATOR = """
+import asyncio, sys
+from pathlib import Path
+from storyreel.pipeline.store import SQLiteJobStore
+
+async def main(db, go):
+    print("ready", flush=True)
+    while not Path(go).exists():
+        await asyncio.sleep(0.0005)
+    async with SQLiteJobStore(Path(db)) as store:
+        await store.create_job("story", {}, Path(db).parent)
+
+asyncio.run(main(sys.argv[1], sys.argv[2]))
+"""
+
+
+async def test_processes_creating_the_database_at_once(tmp_path: Path) -> None:
+    # A new file is switched to WAL under an exclusive lock that busy_timeout does not cover.
+    db, go = tmp_path / "storyreel.db", tmp_path / "go"
+    procs = [
+        await asyncio.create_subprocess_exec(
+            sys.executable, "-c", _CREATOR, str(db), str(go), stdout=asyncio.subprocess.PIPE
+        )
+        for _ in range(4)
+    ]
+    for proc in procs:
+        assert proc.stdout is not None
+        assert (await asyncio.wait_for(proc.stdout.readline(), 30)).strip() == b"ready"
+    go.touch()
+    for proc in procs:
+        await asyncio.wait_for(proc.communicate(), 60)
+    assert [proc.returncode for proc in procs] == [0, 0, 0, 0]
+    async with SQLiteJobStore(db) as store:
+        assert len(await store.list_jobs()) == 4
+
+
 # --- events ---
 
 

@@ -19,6 +19,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
+from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_random
+
 from storyreel.errors import JobError
 from storyreel.pipeline.cost import from_micros, to_micros
 from storyreel.pipeline.plan import Plan
@@ -48,6 +50,10 @@ _STEP_COLUMNS = """steps.*, (SELECT SUM(usd_micros) FROM spend
     WHERE spend.job_id = steps.job_id AND spend.step_key = steps.key) AS cost_actual_micros"""
 _JOB_COLUMNS = """jobs.*, COALESCE((SELECT SUM(usd_micros) FROM spend
     WHERE spend.job_id = jobs.id), 0) AS spent_micros"""
+
+
+def _locked(exc: BaseException) -> bool:
+    return isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
 
 
 def _json_default(value: object) -> object:
@@ -163,18 +169,32 @@ class SQLiteJobStore:
             isolation_level=None,
             check_same_thread=False,
         )
-        conn.row_factory = sqlite3.Row
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        conn.execute("PRAGMA journal_mode = WAL")
-        # FULL: an intent must survive a power cut too, or a paid call could be sent twice.
-        conn.execute("PRAGMA synchronous = FULL")
-        conn.execute("PRAGMA foreign_keys = ON")
         try:
+            self._configure(conn)
             self._migrate(conn)
         except BaseException:
             conn.close()
             raise
         return conn
+
+    @staticmethod
+    def _configure(conn: sqlite3.Connection) -> None:
+        conn.row_factory = sqlite3.Row
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        # Switching a new file to WAL needs an exclusive lock and ignores busy_timeout, so when
+        # several processes create the store at once the losers wait and try again. (This runs
+        # in a worker thread, where a blocking sleep is fine.)
+        for attempt in Retrying(
+            retry=retry_if_exception(_locked),
+            stop=stop_after_delay(BUSY_TIMEOUT_MS / 1000),
+            wait=wait_random(0.005, 0.05),
+            reraise=True,
+        ):
+            with attempt:
+                conn.execute("PRAGMA journal_mode = WAL")
+        # FULL: an intent must survive a power cut too, or a paid call could be sent twice.
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = ON")
 
     def _migrate(self, conn: sqlite3.Connection) -> None:
         conn.execute("BEGIN IMMEDIATE")
