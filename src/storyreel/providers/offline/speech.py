@@ -1,0 +1,84 @@
+"""Offline narration: real synthesised speech from espeak-ng, locally, no system package.
+
+The voice is robotic next to MiniMax's, but it is genuine speech at a natural pace, so
+timing, loudness and subtitles behave exactly as they will with the real provider.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import wave
+from pathlib import Path
+
+from storyreel.assembly.ffmpeg import run_ffmpeg
+from storyreel.errors import ProviderError, UsageError
+from storyreel.providers._files import partial_path, write_bytes_atomic_sync
+from storyreel.providers.offline import _espeak
+
+DEFAULT_VOICE = "en-us"
+DEFAULT_RATE_WPM = 165
+# A short silence at each end so the first and last syllables are never clipped by a fade.
+EDGE_SILENCE_S = 0.05
+FORMATS = (".wav", ".mp3")
+
+
+def _wav_bytes(pcm: bytes, rate: int) -> bytes:
+    edge = b"\x00\x00" * round(rate * EDGE_SILENCE_S)
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(rate)
+        wav.writeframes(edge + pcm + edge)
+    return buffer.getvalue()
+
+
+class OfflineSpeechGen:
+    """Narration with espeak-ng (``espeakng-loader`` wheel), as WAV or MP3."""
+
+    name = "offline"
+    audio_suffix = ".wav"
+
+    def __init__(self, *, voice: str = DEFAULT_VOICE, rate_wpm: int = DEFAULT_RATE_WPM) -> None:
+        self.voice = voice
+        self.rate_wpm = rate_wpm
+
+    async def speak(self, text: str, *, out: Path) -> Path:
+        spoken = " ".join(text.split())
+        if not spoken:
+            raise UsageError("there is nothing to say", field="text")
+        suffix = out.suffix.lower()
+        if suffix not in FORMATS:
+            raise UsageError(
+                f"cannot write speech as {out.suffix or 'a file without suffix'}",
+                field="out",
+                fix="use a .wav or .mp3 file name",
+            )
+        try:
+            pcm, rate = await asyncio.to_thread(
+                _espeak.synthesize, spoken, voice=self.voice, rate=self.rate_wpm
+            )
+        except _espeak.EspeakError as exc:
+            raise ProviderError(str(exc), stage="speech", provider="offline") from exc
+        if not pcm:
+            raise ProviderError("espeak-ng produced no audio", stage="speech", provider="offline")
+        wav = _wav_bytes(pcm, rate)
+        if suffix == ".wav":
+            return await asyncio.to_thread(write_bytes_atomic_sync, out, wav)
+        return await _to_mp3(wav, out)
+
+
+async def _to_mp3(wav: bytes, out: Path) -> Path:
+    source = partial_path(out).with_suffix(".wav")
+    target = partial_path(out)
+    await asyncio.to_thread(write_bytes_atomic_sync, source, wav)
+    try:
+        await run_ffmpeg(
+            ["-i", str(source), "-c:a", "libmp3lame", "-b:a", "128k", "-f", "mp3", str(target)]
+        )
+        target.replace(out)
+    finally:
+        source.unlink(missing_ok=True)
+        target.unlink(missing_ok=True)
+    return out
