@@ -12,7 +12,13 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
-from tenacity import AsyncRetrying, RetryCallState, stop_after_attempt, wait_exponential_jitter
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    stop_after_attempt,
+    wait_exponential,
+    wait_random,
+)
 
 from ._constants import (
     INITIAL_RETRY_DELAY,
@@ -28,9 +34,11 @@ log = logging.getLogger(__name__)
 
 Sleep = Callable[[float], Awaitable[None]]
 
-_backoff = wait_exponential_jitter(
-    initial=INITIAL_RETRY_DELAY, max=MAX_RETRY_DELAY, jitter=RETRY_JITTER
-)
+# wait_exponential + wait_random works on every tenacity >= 8 (the jitter helper's
+# signature changed in 9.x).
+_backoff = wait_exponential(
+    multiplier=INITIAL_RETRY_DELAY, min=INITIAL_RETRY_DELAY, max=MAX_RETRY_DELAY
+) + wait_random(0, RETRY_JITTER)
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -73,7 +81,7 @@ def retry_wait(state: RetryCallState) -> float:
     error = state.outcome.exception() if state.outcome else None
     if isinstance(error, MiniMaxError) and error.retry_after is not None:
         return min(error.retry_after, MAX_RETRY_AFTER)
-    return float(_backoff(state))
+    return min(float(_backoff(state)), MAX_RETRY_DELAY)
 
 
 def _log_retry(state: RetryCallState) -> None:
