@@ -566,7 +566,10 @@ class FakeMiniMax(FakeService):
             task.fail_code = self._fail_tasks.pop(0)
         self.tasks[task.task_id] = task
         self.accepted["video_generation"] += 1
-        self._start_clip(task)
+        if self.task_seconds > 0 or task.callback_url:
+            # Render while the task "runs"; with instant tasks, rendering waits for the first
+            # Success so tests that never download do not pay for an encode.
+            self._start_clip(task)
         if task.callback_url:
             self.spawn(self._drive_callbacks(task))
         return self._ok({"task_id": task.task_id})
@@ -709,6 +712,8 @@ class FakeMiniMax(FakeService):
         if status == "Success":
             if task.file_id is None:
                 task.file_id = self._clip_file(task).file_id
+            if task.task_id not in self._clips and f"clip-{task.task_id}.mp4" not in self.blobs:
+                self._start_clip(task)
             answer |= {
                 "file_id": str(task.file_id),
                 "video_width": task.width,

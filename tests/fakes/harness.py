@@ -115,6 +115,7 @@ class FakeService:
         self.rpm_limits: dict[str, int] = {}
         self._faults: defaultdict[str, deque[Fault]] = defaultdict(deque)
         self._lock = threading.RLock()
+        self._save_lock = threading.Lock()
         self._server: ServerThread | None = None
         self._background: set[asyncio.Task[Any]] = set()
         self.state_path = Path(state_path) if state_path else None
@@ -291,9 +292,10 @@ class FakeService:
                 "request_times": [[r.endpoint, r.time] for r in self.requests],
                 "domain": self.dump_state(),
             }
-        tmp = self.state_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(state), encoding="utf-8")
-        os.replace(tmp, self.state_path)
+        with self._save_lock:  # saves come from several executor threads at once
+            tmp = self.state_path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(state), encoding="utf-8")
+            os.replace(tmp, self.state_path)
 
     def _load(self, state: Mapping[str, Any]) -> None:
         self.calls.update(state.get("calls", {}))
