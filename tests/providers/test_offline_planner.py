@@ -1,0 +1,176 @@
+"""The offline planner: sentence splitting, grouping to 6/10 s, exact counts, cameras, prompts."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from storyreel.errors import UsageError
+from storyreel.minimax._camera import CAMERA_COMMANDS
+from storyreel.providers.base import Planner
+from storyreel.providers.offline import OfflinePlanner
+from storyreel.providers.offline.planner import (
+    LONG_WORDS,
+    SHORT_WORDS,
+    choose_cameras,
+    split_sentences,
+    split_title,
+)
+
+STORY = """The Lighthouse Keeper
+
+Old Mara had kept the lighthouse on Gull Rock for forty years. Every evening she climbed the
+hundred and twelve steps to light the great lamp.
+
+One night a storm rolled in from the west. Thunder shook the tower, and rain lashed the windows.
+Far out on the black water, a small boat was fighting the waves.
+
+Mara turned the lamp toward the boat. "Hold on," she whispered. The beam swept across the sea,
+again and again, until the boat found the harbour. Mr. Jones, the harbour master, ran along the
+quay at 3 a.m. to meet it.
+
+In the morning, the sea was calm. The fisherman's daughter walked up the hill with a basket of
+bread, and Mara smiled.
+"""
+
+
+async def plan(story: str, segments: int | None = None):  # type: ignore[no-untyped-def]
+    return await OfflinePlanner().plan(story, segments=segments)
+
+
+def test_is_a_planner() -> None:
+    assert isinstance(OfflinePlanner(), Planner)
+    assert OfflinePlanner.name == "offline"
+
+
+def test_sentences_respect_abbreviations_initials_and_quotes() -> None:
+    text = (
+        'Mr. Jones met Dr. J. R. Smith at 3 p.m. on St. Mark\'s Day. "Stop!" she cried. '
+        "It cost 3.50 dollars... Then it rained! Was it over? \u201cYes.\u201d They left."
+    )
+    assert split_sentences(text) == [
+        "Mr. Jones met Dr. J. R. Smith at 3 p.m. on St. Mark's Day.",
+        '"Stop!" she cried.',
+        "It cost 3.50 dollars...",
+        "Then it rained!",
+        "Was it over?",
+        "\u201cYes.\u201d",
+        "They left.",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("story", "title"),
+    [
+        ("The Lighthouse Keeper\n\nShe climbed the stairs.", "The Lighthouse Keeper"),
+        ("# A Title\nShe climbed the stairs.", "A Title"),
+        ("Title: Night Sea\nShe climbed the stairs.", "Night Sea"),
+        ("She climbed the stairs.\nThe lamp was lit.", None),
+    ],
+)
+def test_title_from_first_line(story: str, title: str | None) -> None:
+    assert split_title(story)[0] == title
+
+
+async def test_plan_groups_sentences_to_fit_clip_lengths() -> None:
+    result = await plan(STORY)
+    assert result.title == "The Lighthouse Keeper"
+    assert "Lighthouse Keeper" not in " ".join(s.narration for s in result.segments)
+    spoken = " ".join(" ".join(s.narration for s in result.segments).split())
+    body = " ".join(STORY.split("\n", 1)[1].split())
+    assert spoken == body  # every word narrated once, in order
+    for seg in result.segments:
+        words = len(seg.narration.split())
+        assert words <= LONG_WORDS
+        assert seg.duration == (6 if words <= SHORT_WORDS else 10)
+    assert {s.duration for s in result.segments} == {6, 10}
+    # Short neighbours are merged: no two adjacent segments that would fit one 10 s clip together
+    # while each fills a 6 s clip poorly.
+    assert len(result.segments) < len(split_sentences(body))
+
+
+async def test_very_long_sentence_is_split_at_commas() -> None:
+    long = (
+        "The wind came down from the mountains, scattering leaves across the square, rattling the "
+        "shutters of every house on the street, and the old clock in the tower struck midnight "
+        "while the children slept soundly in their beds."
+    )
+    result = await plan(long)
+    assert len(result.segments) >= 2
+    assert all(len(s.narration.split()) <= LONG_WORDS for s in result.segments)
+    assert result.segments[0].narration.endswith(",")
+
+
+@pytest.mark.parametrize("count", [1, 3, 8, 20])
+async def test_exact_segment_count_is_balanced(count: int) -> None:
+    result = await plan(STORY, segments=count)
+    assert len(result.segments) == count
+    spoken = " ".join(" ".join(s.narration for s in result.segments).split())
+    assert spoken == " ".join(STORY.split("\n", 1)[1].split())
+    lengths = [len(s.narration.split()) for s in result.segments]
+    if count == 3:
+        assert max(lengths) - min(lengths) <= 12
+
+
+async def test_more_segments_than_sentences_splits_sentences() -> None:
+    result = await plan(
+        "She climbed the long stairs, lit the lamp, and watched the sea.", segments=3
+    )
+    assert [s.narration for s in result.segments] == [
+        "She climbed the long stairs,",
+        "lit the lamp,",
+        "and watched the sea.",
+    ]
+
+
+@pytest.mark.parametrize("count", [0, -1, 500])
+async def test_impossible_segment_count_is_a_usage_error(count: int) -> None:
+    with pytest.raises(UsageError) as info:
+        await plan("A short story of seven words here.", segments=count)
+    assert info.value.field == "segments"
+
+
+@pytest.mark.parametrize("story", ["", "   \n\n  "])
+async def test_empty_story_is_a_usage_error(story: str) -> None:
+    with pytest.raises(UsageError) as info:
+        await plan(story)
+    assert info.value.field == "story"
+
+
+async def test_cameras_vary_and_carry_into_prompts() -> None:
+    result = await plan(STORY, segments=12)
+    cameras = [s.camera for s in result.segments]
+    assert all(c in CAMERA_COMMANDS for c in cameras)
+    assert all(a != b for a, b in itertools.pairwise(cameras))
+    assert len(set(cameras)) >= 6
+    for seg in result.segments:
+        assert seg.video_prompt.startswith(f"[{seg.camera}] ")
+        assert seg.first_frame_prompt != seg.last_frame_prompt
+        assert "at the end of the action" in seg.last_frame_prompt
+    assert result.style
+
+
+def test_camera_follows_telling_words() -> None:
+    cameras = choose_cameras(
+        [
+            "She climbed the tower.",
+            "Far out on the water a boat appeared.",
+            "Thunder shook the windows.",
+            "She whispered into his ear, her face pale.",
+        ]
+    )
+    assert cameras[0] in {"Tilt up", "Crane up"}
+    assert cameras[1] in {"Zoom out", "Pull out"}
+    assert cameras[2] == "Shake"
+    assert cameras[3] in {"Zoom in", "Push in"}
+
+
+def test_neutral_sentences_rotate_without_repeats() -> None:
+    cameras = choose_cameras(["Nothing happened."] * 12)
+    assert len(set(cameras)) == 12
+    assert all(a != b for a, b in itertools.pairwise(cameras))
+
+
+async def test_deterministic() -> None:
+    assert (await plan(STORY)).model_dump() == (await plan(STORY)).model_dump()
