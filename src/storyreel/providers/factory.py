@@ -1,0 +1,255 @@
+"""Which provider does each stage: real (OpenAI, MiniMax) or offline, chosen per stage.
+
+``auto`` picks the real provider when its key is set and the offline one otherwise, so with
+both keys the whole pipeline is real, and with none it runs free. Asking for a real provider
+without its key is a ``ConfigError`` naming the variable, raised before any paid call.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal, cast, get_args
+
+from storyreel.config import ProviderChoice, Settings
+from storyreel.errors import ConfigError
+from storyreel.providers.base import ImageGen, Planner, SpeechGen, VideoGen
+
+if TYPE_CHECKING:
+    from openai import AsyncOpenAI
+
+    from storyreel.minimax import AsyncMiniMax
+    from storyreel.providers.minimax_video import WakeRegistry
+
+log = logging.getLogger(__name__)
+
+Stage = Literal["planner", "images", "video", "speech"]
+Resolved = Literal["openai", "minimax", "offline"]
+STAGES: tuple[Stage, ...] = ("planner", "images", "video", "speech")
+# The one real provider of each stage, and the variable that unlocks it.
+REAL: dict[Stage, Resolved] = {
+    "planner": "openai",
+    "images": "openai",
+    "video": "minimax",
+    "speech": "minimax",
+}
+KEY_VARIABLE: dict[Resolved, str] = {"openai": "OPENAI_API_KEY", "minimax": "MINIMAX_API_KEY"}
+_CHOICES = get_args(ProviderChoice)
+
+
+@dataclass
+class Providers:
+    """The four providers of one run, and how to close the clients they share."""
+
+    planner: Planner
+    images: ImageGen
+    video: VideoGen
+    speech: SpeechGen
+    choices: dict[str, str] = field(default_factory=dict)
+    # The shared MiniMax client when a MiniMax stage is real (voice cloning uses it too).
+    minimax: AsyncMiniMax | None = None
+    _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list, repr=False)
+
+    def describe(self) -> dict[str, str]:
+        """Stage -> e.g. ``"openai (gpt-4o)"`` or ``"offline"``, for the CLI and the estimate."""
+        return dict(self.choices)
+
+    def uses(self, provider: Resolved) -> bool:
+        return any(text.split(" ", 1)[0] == provider for text in self.choices.values())
+
+    async def aclose(self) -> None:
+        """Close each client this factory opened, once."""
+        closers, self._closers = self._closers, []
+        for close in closers:
+            try:
+                await close()
+            except Exception:  # closing must not hide the run's own outcome
+                log.debug("closing a provider client failed", exc_info=True)
+
+    async def __aenter__(self) -> Providers:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+
+def _openai_ready(settings: Settings) -> bool:
+    return settings.openai.configured
+
+
+def _minimax_ready(settings: Settings) -> bool:
+    # Mock mode is the client's own keyless stand-in: no request leaves the process.
+    key = settings.minimax.api_key
+    return bool(key and key.get_secret_value().strip()) or settings.minimax.mock_mode
+
+
+def resolve_choice(stage: Stage, choice: str, *, key_ready: bool) -> Resolved:
+    """One stage's provider: ``auto`` -> real if its key is set, else offline."""
+    if choice not in _CHOICES:
+        raise ConfigError(
+            f"unknown provider {choice!r}",
+            field=stage,
+            fix=f"use one of {', '.join(_CHOICES)}",
+        )
+    real = REAL[stage]
+    if choice == "auto":
+        return real if key_ready else "offline"
+    if choice == "offline":
+        return "offline"
+    if choice != real:
+        raise ConfigError(
+            f"{choice} has no {stage} provider",
+            field=stage,
+            fix=f"use {real}, offline or auto",
+        )
+    if not key_ready:
+        raise ConfigError(
+            f"{KEY_VARIABLE[real]} is not set",
+            field=stage,
+            fix=f"set {KEY_VARIABLE[real]}, or choose offline for the {stage}",
+        )
+    return real
+
+
+def resolve_choices(
+    settings: Settings,
+    overrides: Mapping[str, str] | None = None,
+    *,
+    minimax_client: bool = False,
+    openai_client: bool = False,
+) -> dict[Stage, Resolved]:
+    """Every stage's provider from settings and overrides (e.g. ``{"video": "offline"}``)."""
+    overrides = dict(overrides or {})
+    unknown = sorted(set(overrides) - set(STAGES))
+    if unknown:
+        raise ConfigError(
+            f"unknown stage(s) {', '.join(unknown)}", fix=f"stages are {', '.join(STAGES)}"
+        )
+    ready = {
+        "openai": openai_client or _openai_ready(settings),
+        "minimax": minimax_client or _minimax_ready(settings),
+    }
+    resolved: dict[Stage, Resolved] = {}
+    for stage in STAGES:
+        choice = overrides.get(stage) or cast(str, getattr(settings, stage))
+        resolved[stage] = resolve_choice(stage, choice, key_ready=ready[REAL[stage]])
+    return resolved
+
+
+def build_providers(
+    settings: Settings,
+    *,
+    overrides: Mapping[str, str] | None = None,
+    minimax: AsyncMiniMax | None = None,
+    openai_client: AsyncOpenAI | None = None,
+    callback_url: str | None = None,
+    wakes: WakeRegistry | None = None,
+) -> Providers:
+    """Build the four providers. Clients passed in stay the caller's to close.
+
+    ``callback_url`` (with ``wakes``) is for the HTTP service: MiniMax notifies it when a
+    clip is done, and the waiting fetch polls at once.
+    """
+    resolved = resolve_choices(
+        settings,
+        overrides,
+        minimax_client=minimax is not None,
+        openai_client=openai_client is not None,
+    )
+    closers: list[Callable[[], Awaitable[None]]] = []
+
+    if "openai" in resolved.values() and openai_client is None:
+        from storyreel.providers._openai_common import build_openai_client
+
+        openai_client = build_openai_client(settings.openai)
+        closers.append(openai_client.close)
+    if "minimax" in resolved.values() and minimax is None:
+        from storyreel.minimax import AsyncMiniMax
+
+        minimax = AsyncMiniMax(settings.minimax)
+        closers.append(minimax.aclose)
+
+    choices: dict[str, str] = {}
+    planner: Planner
+    images: ImageGen
+    video: VideoGen
+    speech: SpeechGen
+    offline = _Offline(settings)
+
+    if resolved["planner"] == "openai" and openai_client is not None:
+        from storyreel.providers.openai_planner import OpenAIPlanner
+
+        planner = OpenAIPlanner(settings, client=openai_client)
+        choices["planner"] = f"openai ({settings.planner_model})"
+    else:
+        planner = offline.planner()
+        choices["planner"] = "offline"
+
+    if resolved["images"] == "openai" and openai_client is not None:
+        from storyreel.providers.openai_images import OpenAIImageGen
+
+        images = OpenAIImageGen(settings, client=openai_client)
+        choices["images"] = f"openai ({settings.image_model})"
+    else:
+        images = offline.images()
+        choices["images"] = "offline"
+
+    mock = " mock" if settings.minimax.mock_mode else ""
+    if resolved["video"] == "minimax" and minimax is not None:
+        from storyreel.providers.minimax_video import MiniMaxVideoGen
+
+        video = MiniMaxVideoGen(settings, client=minimax, callback_url=callback_url, wakes=wakes)
+        choices["video"] = f"minimax ({settings.video_model}{mock})"
+    else:
+        video = offline.video()
+        choices["video"] = "offline"
+
+    if resolved["speech"] == "minimax" and minimax is not None:
+        from storyreel.providers.minimax_speech import MiniMaxSpeechGen
+
+        speech_gen = MiniMaxSpeechGen(settings, client=minimax)
+        speech = speech_gen
+        choices["speech"] = f"minimax ({settings.tts_model}, voice {speech_gen.voice_id}{mock})"
+    else:
+        speech = offline.speech()
+        choices["speech"] = "offline"
+
+    shared_minimax = minimax if "minimax" in resolved.values() else None
+    log.debug("providers: %s", choices)
+    return Providers(
+        planner=planner,
+        images=images,
+        video=video,
+        speech=speech,
+        choices=choices,
+        minimax=shared_minimax,
+        _closers=closers,
+    )
+
+
+class _Offline:
+    """The offline providers, imported only when a stage needs one."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+
+    def planner(self) -> Planner:
+        from storyreel.providers.offline import OfflinePlanner
+
+        return cast(Planner, OfflinePlanner())
+
+    def images(self) -> ImageGen:
+        from storyreel.providers.offline import OfflineImageGen
+
+        return cast(ImageGen, OfflineImageGen())
+
+    def video(self) -> VideoGen:
+        from storyreel.providers.offline import OfflineVideoGen
+
+        return cast(VideoGen, OfflineVideoGen())
+
+    def speech(self) -> SpeechGen:
+        from storyreel.providers.offline import OfflineSpeechGen
+
+        return cast(SpeechGen, OfflineSpeechGen())

@@ -1,0 +1,117 @@
+"""Narration from MiniMax text-to-audio, in a cloned voice or a stock one.
+
+:func:`ensure_cloned_voice` clones a voice once: a second run finds it (in the account's voice
+list, or through the service's "duplicate voice_id" answer) and reuses it without uploading the
+sample again.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from storyreel.config import Settings
+from storyreel.errors import ProviderError
+from storyreel.minimax import AsyncMiniMax, DuplicateVoiceError, MiniMaxError
+from storyreel.providers._files import write_bytes_atomic
+from storyreel.providers._minimax_common import PROVIDER, provider_error
+
+log = logging.getLogger(__name__)
+
+STAGE = "speech"
+# A MiniMax system voice suited to storytelling; used when no voice is configured.
+DEFAULT_VOICE = "English_expressive_narrator"
+FORMATS = {".mp3": "mp3", ".wav": "wav", ".flac": "flac"}
+
+
+def audio_format(out: Path) -> str:
+    """The T2A format for an output file, from its suffix."""
+    try:
+        return FORMATS[out.suffix.lower()]
+    except KeyError:
+        raise ProviderError(
+            f"cannot write speech as {out.suffix or 'a file without suffix'!r}; "
+            f"use one of {', '.join(FORMATS)}",
+            stage=STAGE,
+            provider=PROVIDER,
+            code="format",
+        ) from None
+
+
+class MiniMaxSpeechGen:
+    """Speaks with ``settings.tts_model`` at ``settings.speech_speed``."""
+
+    name = "minimax"
+    # What the pipeline names narration files; MP3 is T2A's native and smallest format.
+    audio_suffix = ".mp3"
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        client: AsyncMiniMax | None = None,
+        voice_id: str | None = None,
+    ) -> None:
+        self.model = settings.tts_model
+        self.speed = settings.speech_speed
+        # Public so the CLI can switch to a freshly cloned voice after building the providers.
+        self.voice_id = voice_id or settings.voice_id or DEFAULT_VOICE
+        self._owns_client = client is None
+        self._client = client if client is not None else AsyncMiniMax(settings.minimax)
+
+    def __repr__(self) -> str:
+        return f"MiniMaxSpeechGen(model={self.model!r}, voice_id={self.voice_id!r})"
+
+    async def aclose(self) -> None:
+        if self._owns_client:
+            await self._client.aclose()
+
+    async def speak(self, text: str, *, out: Path) -> Path:
+        fmt = audio_format(out)
+        if not text.strip():
+            raise ProviderError(
+                "there is no text to speak", stage=STAGE, provider=PROVIDER, code="empty_text"
+            )
+        try:
+            result = await self._client.text_to_audio(
+                text.strip(), self.voice_id, model=self.model, speed=self.speed, format=fmt
+            )
+        except MiniMaxError as exc:
+            raise provider_error(exc, stage=STAGE) from exc
+        if not result.audio:
+            raise ProviderError(
+                "MiniMax returned no audio",
+                stage=STAGE,
+                provider=PROVIDER,
+                trace_id=result.trace_id,
+                retryable=True,
+            )
+        return await write_bytes_atomic(out, result.audio)
+
+
+async def ensure_cloned_voice(client: AsyncMiniMax, sample: Path, voice_id: str) -> str:
+    """Clone ``sample`` as ``voice_id`` unless the account already has that voice; return its id.
+
+    Looks first (no upload when the voice exists); a clone that answers "duplicate voice_id"
+    means an earlier run, or an earlier attempt of this one, already made it.
+    """
+    try:
+        existing = {voice.voice_id for voice in await client.list_voices("voice_cloning")}
+    except MiniMaxError as exc:
+        # Listing is only a shortcut; cloning still tells us if the voice exists.
+        log.debug("could not list voices (%s); cloning and relying on the duplicate check", exc)
+        existing = set()
+    if voice_id in existing:
+        log.info("voice %s already exists on this account; reusing it (no upload)", voice_id)
+        return voice_id
+    try:
+        result = await client.clone_voice(sample, voice_id)
+    except DuplicateVoiceError as exc:
+        if exc.already_exists:
+            log.info("voice %s was already cloned; reusing it", voice_id)
+            return voice_id
+        raise provider_error(exc, stage="voice") from exc
+    except MiniMaxError as exc:
+        raise provider_error(exc, stage="voice") from exc
+    log.info("cloned voice %s from %s", result.voice_id, sample.name)
+    return result.voice_id or voice_id

@@ -1,0 +1,275 @@
+"""Clips from MiniMax Hailuo-02 first-and-last-frame video (FL2V).
+
+``submit`` normalises both keyframes (same size, JPEG, within MiniMax's frame rules) and starts
+the task; ``fetch`` waits for it (polling, or woken early by a webhook) and downloads the MP4.
+The two steps are apart so the job store records the task id before any waiting: a crash
+between them resumes the same paid task instead of starting a second one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from storyreel.config import Settings
+from storyreel.errors import MediaError, ProviderError
+from storyreel.minimax import (
+    AsyncMiniMax,
+    ContentPolicyError,
+    MiniMaxError,
+    TaskFailedError,
+    TaskTimeoutError,
+    UnknownOutcomeError,
+    VideoTask,
+)
+from storyreel.providers._files import partial_path
+from storyreel.providers._minimax_common import PROVIDER, provider_error
+from storyreel.providers.base import ClipRequest, ProgressFn
+
+log = logging.getLogger(__name__)
+
+STAGE = "video"
+# MiniMax's frame rules: short side > 300 px, aspect between 2:5 and 5:2, under 20 MB.
+MIN_SHORT_SIDE = 301
+MAX_ASPECT = 5 / 2
+# Frames travel as base64 data URLs; 1920 px wide JPEGs stay well under a megabyte.
+MAX_LONG_SIDE = 1920
+# A small frame is scaled up to the 768P the clip is rendered at.
+UPSCALE_SHORT_SIDE = 768
+JPEG_QUALITY = 90
+# Rough share of the wait spent in each status, for progress bars.
+STATUS_PROGRESS = {"Preparing": 0.05, "Queueing": 0.1, "Processing": 0.4, "Success": 0.9}
+CONTENT_POLICY_INPUT = 1026
+CONTENT_POLICY_OUTPUT = 1027
+
+
+class VideoOutcomeUnknownError(ProviderError):
+    """The create request may have been accepted (and billed) but no answer came back.
+
+    Never resubmitted automatically: the job store decides. The client's
+    ``UnknownOutcomeError`` is kept as ``__cause__``; ``outcome_unknown`` is the flag to test.
+    """
+
+    outcome_unknown = True
+
+
+class WakeRegistry:
+    """Task id -> event a webhook sets, so a waiting ``fetch`` polls at once instead of later.
+
+    The HTTP service calls :meth:`notify` from its MiniMax callback route; polling stays the
+    fallback, so a lost callback only costs time.
+    """
+
+    def __init__(self) -> None:
+        self._events: dict[str, asyncio.Event] = {}
+
+    def event(self, task_id: str) -> asyncio.Event:
+        return self._events.setdefault(task_id, asyncio.Event())
+
+    def notify(self, task_id: str) -> None:
+        # A callback may arrive before fetch starts waiting; the event stays set for it.
+        self.event(task_id).set()
+
+    def discard(self, task_id: str) -> None:
+        self._events.pop(task_id, None)
+
+    def __contains__(self, task_id: object) -> bool:
+        return task_id in self._events
+
+
+def _fit_rules(size: tuple[int, int]) -> tuple[tuple[int, int], tuple[int, int]]:
+    """(crop size, final size) that bring ``size`` within MiniMax's frame rules."""
+    width, height = size
+    # Crop an extreme aspect down to the limit, keeping the centre.
+    if width / height > MAX_ASPECT:
+        width = int(height * MAX_ASPECT)
+    elif height / width > MAX_ASPECT:
+        height = int(width * MAX_ASPECT)
+    crop = (width, height)
+    scale = 1.0
+    if min(width, height) < MIN_SHORT_SIDE:
+        scale = UPSCALE_SHORT_SIDE / min(width, height)
+    elif max(width, height) > MAX_LONG_SIDE:
+        scale = MAX_LONG_SIDE / max(width, height)
+    # Within 5:2 a short side of 768 gives a long side of at most 1920, so one scale suffices.
+    return crop, (round(width * scale), round(height * scale))
+
+
+def prepare_frames(first: Path, last: Path, workdir: Path) -> tuple[Path, Path]:
+    """Both keyframes as JPEGs of one size that MiniMax accepts (blocking; run in a thread).
+
+    The clip takes its aspect from the first frame and crops the last one to it, so the last
+    frame is fitted to the first's size here rather than leaving the crop to the service.
+    """
+    try:
+        with Image.open(first) as img:
+            head = ImageOps.exif_transpose(img).convert("RGB")
+        with Image.open(last) as img:
+            tail = ImageOps.exif_transpose(img).convert("RGB")
+    except (OSError, UnidentifiedImageError) as exc:
+        raise MediaError(f"cannot read a keyframe for the video: {exc}") from exc
+    crop, final = _fit_rules(head.size)
+    if crop != head.size:
+        head = ImageOps.fit(head, crop, method=Image.Resampling.LANCZOS)
+    if head.size != final:
+        head = head.resize(final, Image.Resampling.LANCZOS)
+    if tail.size != final:
+        tail = ImageOps.fit(tail, final, method=Image.Resampling.LANCZOS)
+    first_out = workdir / "first.jpg"
+    last_out = workdir / "last.jpg"
+    head.save(first_out, format="JPEG", quality=JPEG_QUALITY)
+    tail.save(last_out, format="JPEG", quality=JPEG_QUALITY)
+    return first_out, last_out
+
+
+def _with_camera(prompt: str, camera: str) -> str:
+    if camera and f"[{camera}]".lower() not in prompt.lower():
+        return f"[{camera}] {prompt}"
+    return prompt
+
+
+class MiniMaxVideoGen:
+    """FL2V clips with ``settings.video_model`` (MiniMax-Hailuo-02)."""
+
+    name = "minimax"
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        client: AsyncMiniMax | None = None,
+        callback_url: str | None = None,
+        wakes: WakeRegistry | None = None,
+    ) -> None:
+        self.model = settings.video_model
+        self.callback_url = callback_url
+        self.wakes = wakes
+        self._owns_client = client is None
+        self._client = client if client is not None else AsyncMiniMax(settings.minimax)
+
+    def __repr__(self) -> str:
+        return f"MiniMaxVideoGen(model={self.model!r})"
+
+    async def aclose(self) -> None:
+        if self._owns_client:
+            await self._client.aclose()
+
+    async def submit(self, request: ClipRequest) -> str:
+        workdir = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="storyreel-fl2v-"))
+        try:
+            first, last = await asyncio.to_thread(
+                prepare_frames, request.first_frame, request.last_frame, workdir
+            )
+            task_id = await self._client.generate_video_fl2v(
+                _with_camera(request.prompt, request.camera),
+                first,
+                last,
+                model=self.model,
+                duration=request.duration,
+                resolution=request.resolution,
+                callback_url=self.callback_url,
+            )
+        except UnknownOutcomeError as exc:
+            raise VideoOutcomeUnknownError(
+                "MiniMax may have accepted the video request but did not answer; not sending "
+                "it again on its own, to avoid paying twice",
+                stage=STAGE,
+                provider=PROVIDER,
+                segment=request.segment,
+                code=exc.code,
+                trace_id=exc.trace_id,
+            ) from exc
+        except ContentPolicyError as exc:
+            raise provider_error(
+                exc,
+                stage=STAGE,
+                segment=request.segment,
+                message=f"content policy rejected the prompt or its frames "
+                f"({exc.code or CONTENT_POLICY_INPUT}); edit segment {request.segment}'s "
+                "video_prompt (or its frame prompts) and render again",
+            ) from exc
+        except MiniMaxError as exc:
+            raise provider_error(exc, stage=STAGE, segment=request.segment) from exc
+        finally:
+            await asyncio.to_thread(shutil.rmtree, workdir, True)
+        log.info("segment %d: video task %s submitted", request.segment, task_id)
+        return task_id
+
+    async def fetch(
+        self, job_id: str, request: ClipRequest, out: Path, progress: ProgressFn | None = None
+    ) -> Path:
+        def on_status(task: VideoTask) -> None:
+            if progress is not None:
+                progress(STATUS_PROGRESS.get(task.status, 0.4), task.status)
+
+        def on_bytes(done: int, total: int | None) -> None:
+            if progress is not None and total:
+                progress(0.9 + 0.1 * min(done / total, 1.0), "Downloading")
+
+        wake = self.wakes.event(job_id) if self.wakes is not None else None
+        try:
+            task = await self._client.wait_for_video(job_id, on_status=on_status, wake=wake)
+            if not task.file_id:
+                raise ProviderError(
+                    f"task {job_id} succeeded without a file id",
+                    stage=STAGE,
+                    provider=PROVIDER,
+                    segment=request.segment,
+                    retryable=True,
+                )
+            part = partial_path(out)
+            await asyncio.to_thread(out.parent.mkdir, parents=True, exist_ok=True)
+            await self._client.download_file(task.file_id, part, on_progress=on_bytes)
+            size = await asyncio.to_thread(lambda: part.stat().st_size)
+            if size == 0:
+                raise ProviderError(
+                    f"the clip of task {job_id} downloaded empty",
+                    stage=STAGE,
+                    provider=PROVIDER,
+                    segment=request.segment,
+                    retryable=True,
+                )
+            await asyncio.to_thread(os.replace, part, out)
+        except TaskFailedError as exc:
+            raise provider_error(
+                exc, stage=STAGE, segment=request.segment, message=_failure_message(exc, request)
+            ) from exc
+        except TaskTimeoutError as exc:
+            raise ProviderError(
+                f"task {job_id} is still not finished; it keeps running on MiniMax, resume later "
+                "to pick it up",
+                stage=STAGE,
+                provider=PROVIDER,
+                segment=request.segment,
+                code="timeout",
+                trace_id=exc.trace_id,
+                retryable=True,
+            ) from exc
+        except MiniMaxError as exc:
+            raise provider_error(exc, stage=STAGE, segment=request.segment) from exc
+        finally:
+            if self.wakes is not None:
+                self.wakes.discard(job_id)
+        if progress is not None:
+            progress(1.0, "Success")
+        return out
+
+
+def _failure_message(exc: TaskFailedError, request: ClipRequest) -> str:
+    if exc.code == CONTENT_POLICY_OUTPUT:
+        return (
+            f"content policy rejected the generated video ({CONTENT_POLICY_OUTPUT}); edit "
+            f"segment {request.segment}'s video_prompt (or its frames) and render again"
+        )
+    if exc.code == CONTENT_POLICY_INPUT:
+        return (
+            f"content policy rejected the prompt or its frames ({CONTENT_POLICY_INPUT}); edit "
+            f"segment {request.segment}'s video_prompt (or its frame prompts) and render again"
+        )
+    return f"video task {exc.task_id} failed: {exc.message}"
