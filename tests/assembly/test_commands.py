@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from storyreel.assembly.commands import (
+    Loudness,
     concat_burn_args,
     concat_copy_args,
     concat_list,
     concat_reencode_args,
     frame_args,
     image_playlist,
+    loudness_args,
     narration_filter,
     normalise_video_filter,
+    parse_loudness,
     segment_args,
 )
 from storyreel.assembly.spec import OutputSpec
@@ -30,8 +35,7 @@ NORMALISE = (
 )
 NARRATION = (
     "asetpts=PTS-STARTPTS,aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo,"
-    "loudnorm=I=-16:TP=-1.5:LRA=11,aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo,"
-    "adelay=300:all=1,asetpts=N/SR/TB,apad=whole_dur=6"
+    "volume=3.5dB,adelay=300:all=1,asetpts=N/SR/TB,apad=whole_dur=6"
 )
 
 
@@ -40,12 +44,12 @@ def test_normalise_video_filter_covers_then_crops() -> None:
 
 
 def test_narration_filter_delays_normalises_and_pads() -> None:
-    assert narration_filter(SPEC, plan_timing(6.0, 3.0)) == NARRATION
+    assert narration_filter(SPEC, plan_timing(6.0, 3.0), 3.5) == NARRATION
 
 
 def test_segment_args_reencode() -> None:
     timing = plan_timing(6.0, 3.0)
-    args = segment_args(Path("c.mp4"), Path("n.wav"), Path("o.mp4"), SPEC, timing)
+    args = segment_args(Path("c.mp4"), Path("n.wav"), Path("o.mp4"), SPEC, timing, gain_db=3.5)
     assert args == [
         "-i", "c.mp4", "-i", "n.wav",
         "-filter_complex",
@@ -68,7 +72,9 @@ def test_segment_args_long_speech_trims_to_the_extended_total() -> None:
 
 def test_segment_args_copy_video_encodes_audio_only() -> None:
     timing = plan_timing(6.0, 3.0)
-    args = segment_args(Path("c.mp4"), Path("n.wav"), Path("o.mp4"), SPEC, timing, copy_video=True)
+    args = segment_args(
+        Path("c.mp4"), Path("n.wav"), Path("o.mp4"), SPEC, timing, copy_video=True, gain_db=3.5
+    )
     assert args == [
         "-i", "c.mp4", "-i", "n.wav",
         "-filter_complex", f"[1:a:0]{NARRATION}[a]",
@@ -87,6 +93,42 @@ def test_segment_args_without_clip_or_narration() -> None:
         "-f", "lavfi", "-i", "anullsrc=r=48000:cl=stereo",
     ]  # fmt: skip
     assert "[1:a:0]apad=whole_dur=3[a]" in args[args.index("-filter_complex") + 1]
+
+
+EBUR128_SUMMARY = """[Parsed_ebur128_2 @ 0x55] Summary:
+
+  Integrated loudness:
+    I:         -21.8 LUFS
+    Threshold: -31.8 LUFS
+
+  Loudness range:
+    LRA:         0.0 LU
+
+  True peak:
+    Peak:      -18.1 dBFS
+[out#0/null @ 0x56] video:0KiB audio:164KiB subtitle:0KiB
+"""
+
+
+def test_loudness_args_measure_what_will_be_played() -> None:
+    assert loudness_args(Path("n.wav"), SPEC) == [
+        "-i", "n.wav", "-map", "0:a:0",
+        "-af", "aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo,"
+        "ebur128=framelog=quiet:peak=true",
+        "-f", "null", "-",
+    ]  # fmt: skip
+
+
+def test_parse_loudness_and_gain() -> None:
+    loudness = parse_loudness(EBUR128_SUMMARY)
+    assert loudness == Loudness(-21.8, -18.1)
+    assert loudness.gain_db() == 5.8  # to -16 LUFS
+    assert Loudness(-30.0, -3.0).gain_db() == 1.5  # held back by the -1.5 dBTP ceiling
+    assert Loudness(-10.0, -1.0).gain_db() == -6.0  # too loud: turned down
+    assert Loudness(float("-inf"), float("-inf")).gain_db() == 0.0  # silence
+    assert Loudness(-90.0, -80.0).gain_db() == 30.0  # near silence: bounded
+    with pytest.raises(ValueError):
+        parse_loudness("no summary here")
 
 
 def test_concat_list_quotes_paths(tmp_path: Path) -> None:

@@ -9,12 +9,14 @@ import av
 import pytest
 from PIL import ImageChops, ImageStat
 
+from storyreel.assembly.commands import loudness_args, parse_loudness
+from storyreel.assembly.ffmpeg import run_ffmpeg
 from storyreel.assembly.probe import probe
 from storyreel.assembly.segment import mux_segment
 from storyreel.assembly.timing import LEAD_IN
 from storyreel.errors import MediaError
 
-from .conftest import SPEC, audio_rms, make_speech, names
+from .conftest import SPEC, audio_rms, ffmpeg, make_speech, names
 
 
 def _check_normalised(path: Path, seconds: float) -> None:
@@ -41,6 +43,25 @@ async def test_speech_shorter_than_clip(media: dict[str, Path], tmp_path: Path) 
     assert audio_rms(out, 0.0, LEAD_IN - 0.05) < 0.001
     assert audio_rms(out, LEAD_IN + 0.1, LEAD_IN + 0.7) > 0.05
     assert audio_rms(out, LEAD_IN + 0.85, 2.0) < 0.001
+
+
+async def test_narration_is_loudness_normalised(media: dict[str, Path], tmp_path: Path) -> None:
+    quiet = tmp_path / "quiet.wav"
+    ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=f=440:r=22050:d=1.5,volume=-20dB",
+        "-c:a",
+        "pcm_s16le",
+        str(quiet),
+    )
+    for narration in (quiet, media["long"]):
+        out = tmp_path / f"seg_{narration.stem}.mp4"
+        await mux_segment(media["clip_wide"], narration, out, SPEC)
+        stderr = await run_ffmpeg(loudness_args(out, SPEC))
+        # a pure tone has no dynamics: it lands on the target unless the peak ceiling holds it
+        assert parse_loudness(stderr).integrated == pytest.approx(-16.0, abs=1.0)
 
 
 async def test_speech_longer_than_clip_holds_the_last_frame(

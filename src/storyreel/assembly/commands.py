@@ -6,15 +6,20 @@ comparing argv lists.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from storyreel.assembly.spec import OutputSpec
 from storyreel.assembly.timing import SegmentTiming
 
 LOUDNESS_TARGET = -16.0  # LUFS, integrated: the usual target for speech on the web
-TRUE_PEAK = -1.5  # dBTP
-LOUDNESS_RANGE = 11.0  # LU
+TRUE_PEAK = -1.5  # dBTP: the gain never pushes peaks above this
+MAX_GAIN = 30.0  # dB either way: a near-silent file is not blown up into noise
+
+_INTEGRATED = re.compile(r"Integrated loudness:\s*I:\s*(-?[\d.]+|-inf)\s*LUFS", re.S)
+_TRUE_PEAK = re.compile(r"True peak:\s*Peak:\s*(-?[\d.]+|-inf)\s*dBFS", re.S)
 
 
 def _num(value: float) -> str:
@@ -47,20 +52,56 @@ def normalise_audio_filter(spec: OutputSpec) -> str:
     return f"aresample={spec.sample_rate},aformat=sample_fmts=fltp:channel_layouts={layout}"
 
 
-def narration_filter(spec: OutputSpec, timing: SegmentTiming) -> str:
-    """Narration to the spec: loudness-normalised (after the upmix, so the stereo result measures
-    the target), delayed by the lead-in, padded with silence to the segment's end."""
+@dataclass(frozen=True)
+class Loudness:
+    integrated: float  # LUFS
+    true_peak: float  # dBTP
+
+    def gain_db(self) -> float:
+        """Linear gain to the target loudness, held back so true peaks stay under the ceiling.
+
+        Two-pass linear normalisation instead of single-pass ``loudnorm``: it keeps the voice's
+        dynamics (loudnorm falls back to dynamic compression on short clips) and costs less
+        (loudnorm resamples to 192 kHz).
+        """
+        if self.integrated == float("-inf"):
+            return 0.0  # silence: nothing to normalise
+        gain = min(LOUDNESS_TARGET - self.integrated, TRUE_PEAK - self.true_peak)
+        return round(max(-MAX_GAIN, min(MAX_GAIN, gain)), 2)
+
+
+def loudness_args(narration: Path, spec: OutputSpec) -> list[str]:
+    """Measure the narration as it will be played (resampled, upmixed): EBU R128 integrated
+    loudness and true peak, printed by ``ebur128`` at the end of stderr."""
+    return [
+        "-i", str(narration),
+        "-map", "0:a:0",
+        "-af", f"{normalise_audio_filter(spec)},ebur128=framelog=quiet:peak=true",
+        "-f", "null", "-",
+    ]  # fmt: skip
+
+
+def parse_loudness(stderr: str) -> Loudness:
+    """Read the ``ebur128`` summary; raises ValueError when it is not there."""
+    integrated = _INTEGRATED.findall(stderr)
+    peak = _TRUE_PEAK.findall(stderr)
+    if not integrated or not peak:
+        raise ValueError("no ebur128 summary in ffmpeg's output")
+    return Loudness(float(integrated[-1]), float(peak[-1]))
+
+
+def narration_filter(spec: OutputSpec, timing: SegmentTiming, gain_db: float = 0.0) -> str:
+    """Narration to the spec: resampled and upmixed, loudness-normalised by ``gain_db`` (see
+    :meth:`Loudness.gain_db`), delayed by the lead-in, padded with silence to the end."""
     delay_ms = round(timing.speech_start * 1000)
     return ",".join(
         [
             "asetpts=PTS-STARTPTS",
             normalise_audio_filter(spec),
-            f"loudnorm=I={_num(LOUDNESS_TARGET)}:TP={_num(TRUE_PEAK)}:LRA={_num(LOUDNESS_RANGE)}",
-            # loudnorm works at 192 kHz internally and outputs that rate: bring it back
-            normalise_audio_filter(spec),
+            f"volume={_num(gain_db)}dB",
             f"adelay={delay_ms}:all=1",
-            # after loudnorm, adelay stamps its silence with bogus timestamps and the encoder
-            # would leave a gap instead: count timestamps from the samples
+            # adelay may stamp its silence with bogus timestamps (seen after loudnorm), and the
+            # encoder would then leave a gap: count timestamps from the samples
             "asetpts=N/SR/TB",
             f"apad=whole_dur={_num(timing.total)}",
         ]
@@ -103,6 +144,7 @@ def segment_args(
     timing: SegmentTiming,
     *,
     copy_video: bool = False,
+    gain_db: float = 0.0,
 ) -> list[str]:
     """One ffmpeg call that turns a clip and its narration into a normalised segment.
 
@@ -125,7 +167,7 @@ def segment_args(
         audio_chain = f"[1:a:0]apad=whole_dur={total}[a]"
     else:
         args += ["-i", str(narration)]
-        audio_chain = f"[1:a:0]{narration_filter(spec, timing)}[a]"
+        audio_chain = f"[1:a:0]{narration_filter(spec, timing, gain_db)}[a]"
     if copy_video:
         args += ["-filter_complex", audio_chain, "-map", "0:v:0", "-map", "[a]", "-c:v", "copy"]
     else:

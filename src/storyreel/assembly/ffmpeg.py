@@ -52,8 +52,9 @@ async def run_ffmpeg(
     *,
     expected_seconds: float | None = None,
     on_progress: Callable[[float], None] | None = None,
-) -> None:
-    """Run ``ffmpeg`` with ``args`` (without the program name).
+) -> str:
+    """Run ``ffmpeg`` with ``args`` (without the program name); return the tail of its stderr
+    (where filters such as ``ebur128`` print their summary).
 
     ``on_progress`` gets the fraction done in [0, 1] when ``expected_seconds`` is known.
     Raises :class:`FFmpegError` with the argv and the stderr tail on failure.
@@ -103,3 +104,4 @@ async def run_ffmpeg(
         raise FFmpegError(argv, returncode, "\n".join(tail))
     if on_progress:
         on_progress(1.0)
+    return "\n".join(tail)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from storyreel.assembly.commands import segment_args
+from storyreel.assembly.commands import loudness_args, parse_loudness, segment_args
 from storyreel.assembly.ffmpeg import atomic_output, run_ffmpeg
 from storyreel.assembly.probe import MediaInfo, VideoInfo, probe
 from storyreel.assembly.spec import OutputSpec
@@ -73,16 +73,28 @@ async def mux_segment(
     if video is None:
         log.warning("%s has no video stream; the segment will be black", clip)
     timing = plan_timing(clip_seconds, speech_seconds, fps=spec.fps)
+    gain_db = await measure_gain(narration, spec) if narration is not None else 0.0
     copy_video = allow_copy and can_copy_video(video, spec, timing)
     log.debug("segment %s: %s, copy video: %s", out.name, timing, copy_video)
 
     source = clip if video is not None else None
     with atomic_output(out) as tmp:
-        args = segment_args(source, narration, tmp, spec, timing, copy_video=copy_video)
+        args = segment_args(
+            source, narration, tmp, spec, timing, copy_video=copy_video, gain_db=gain_db
+        )
         await run_ffmpeg(args, expected_seconds=timing.total, on_progress=on_progress)
         info = await asyncio.to_thread(probe, tmp)
         _check_segment(info, timing, out)
     return replace(info, path=out)
+
+
+async def measure_gain(narration: Path, spec: OutputSpec) -> float:
+    """First pass of the loudness normalisation: the gain that brings ``narration`` to target."""
+    stderr = await run_ffmpeg(loudness_args(narration, spec))
+    try:
+        return parse_loudness(stderr).gain_db()
+    except ValueError as exc:
+        raise MediaError(f"{narration}: cannot measure the loudness ({exc})") from exc
 
 
 def _check_segment(info: MediaInfo, timing: SegmentTiming, out: Path) -> None:

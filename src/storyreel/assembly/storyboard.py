@@ -45,7 +45,8 @@ def load_frame(path: Path, *, last: bool = False) -> Image.Image:
         raise MediaError(f"{path}: no such frame file")
     try:
         with Image.open(path) as image:
-            return image.convert("RGB")
+            rgb: Image.Image = image.convert("RGB")
+            return rgb
     except UnidentifiedImageError:
         try:
             return _video_frame(path, last=last).convert("RGB")
