@@ -144,3 +144,18 @@ async def test_mixed_preview_real_planner_offline_video() -> None:
     assert providers.describe()["video"] == "offline"
     assert providers.minimax is None
     await providers.aclose()
+
+
+async def test_describe_follows_a_voice_switch_and_mock_mode() -> None:
+    providers = build_providers(
+        Settings(minimax=MiniMaxSettings(mock_mode=True)),
+        overrides={"planner": "offline", "images": "offline"},
+    )
+    try:
+        assert isinstance(providers.speech, MiniMaxSpeechGen)
+        providers.speech.voice_id = "ClonedVoice01"
+        described = providers.describe()
+        assert described["speech"] == "minimax (speech-02-hd, voice ClonedVoice01, mock)"
+        assert described["video"] == "minimax (MiniMax-Hailuo-02, mock)"
+    finally:
+        await providers.aclose()

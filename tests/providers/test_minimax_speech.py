@@ -16,6 +16,7 @@ from storyreel.minimax import (
     RateLimitError,
     ServerError,
     SpeechResult,
+    UnknownOutcomeError,
     Voice,
     VoiceCloneResult,
 )
@@ -143,3 +144,23 @@ async def test_clone_failure_is_provider_error(tmp_path: Path) -> None:
     with pytest.raises(ProviderError) as info:
         await ensure_cloned_voice(cast(AsyncMiniMax, stub), tmp_path / "s.wav", "Narrator01")
     assert (info.value.stage, info.value.code, info.value.trace_id) == ("voice", 1000, "c-1")
+
+
+async def test_lost_clone_answer_checks_the_account(tmp_path: Path) -> None:
+    stub = StubClient()
+    stub.clone_error = UnknownOutcomeError("no answer", endpoint="voice_clone")
+
+    with pytest.raises(ProviderError, match="no answer"):
+        await ensure_cloned_voice(cast(AsyncMiniMax, stub), tmp_path / "s.wav", "Narrator01")
+
+    class ClonedAnyway(StubClient):
+        async def clone_voice(self, sample: Path, voice_id: str, **kwargs: Any) -> VoiceCloneResult:
+            self.voices.append(voice_id)  # the service made it, the answer was lost
+            raise UnknownOutcomeError("no answer", endpoint="voice_clone")
+
+    assert (
+        await ensure_cloned_voice(
+            cast(AsyncMiniMax, ClonedAnyway()), tmp_path / "s.wav", "Narrator01"
+        )
+        == "Narrator01"
+    )

@@ -53,7 +53,15 @@ class Providers:
 
     def describe(self) -> dict[str, str]:
         """Stage -> e.g. ``"openai (gpt-4o)"`` or ``"offline"``, for the CLI and the estimate."""
-        return dict(self.choices)
+        described = dict(self.choices)
+        for stage, provider in zip(
+            STAGES, (self.planner, self.images, self.video, self.speech), strict=True
+        ):
+            # Real providers describe themselves at call time (a voice may change after build).
+            own = getattr(provider, "describe", None)
+            if callable(own):
+                described[stage] = str(own())
+        return described
 
     def uses(self, provider: Resolved) -> bool:
         return any(text.split(" ", 1)[0] == provider for text in self.choices.values())
@@ -181,7 +189,7 @@ def build_providers(
         from storyreel.providers.openai_planner import OpenAIPlanner
 
         planner = OpenAIPlanner(settings, client=openai_client)
-        choices["planner"] = f"openai ({settings.planner_model})"
+        choices["planner"] = planner.describe()
     else:
         planner = offline.planner()
         choices["planner"] = "offline"
@@ -190,17 +198,16 @@ def build_providers(
         from storyreel.providers.openai_images import OpenAIImageGen
 
         images = OpenAIImageGen(settings, client=openai_client)
-        choices["images"] = f"openai ({settings.image_model})"
+        choices["images"] = images.describe()
     else:
         images = offline.images()
         choices["images"] = "offline"
 
-    mock = " mock" if settings.minimax.mock_mode else ""
     if resolved["video"] == "minimax" and minimax is not None:
         from storyreel.providers.minimax_video import MiniMaxVideoGen
 
         video = MiniMaxVideoGen(settings, client=minimax, callback_url=callback_url, wakes=wakes)
-        choices["video"] = f"minimax ({settings.video_model}{mock})"
+        choices["video"] = video.describe()
     else:
         video = offline.video()
         choices["video"] = "offline"
@@ -208,9 +215,8 @@ def build_providers(
     if resolved["speech"] == "minimax" and minimax is not None:
         from storyreel.providers.minimax_speech import MiniMaxSpeechGen
 
-        speech_gen = MiniMaxSpeechGen(settings, client=minimax)
-        speech = speech_gen
-        choices["speech"] = f"minimax ({settings.tts_model}, voice {speech_gen.voice_id}{mock})"
+        speech = MiniMaxSpeechGen(settings, client=minimax)
+        choices["speech"] = speech.describe()
     else:
         speech = offline.speech()
         choices["speech"] = "offline"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from storyreel.config import Settings
 from storyreel.errors import ProviderError
-from storyreel.minimax import AsyncMiniMax, DuplicateVoiceError, MiniMaxError
+from storyreel.minimax import AsyncMiniMax, DuplicateVoiceError, MiniMaxError, UnknownOutcomeError
 from storyreel.providers._files import write_bytes_atomic
 from storyreel.providers._minimax_common import PROVIDER, provider_error
 
@@ -62,6 +62,11 @@ class MiniMaxSpeechGen:
     def __repr__(self) -> str:
         return f"MiniMaxSpeechGen(model={self.model!r}, voice_id={self.voice_id!r})"
 
+    def describe(self) -> str:
+        # Read at call time: the CLI switches to a cloned voice after building the providers.
+        mock = ", mock" if self._client.mocked else ""
+        return f"minimax ({self.model}, voice {self.voice_id}{mock})"
+
     async def aclose(self) -> None:
         if self._owns_client:
             await self._client.aclose()
@@ -89,23 +94,38 @@ class MiniMaxSpeechGen:
         return await write_bytes_atomic(out, result.audio)
 
 
+async def _has_voice(client: AsyncMiniMax, voice_id: str) -> bool:
+    try:
+        voices = await client.list_voices("voice_cloning")
+    except MiniMaxError as exc:
+        # Listing is only a shortcut; cloning still tells us if the voice exists.
+        log.debug("could not list voices (%s); relying on the duplicate check", exc)
+        return False
+    return any(voice.voice_id == voice_id for voice in voices)
+
+
 async def ensure_cloned_voice(client: AsyncMiniMax, sample: Path, voice_id: str) -> str:
     """Clone ``sample`` as ``voice_id`` unless the account already has that voice; return its id.
 
     Looks first (no upload when the voice exists); a clone that answers "duplicate voice_id"
     means an earlier run, or an earlier attempt of this one, already made it.
     """
-    try:
-        existing = {voice.voice_id for voice in await client.list_voices("voice_cloning")}
-    except MiniMaxError as exc:
-        # Listing is only a shortcut; cloning still tells us if the voice exists.
-        log.debug("could not list voices (%s); cloning and relying on the duplicate check", exc)
-        existing = set()
-    if voice_id in existing:
+    if await _has_voice(client, voice_id):
         log.info("voice %s already exists on this account; reusing it (no upload)", voice_id)
         return voice_id
     try:
         result = await client.clone_voice(sample, voice_id)
+    except UnknownOutcomeError as exc:
+        # The clone was sent but not answered: it may exist now. Look before anyone retries.
+        if await _has_voice(client, voice_id):
+            log.info("voice %s was cloned although the answer was lost; using it", voice_id)
+            return voice_id
+        raise provider_error(
+            exc,
+            stage="voice",
+            message="the clone request got no answer and the voice is not on the account; "
+            "run again to retry",
+        ) from exc
     except DuplicateVoiceError as exc:
         if exc.already_exists:
             log.info("voice %s was already cloned; reusing it", voice_id)

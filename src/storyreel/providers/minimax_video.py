@@ -156,6 +156,10 @@ class MiniMaxVideoGen:
     def __repr__(self) -> str:
         return f"MiniMaxVideoGen(model={self.model!r})"
 
+    def describe(self) -> str:
+        mock = ", mock" if self._client.mocked else ""
+        return f"minimax ({self.model}{mock})"
+
     async def aclose(self) -> None:
         if self._owns_client:
             await self._client.aclose()

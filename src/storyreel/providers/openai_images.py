@@ -101,6 +101,9 @@ class OpenAIImageGen:
     def __repr__(self) -> str:
         return f"OpenAIImageGen(model={self.model!r})"
 
+    def describe(self) -> str:
+        return f"openai ({self.model})"
+
     async def aclose(self) -> None:
         if self._owns_client:
             await self._client.close()

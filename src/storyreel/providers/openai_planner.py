@@ -189,6 +189,9 @@ class OpenAIPlanner:
     def __repr__(self) -> str:
         return f"OpenAIPlanner(model={self.model!r})"
 
+    def describe(self) -> str:
+        return f"openai ({self.model})"
+
     async def aclose(self) -> None:
         if self._owns_client:
             await self._client.close()
