@@ -7,7 +7,9 @@ talks HTTP exactly as it would to the real services, including connection errors
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
+import socket
 import threading
 import time
 from types import TracebackType
@@ -19,6 +21,47 @@ from starlette.types import ASGIApp, Send
 STARTUP_TIMEOUT = 10.0
 
 
+class _Server(uvicorn.Server):
+    """uvicorn checks for shutdown every 0.1 s; a test suite starting and stopping a server per
+    test would spend seconds waiting, so stopping wakes the loop at once."""
+
+    _loop: asyncio.AbstractEventLoop | None = None
+    _wake: asyncio.Event | None = None
+
+    async def main_loop(self) -> None:
+        self._loop, self._wake = asyncio.get_running_loop(), asyncio.Event()
+        counter = 0
+        should_exit = await self.on_tick(counter)
+        while not should_exit:
+            counter = (counter + 1) % 864000
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), 0.1)
+            should_exit = await self.on_tick(counter)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        # uvicorn's own shutdown sleeps a fixed 0.1 s and polls every 0.1 s; a fake has nothing
+        # worth a graceful wait beyond its in-flight answers.
+        for server in self.servers:
+            server.close()
+        for connection in list(self.server_state.connections):
+            connection.shutdown()
+        if self.server_state.tasks:
+            await asyncio.wait(
+                list(self.server_state.tasks), timeout=self.config.timeout_graceful_shutdown
+            )
+        for task in list(self.server_state.tasks):
+            task.cancel()
+        for server in self.servers:
+            await server.wait_closed()
+        await self.lifespan.shutdown()
+
+    def wake_to_exit(self) -> None:
+        self.should_exit = True
+        if self._loop is not None and self._wake is not None:
+            with contextlib.suppress(RuntimeError):  # the loop may already be closed
+                self._loop.call_soon_threadsafe(self._wake.set)
+
+
 class ServerThread:
     """``with ServerThread(app) as server: httpx.get(server.url + "/...")``."""
 
@@ -26,7 +69,7 @@ class ServerThread:
         self.app = app
         self.host = host
         self.port = port
-        self._server: uvicorn.Server | None = None
+        self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
     @property
@@ -56,7 +99,7 @@ class ServerThread:
             access_log=False,
             timeout_graceful_shutdown=1,
         )
-        server = uvicorn.Server(config)
+        server = _Server(config)
         thread = threading.Thread(target=server.run, name=f"uvicorn:{self.port}", daemon=True)
         self._server, self._thread = server, thread
         thread.start()
@@ -71,7 +114,7 @@ class ServerThread:
     def stop(self) -> None:
         if self._server is None or self._thread is None:
             return
-        self._server.should_exit = True
+        self._server.wake_to_exit()
         self._thread.join(timeout=10)
         self._thread = None
 
