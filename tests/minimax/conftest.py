@@ -26,7 +26,9 @@ def ok(**fields: Any) -> httpx.Response:
 
 
 def fail(code: int, msg: str = "error", http: int = 200, **fields: Any) -> httpx.Response:
-    return httpx.Response(http, json={**fields, "base_resp": {"status_code": code, "status_msg": msg}})
+    return httpx.Response(
+        http, json={**fields, "base_resp": {"status_code": code, "status_msg": msg}}
+    )
 
 
 class Sleeps:

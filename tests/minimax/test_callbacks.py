@@ -14,7 +14,12 @@ def test_challenge() -> None:
 
 @pytest.mark.parametrize(
     ("raw", "status"),
-    [("processing", "Processing"), ("success", "Success"), ("failed", "Fail"), ("Queueing", "Processing")],
+    [
+        ("processing", "Processing"),
+        ("success", "Success"),
+        ("failed", "Fail"),
+        ("Queueing", "Processing"),
+    ],
 )
 def test_status_notifications(raw: str, status: str) -> None:
     event = parse_callback(
@@ -33,7 +38,11 @@ def test_status_notifications(raw: str, status: str) -> None:
 
 def test_failed_with_code() -> None:
     event = parse_callback(
-        {"task_id": "1", "status": "failed", "base_resp": {"status_code": 1027, "status_msg": "output new_sensitive"}}
+        {
+            "task_id": "1",
+            "status": "failed",
+            "base_resp": {"status_code": 1027, "status_msg": "output new_sensitive"},
+        }
     )
     assert event.status == "Fail" and event.code == 1027 and event.message == "output new_sensitive"
 

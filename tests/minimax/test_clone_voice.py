@@ -21,7 +21,9 @@ def voices(*ids: str) -> httpx.Response:
     return ok(system_voice=[], voice_cloning=[{"voice_id": v} for v in ids])
 
 
-async def test_clone_voice_happy_path(client: AsyncMiniMax, router: respx.MockRouter, sample: Path) -> None:
+async def test_clone_voice_happy_path(
+    client: AsyncMiniMax, router: respx.MockRouter, sample: Path
+) -> None:
     upload = router.post("/files/upload").mock(return_value=UPLOADED)
     clone = router.post("/voice_clone").mock(return_value=CLONED)
     result = await client.clone_voice(sample, "Narrator01", need_volume_normalization=True)
@@ -32,7 +34,8 @@ async def test_clone_voice_happy_path(client: AsyncMiniMax, router: respx.MockRo
 
 
 @pytest.mark.parametrize(
-    "answer", [fail(2039, "voice clone voice id duplicate"), fail(1001, "voice clone voice id duplicate")]
+    "answer",
+    [fail(2039, "voice clone voice id duplicate"), fail(1001, "voice clone voice id duplicate")],
 )
 async def test_duplicate_voice(
     client: AsyncMiniMax, router: respx.MockRouter, sample: Path, answer: httpx.Response
@@ -91,6 +94,8 @@ async def test_unknown_outcome_duplicate_not_yet_listed(
     client: AsyncMiniMax, router: respx.MockRouter, sample: Path
 ) -> None:
     router.post("/files/upload").mock(return_value=UPLOADED)
-    router.post("/voice_clone").mock(side_effect=[httpx.ReadTimeout("slow"), fail(2039, "duplicate")])
+    router.post("/voice_clone").mock(
+        side_effect=[httpx.ReadTimeout("slow"), fail(2039, "duplicate")]
+    )
     router.post("/get_voice").mock(return_value=voices())
     assert (await client.clone_voice(sample, "Narrator01")).voice_id == "Narrator01"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import httpx
@@ -33,7 +34,10 @@ async def test_download_streams_and_reports_progress(
     router.get(URL1).mock(return_value=httpx.Response(200, content=CONTENT))
     progress: list[tuple[int, int | None]] = []
     dest = tmp_path / "out" / "clip.mp4"
-    assert await client.download_file("99", dest, on_progress=lambda d, t: progress.append((d, t))) == dest
+    assert (
+        await client.download_file("99", dest, on_progress=lambda d, t: progress.append((d, t)))
+        == dest
+    )
     assert dest.read_bytes() == CONTENT
     assert progress[-1] == (len(CONTENT), len(CONTENT))
     assert [p.name for p in dest.parent.iterdir()] == ["clip.mp4"]  # no temp files left
@@ -59,7 +63,7 @@ async def test_short_download_is_retried_then_fails(
     with pytest.raises(ServerError, match="got 100 of"):
         await client.download_file("99", dest)
     assert retrieve.call_count == 3  # bounded
-    assert not dest.exists() and list(tmp_path.iterdir()) == []
+    assert not dest.exists() and os.listdir(tmp_path) == []
 
 
 async def test_network_failure_mid_download(
@@ -72,7 +76,9 @@ async def test_network_failure_mid_download(
     assert (tmp_path / "a.mp4").read_bytes() == CONTENT
 
 
-async def test_persistent_refusal(client: AsyncMiniMax, router: respx.MockRouter, tmp_path: Path) -> None:
+async def test_persistent_refusal(
+    client: AsyncMiniMax, router: respx.MockRouter, tmp_path: Path
+) -> None:
     router.get("/files/retrieve").mock(return_value=retrieved(URL1))
     router.get(URL1).mock(return_value=httpx.Response(403))
     with pytest.raises(PermissionDeniedError):

@@ -22,7 +22,9 @@ def sent(route: respx.Route) -> dict[str, object]:
     return body
 
 
-async def test_upload_file_multipart(client: AsyncMiniMax, router: respx.MockRouter, sample: Path) -> None:
+async def test_upload_file_multipart(
+    client: AsyncMiniMax, router: respx.MockRouter, sample: Path
+) -> None:
     route = router.post("/files/upload").mock(
         return_value=ok(
             file={
@@ -48,12 +50,18 @@ async def test_upload_seed_shape_and_bytes(client: AsyncMiniMax, router: respx.M
     assert uploaded.file_id == "77" and uploaded.bytes is None
 
 
-async def test_voice_clone_sends_int_file_id(client: AsyncMiniMax, router: respx.MockRouter) -> None:
+async def test_voice_clone_sends_int_file_id(
+    client: AsyncMiniMax, router: respx.MockRouter
+) -> None:
     route = router.post("/voice_clone").mock(
         return_value=ok(input_sensitive=False, input_sensitive_type=0, demo_audio="")
     )
     result = await client.voice_clone(
-        "362069085524212", "Narrator01", need_noise_reduction=True, accuracy=0.8, text_validation="hi"
+        "362069085524212",
+        "Narrator01",
+        need_noise_reduction=True,
+        accuracy=0.8,
+        text_validation="hi",
     )
     body = sent(route)
     assert body["file_id"] == 362069085524212 and isinstance(body["file_id"], int)
@@ -82,8 +90,12 @@ async def test_voice_clone_seed_response_and_object_sensitive(
 async def test_list_voices(client: AsyncMiniMax, router: respx.MockRouter) -> None:
     route = router.post("/get_voice").mock(
         return_value=ok(
-            system_voice=[{"voice_id": "male-qn-qingse", "voice_name": "Youth", "description": ["bright"]}],
-            voice_cloning=[{"voice_id": "Narrator01", "description": "mine", "created_time": "2025-01-01"}],
+            system_voice=[
+                {"voice_id": "male-qn-qingse", "voice_name": "Youth", "description": ["bright"]}
+            ],
+            voice_cloning=[
+                {"voice_id": "Narrator01", "description": "mine", "created_time": "2025-01-01"}
+            ],
             voice_generation=None,
         )
     )
@@ -123,7 +135,9 @@ async def test_t2a_hex_request_and_response(client: AsyncMiniMax, router: respx.
     assert "audio" not in repr(result.audio[:0]) or MP3.hex() not in repr(result)
 
 
-async def test_t2a_seed_base64_without_base_resp(client: AsyncMiniMax, router: respx.MockRouter) -> None:
+async def test_t2a_seed_base64_without_base_resp(
+    client: AsyncMiniMax, router: respx.MockRouter
+) -> None:
     route = router.post("/t2a_v2").mock(
         return_value=httpx.Response(200, json={"data": {"audio": base64.b64encode(MP3).decode()}})
     )
@@ -143,9 +157,7 @@ async def test_t2a_binary_audio_body(client: AsyncMiniMax, router: respx.MockRou
 async def test_t2a_url_mode_fetches_audio(client: AsyncMiniMax, router: respx.MockRouter) -> None:
     url = "https://cdn.example.com/speech/abc.mp3"
     route = router.post("/t2a_v2").mock(return_value=ok(data={"audio": url, "status": 2}))
-    cdn = router.get(url).mock(
-        side_effect=[httpx.Response(503), httpx.Response(200, content=MP3)]
-    )
+    cdn = router.get(url).mock(side_effect=[httpx.Response(503), httpx.Response(200, content=MP3)])
     result = await client.text_to_audio("Hi.", "Narrator01", output_format="url")
     assert sent(route)["output_format"] == "url"
     assert result.url == url and result.audio == MP3 and cdn.call_count == 2
@@ -165,7 +177,11 @@ def sse(*chunks: dict[str, object]) -> httpx.Response:
 
 
 def chunk(audio: bytes, status: int, **extra: object) -> dict[str, object]:
-    return {"data": {"audio": audio.hex(), "status": status}, "base_resp": {"status_code": 0}, **extra}
+    return {
+        "data": {"audio": audio.hex(), "status": status},
+        "base_resp": {"status_code": 0},
+        **extra,
+    }
 
 
 async def test_t2a_stream_skips_aggregated_final_chunk(
@@ -187,7 +203,9 @@ async def test_t2a_stream_skips_aggregated_final_chunk(
     assert body["stream"] is True and body["stream_options"] == {"exclude_aggregated_audio": True}
 
 
-async def test_t2a_stream_with_excluded_aggregate(client: AsyncMiniMax, router: respx.MockRouter) -> None:
+async def test_t2a_stream_with_excluded_aggregate(
+    client: AsyncMiniMax, router: respx.MockRouter
+) -> None:
     router.post("/t2a_v2").mock(
         return_value=sse(chunk(MP3[:50], 1), chunk(MP3[50:], 1), chunk(b"", 2))
     )
@@ -199,8 +217,13 @@ async def test_t2a_stream_only_final_chunk(client: AsyncMiniMax, router: respx.M
     assert (await client.text_to_audio("Hi.", "Narrator01", stream=True)).audio == MP3
 
 
-async def test_t2a_stream_error_inside_stream(client: AsyncMiniMax, router: respx.MockRouter) -> None:
-    bad = {"data": None, "base_resp": {"status_code": 1042, "status_msg": "invisible character ratio limit"}}
+async def test_t2a_stream_error_inside_stream(
+    client: AsyncMiniMax, router: respx.MockRouter
+) -> None:
+    bad = {
+        "data": None,
+        "base_resp": {"status_code": 1042, "status_msg": "invisible character ratio limit"},
+    }
     router.post("/t2a_v2").mock(return_value=sse(chunk(MP3[:10], 1), bad))
     with pytest.raises(Exception, match="invisible") as info:
         await client.text_to_audio("Hi.", "Narrator01", stream=True)
@@ -209,7 +232,9 @@ async def test_t2a_stream_error_inside_stream(client: AsyncMiniMax, router: resp
 
 async def test_t2a_stream_garbage(client: AsyncMiniMax, router: respx.MockRouter) -> None:
     router.post("/t2a_v2").mock(
-        return_value=httpx.Response(200, text="data: {not json\n\n", headers={"content-type": "text/event-stream"})
+        return_value=httpx.Response(
+            200, text="data: {not json\n\n", headers={"content-type": "text/event-stream"}
+        )
     )
     with pytest.raises(ServerError, match="bad stream chunk"):
         await client.text_to_audio("Hi.", "Narrator01", stream=True)
@@ -259,7 +284,9 @@ async def test_generate_video_fl2v_body(
     assert body["callback_url"] == "https://example.com/hook"
 
 
-async def test_generate_video_t2v_and_01_series(client: AsyncMiniMax, router: respx.MockRouter) -> None:
+async def test_generate_video_t2v_and_01_series(
+    client: AsyncMiniMax, router: respx.MockRouter
+) -> None:
     route = router.post("/video_generation").mock(return_value=ok(task_id="9"))
     await client.generate_video("A cat [Pan left,Pedestal up]", duration=10)
     assert sent(route)["duration"] == 10 and "first_frame_image" not in sent(route)
@@ -269,10 +296,14 @@ async def test_generate_video_t2v_and_01_series(client: AsyncMiniMax, router: re
     await client.generate_video(
         first_frame_image="https://example.com/a.jpg", model="MiniMax-Hailuo-02", resolution="512P"
     )
-    assert sent(route)["first_frame_image"] == "https://example.com/a.jpg" and "prompt" not in sent(route)
+    assert sent(route)["first_frame_image"] == "https://example.com/a.jpg" and "prompt" not in sent(
+        route
+    )
 
 
-async def test_generate_video_without_task_id(client: AsyncMiniMax, router: respx.MockRouter) -> None:
+async def test_generate_video_without_task_id(
+    client: AsyncMiniMax, router: respx.MockRouter
+) -> None:
     router.post("/video_generation").mock(return_value=ok())
     with pytest.raises(ServerError, match="task_id"):
         await client.generate_video("A cat")
@@ -293,7 +324,9 @@ async def test_generate_video_without_task_id(client: AsyncMiniMax, router: resp
 async def test_query_statuses(
     client: AsyncMiniMax, router: respx.MockRouter, raw: str, status: str
 ) -> None:
-    route = router.get("/query/video_generation").mock(return_value=ok(task_id=5, status=raw, file_id=""))
+    route = router.get("/query/video_generation").mock(
+        return_value=ok(task_id=5, status=raw, file_id="")
+    )
     task = await client.query_video_status("5")
     assert route.calls.last.request.url.params["task_id"] == "5"
     assert task.status == status and task.raw_status == raw and task.file_id is None

@@ -70,7 +70,10 @@ def test_code_maps_to_class(code: int, cls: type[MiniMaxError]) -> None:
 
 
 def test_1001_depends_on_endpoint_and_message() -> None:
-    assert error_class("voice_clone", 200, 1001, "voice clone voice id duplicate") is DuplicateVoiceError
+    assert (
+        error_class("voice_clone", 200, 1001, "voice clone voice id duplicate")
+        is DuplicateVoiceError
+    )
     assert error_class("voice_clone", 200, 1001, "request timeout") is APITimeoutError
     assert error_class("t2a_v2", 200, 1001, "voice id duplicate") is APITimeoutError
 
@@ -156,7 +159,11 @@ async def test_http_error_with_json_but_no_base_resp(
     assert "HTTP 404" in str(info.value)
 
 
-async def test_unexpected_shape_is_server_error(client: AsyncMiniMax, router: respx.MockRouter) -> None:
-    router.get("/files/retrieve").mock(return_value=httpx.Response(200, json={"file": {"bytes": 1}}))
+async def test_unexpected_shape_is_server_error(
+    client: AsyncMiniMax, router: respx.MockRouter
+) -> None:
+    router.get("/files/retrieve").mock(
+        return_value=httpx.Response(200, json={"file": {"bytes": 1}})
+    )
     with pytest.raises(ServerError, match="unexpected answer shape"):
         await client.retrieve_file("5")

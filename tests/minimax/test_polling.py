@@ -31,7 +31,13 @@ async def test_full_sequence_to_success(
     client: AsyncMiniMax, router: respx.MockRouter, sleeps: Sleeps
 ) -> None:
     router.get("/query/video_generation").mock(
-        side_effect=[status("Preparing"), status("Queueing"), status("Queueing"), status("Processing"), SUCCESS]
+        side_effect=[
+            status("Preparing"),
+            status("Queueing"),
+            status("Queueing"),
+            status("Processing"),
+            SUCCESS,
+        ]
     )
     seen: list[str] = []
     task = await client.wait_for_video("42", on_status=lambda t: seen.append(t.status))
@@ -42,7 +48,9 @@ async def test_full_sequence_to_success(
 
 
 @pytest.mark.parametrize("raw", ["Fail", "Failed", "failed"])
-async def test_sequence_to_failure(client: AsyncMiniMax, router: respx.MockRouter, raw: str) -> None:
+async def test_sequence_to_failure(
+    client: AsyncMiniMax, router: respx.MockRouter, raw: str
+) -> None:
     router.get("/query/video_generation").mock(
         side_effect=[status("Queueing"), status("Processing"), status(raw, error_msg="bad frames")]
     )
@@ -85,7 +93,9 @@ async def test_transient_errors_never_abort(
 
 
 async def test_permanent_error_aborts(client: AsyncMiniMax, router: respx.MockRouter) -> None:
-    route = router.get("/query/video_generation").mock(side_effect=[status("Processing"), fail(1004, "login fail")])
+    route = router.get("/query/video_generation").mock(
+        side_effect=[status("Processing"), fail(1004, "login fail")]
+    )
     with pytest.raises(AuthenticationError):
         await client.wait_for_video("42")
     assert route.call_count == 2
@@ -104,7 +114,9 @@ async def test_timeout(settings: MiniMaxSettings, router: respx.MockRouter) -> N
 
 async def test_timeout_from_settings(settings: MiniMaxSettings, router: respx.MockRouter) -> None:
     router.get("/query/video_generation").mock(return_value=status("Processing"))
-    custom = settings.model_copy(update={"poll_initial_delay": 0, "poll_interval": 7, "poll_timeout": 20})
+    custom = settings.model_copy(
+        update={"poll_initial_delay": 0, "poll_interval": 7, "poll_timeout": 20}
+    )
     sleeps = Sleeps()
     async with AsyncMiniMax(custom, sleep=sleeps) as mm:
         with pytest.raises(TaskTimeoutError):

@@ -82,7 +82,13 @@ async def test_key_absent_from_reprs_errors_and_logs(
                 await mm.list_voices()
             sent = router.calls.last.request
             assert sent.headers["Authorization"] == f"Bearer {KEY}"
-            for text in (repr(mm), repr(settings), str(settings), str(info.value), repr(info.value)):
+            for text in (
+                repr(mm),
+                repr(settings),
+                str(settings),
+                str(info.value),
+                repr(info.value),
+            ):
                 assert KEY not in text
             assert KEY not in caplog.text
             assert KEY not in repr(sent.headers)
@@ -124,7 +130,9 @@ async def test_download_client_never_sends_the_key(
             },
         )
     )
-    cdn = router.get("https://cdn.example.com/x.mp4").mock(return_value=httpx.Response(200, content=b"abc"))
+    cdn = router.get("https://cdn.example.com/x.mp4").mock(
+        return_value=httpx.Response(200, content=b"abc")
+    )
     from pathlib import Path
 
     await client.download_file("7", Path(str(tmp_path)) / "x.mp4")

@@ -39,27 +39,45 @@ CASES: dict[str, tuple[str, Call]] = {
     "512P t2v": ("resolution", lambda c, t: c.generate_video("a", resolution="512P")),
     "512P fl2v": (
         "resolution",
-        lambda c, t: c.generate_video_fl2v("a", img(t, "a.png", png_bytes()), img(t, "b.png", png_bytes()), resolution="512P"),
+        lambda c, t: c.generate_video_fl2v(
+            "a", img(t, "a.png", png_bytes()), img(t, "b.png", png_bytes()), resolution="512P"
+        ),
     ),
     "fl2v not Hailuo-02": (
         "model",
         lambda c, t: c.generate_video_fl2v(
-            "a", img(t, "a.png", png_bytes()), img(t, "b.png", png_bytes()), model="MiniMax-Hailuo-2.3"
+            "a",
+            img(t, "a.png", png_bytes()),
+            img(t, "b.png", png_bytes()),
+            model="MiniMax-Hailuo-2.3",
         ),
     ),
-    "2.3-Fast without first frame": ("model", lambda c, t: c.generate_video("a", model="MiniMax-Hailuo-2.3-Fast")),
+    "2.3-Fast without first frame": (
+        "model",
+        lambda c, t: c.generate_video("a", model="MiniMax-Hailuo-2.3-Fast"),
+    ),
     "01-series 10 s": ("duration", lambda c, t: c.generate_video("a", model="T2V-01", duration=10)),
-    "01-series 1080P": ("resolution", lambda c, t: c.generate_video("a", model="T2V-01-Director", resolution="1080P")),
+    "01-series 1080P": (
+        "resolution",
+        lambda c, t: c.generate_video("a", model="T2V-01-Director", resolution="1080P"),
+    ),
     "I2V-01 without image": ("model", lambda c, t: c.generate_video("a", model="I2V-01")),
     "bad callback": ("callback_url", lambda c, t: c.generate_video("a", callback_url="ftp://x")),
-    "frame missing file": ("first_frame_image", lambda c, t: c.generate_video("a", first_frame_image=t / "nope.png")),
+    "frame missing file": (
+        "first_frame_image",
+        lambda c, t: c.generate_video("a", first_frame_image=t / "nope.png"),
+    ),
     "frame not an image": (
         "first_frame_image",
-        lambda c, t: c.generate_video("a", first_frame_image=img(t, "a.png", b"not an image at all")),
+        lambda c, t: c.generate_video(
+            "a", first_frame_image=img(t, "a.png", b"not an image at all")
+        ),
     ),
     "frame gif": (
         "first_frame_image",
-        lambda c, t: c.generate_video("a", first_frame_image=img(t, "a.gif", png_bytes(640, 360, "GIF"))),
+        lambda c, t: c.generate_video(
+            "a", first_frame_image=img(t, "a.gif", png_bytes(640, 360, "GIF"))
+        ),
     ),
     "frame too small": (
         "first_frame_image",
@@ -73,9 +91,14 @@ CASES: dict[str, tuple[str, Call]] = {
     ),
     "frame too large": (
         "first_frame_image",
-        lambda c, t: c.generate_video("a", first_frame_image=img(t, "a.png", png_bytes() + b"\0" * (20 << 20))),
+        lambda c, t: c.generate_video(
+            "a", first_frame_image=img(t, "a.png", png_bytes() + b"\0" * (20 << 20))
+        ),
     ),
-    "data url not base64": ("first_frame_image", lambda c, t: c.generate_video("a", first_frame_image="data:image/png,abc")),
+    "data url not base64": (
+        "first_frame_image",
+        lambda c, t: c.generate_video("a", first_frame_image="data:image/png,abc"),
+    ),
     "data url bad base64": (
         "first_frame_image",
         lambda c, t: c.generate_video("a", first_frame_image="data:image/png;base64,@@@"),
@@ -92,16 +115,43 @@ CASES: dict[str, tuple[str, Call]] = {
     "voice id too long": ("voice_id", lambda c, t: c.voice_clone("1", "N" * 257)),
     "file id not numeric": ("file_id", lambda c, t: c.voice_clone("abc", "Narrator01")),
     "accuracy": ("accuracy", lambda c, t: c.voice_clone("1", "Narrator01", accuracy=1.5)),
-    "text_validation long": ("text_validation", lambda c, t: c.voice_clone("1", "Narrator01", text_validation="x" * 201)),
-    "preview without model": ("model", lambda c, t: c.voice_clone("1", "Narrator01", text="Hello.")),
-    "preview too long": ("text", lambda c, t: c.voice_clone("1", "Narrator01", text="x" * 1001, model="speech-02-hd")),
+    "text_validation long": (
+        "text_validation",
+        lambda c, t: c.voice_clone("1", "Narrator01", text_validation="x" * 201),
+    ),
+    "preview without model": (
+        "model",
+        lambda c, t: c.voice_clone("1", "Narrator01", text="Hello."),
+    ),
+    "preview too long": (
+        "text",
+        lambda c, t: c.voice_clone("1", "Narrator01", text="x" * 1001, model="speech-02-hd"),
+    ),
     "clone sample missing": ("sample", lambda c, t: c.clone_voice(t / "none.wav", "Narrator01")),
-    "clone sample ogg": ("sample", lambda c, t: c.clone_voice(img(t, "a.ogg", b"OggS"), "Narrator01")),
-    "clone sample short": ("sample", lambda c, t: c.clone_voice(write_wav(t / "s.wav", 5), "Narrator01")),
-    "clone sample long": ("sample", lambda c, t: c.clone_voice(write_wav(t / "s.wav", 301, rate=800), "Narrator01")),
-    "clone sample garbage": ("sample", lambda c, t: c.clone_voice(img(t, "a.mp3", b"\0" * 4096), "Narrator01")),
-    "clone sample huge": ("sample", lambda c, t: c.clone_voice(img(t, "a.wav", b"\0" * (20 * 1024 * 1024 + 1)), "Narrator01")),
-    "clone bad voice id": ("voice_id", lambda c, t: c.clone_voice(write_wav(t / "s.wav", 12), "bad")),
+    "clone sample ogg": (
+        "sample",
+        lambda c, t: c.clone_voice(img(t, "a.ogg", b"OggS"), "Narrator01"),
+    ),
+    "clone sample short": (
+        "sample",
+        lambda c, t: c.clone_voice(write_wav(t / "s.wav", 5), "Narrator01"),
+    ),
+    "clone sample long": (
+        "sample",
+        lambda c, t: c.clone_voice(write_wav(t / "s.wav", 301, rate=800), "Narrator01"),
+    ),
+    "clone sample garbage": (
+        "sample",
+        lambda c, t: c.clone_voice(img(t, "a.mp3", b"\0" * 4096), "Narrator01"),
+    ),
+    "clone sample huge": (
+        "sample",
+        lambda c, t: c.clone_voice(img(t, "a.wav", b"\0" * (20 * 1024 * 1024 + 1)), "Narrator01"),
+    ),
+    "clone bad voice id": (
+        "voice_id",
+        lambda c, t: c.clone_voice(write_wav(t / "s.wav", 12), "bad"),
+    ),
     "upload purpose": ("purpose", lambda c, t: c.upload_file(b"x", purpose="selfies")),
     "upload empty": ("file", lambda c, t: c.upload_file(b"")),
     "upload missing": ("file", lambda c, t: c.upload_file(t / "none.mp3")),
@@ -119,13 +169,28 @@ CASES: dict[str, tuple[str, Call]] = {
     "tts pitch": ("pitch", lambda c, t: c.text_to_audio("hi", "Narrator01", pitch=13)),
     "tts emotion": ("emotion", lambda c, t: c.text_to_audio("hi", "Narrator01", emotion="bored")),
     "tts format": ("format", lambda c, t: c.text_to_audio("hi", "Narrator01", format="aac")),
-    "tts wav stream": ("format", lambda c, t: c.text_to_audio("hi", "Narrator01", format="wav", stream=True)),
-    "tts sample rate": ("sample_rate", lambda c, t: c.text_to_audio("hi", "Narrator01", sample_rate=48000)),
+    "tts wav stream": (
+        "format",
+        lambda c, t: c.text_to_audio("hi", "Narrator01", format="wav", stream=True),
+    ),
+    "tts sample rate": (
+        "sample_rate",
+        lambda c, t: c.text_to_audio("hi", "Narrator01", sample_rate=48000),
+    ),
     "tts bitrate": ("bitrate", lambda c, t: c.text_to_audio("hi", "Narrator01", bitrate=96000)),
-    "tts bitrate flac": ("bitrate", lambda c, t: c.text_to_audio("hi", "Narrator01", format="flac", bitrate=128000)),
+    "tts bitrate flac": (
+        "bitrate",
+        lambda c, t: c.text_to_audio("hi", "Narrator01", format="flac", bitrate=128000),
+    ),
     "tts channel": ("channel", lambda c, t: c.text_to_audio("hi", "Narrator01", channel=3)),
-    "tts output format": ("output_format", lambda c, t: c.text_to_audio("hi", "Narrator01", output_format="b64")),
-    "tts url stream": ("output_format", lambda c, t: c.text_to_audio("hi", "Narrator01", output_format="url", stream=True)),
+    "tts output format": (
+        "output_format",
+        lambda c, t: c.text_to_audio("hi", "Narrator01", output_format="b64"),
+    ),
+    "tts url stream": (
+        "output_format",
+        lambda c, t: c.text_to_audio("hi", "Narrator01", output_format="url", stream=True),
+    ),
     # --- ids
     "query empty": ("task_id", lambda c, t: c.query_video_status(" ")),
     "retrieve empty": ("file_id", lambda c, t: c.retrieve_file("")),

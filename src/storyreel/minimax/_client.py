@@ -11,11 +11,13 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import ssl
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypedDict, TypeVar, Unpack
 
+import certifi
 import httpx
 import pydantic
 from pydantic import SecretStr
@@ -91,6 +93,12 @@ _VOICE_KINDS = {
 _VOICE_TYPES = ("all", "system", "voice_cloning", "voice_generation")
 
 
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    # Building a CA bundle costs ~40 ms; one shared context keeps client creation cheap.
+    return ssl.create_default_context(cafile=certifi.where())
+
+
 class CloneOptions(TypedDict, total=False):
     need_noise_reduction: bool
     need_volume_normalization: bool
@@ -150,6 +158,7 @@ class AsyncMiniMax:
             transport=transport,
             headers=headers,
             timeout=httpx.Timeout(settings.request_timeout, connect=CONNECT_TIMEOUT),
+            verify=_tls_context(),
         )
         # Download links point at a CDN: never send the API key there.
         self._files_http = httpx.AsyncClient(
@@ -157,6 +166,7 @@ class AsyncMiniMax:
             headers={"User-Agent": "storyreel-minimax"},
             timeout=httpx.Timeout(DOWNLOAD_READ_TIMEOUT, connect=CONNECT_TIMEOUT),
             follow_redirects=True,
+            verify=_tls_context(),
         )
         self._limits = RateLimits(
             video_rpm=settings.video_rpm,

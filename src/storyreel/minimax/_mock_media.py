@@ -95,7 +95,7 @@ async def make_clip(
         if len(inputs) == 2 * 8:
             graph = (
                 f"{_fit('a', 0, width, height)};{_fit('b', 1, width, height)};"
-                f"[a][b]blend=all_expr='A*(1-T/{seconds})+B*(T/{seconds})'[v]"
+                f"[a][b]xfade=transition=fade:duration={seconds}:offset=0[v]"
             )
         elif inputs:
             graph = _fit("v", 0, width, height)
