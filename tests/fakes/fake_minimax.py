@@ -914,7 +914,7 @@ def _audio_seconds(data: bytes) -> float | None:
     import av  # PyAV; imported here so the fake's import stays cheap
 
     try:
-        with av.open(io.BytesIO(data)) as container:
+        with av.open(io.BytesIO(data), "r") as container:
             if container.duration:
                 return float(container.duration / 1_000_000)
             stream = container.streams.audio[0]

@@ -330,7 +330,7 @@ class FakeOpenAI(FakeService):
         fmt = ((body.get("text") or {}).get("format")) or {}
         content, refusal = self._answer(messages, fmt)
         self.accepted["responses"] += 1
-        part = (
+        part: dict[str, Any] = (
             {"type": "refusal", "refusal": refusal}
             if refusal
             else {"type": "output_text", "text": content, "annotations": [], "logprobs": []}
@@ -573,7 +573,7 @@ class _Generator:
             if name in {"camera", "camera_command"}:
                 preferred = [c for c in PREFERRED_CAMERAS if c in options]
                 pool = preferred or options
-                choice = pool[seg.get("index", 0) % len(pool)]
+                choice = pool[int(seg.get("index", 0)) % len(pool)]
                 seg[name] = choice
                 if "video_prompt" in seg:
                     seg["video_prompt"] = (
@@ -605,8 +605,8 @@ class _Generator:
     ) -> float | int:
         wanted = seg.get(name)
         if "enum" in schema:
-            options = list(schema["enum"])
-            return wanted if wanted in options else options[0]
+            options: list[float | int] = list(schema["enum"])
+            return wanted if isinstance(wanted, int | float) and wanted in options else options[0]
         value = (
             float(wanted) if isinstance(wanted, int | float) else float(schema.get("minimum", 1))
         )

@@ -125,7 +125,8 @@ def make_tone(
 
 def image_size(data: bytes) -> tuple[int, int]:
     with Image.open(io.BytesIO(data)) as image:
-        return image.size
+        width, height = image.size
+    return int(width), int(height)
 
 
 def even_size(width: int, height: int) -> tuple[int, int]:

@@ -59,7 +59,7 @@ def _code(response: httpx.Response) -> int:
 
 
 def _probe(data: bytes) -> dict[str, Any]:
-    with av.open(io.BytesIO(data)) as container:
+    with av.open(io.BytesIO(data), "r") as container:
         info: dict[str, Any] = {
             "seconds": float(container.duration or 0) / 1_000_000,
             "audio": len(container.streams.audio),

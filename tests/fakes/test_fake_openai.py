@@ -6,7 +6,7 @@ import base64
 import io
 import os
 from collections.abc import Iterator
-from typing import Literal
+from typing import Any, Literal
 
 import httpx
 import openai
@@ -26,13 +26,14 @@ STORY = (
     "sang back to her, and the whole garden lit up."
 )
 CAMERAS = ["Zoom in", "Pan left", "Pan right", "Tilt up", "Push in", "Static shot"]
+CAMERA_ENUM: dict[str, Any] = {"enum": CAMERAS}
 
 
 class Segment(BaseModel):
     model_config = ConfigDict(extra="forbid")
     narration: str
     duration: Literal[6, 10]
-    camera: str = Field(json_schema_extra={"enum": CAMERAS})
+    camera: str = Field(json_schema_extra=CAMERA_ENUM)
     video_prompt: str
     first_frame_prompt: str
     last_frame_prompt: str
