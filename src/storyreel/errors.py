@@ -4,7 +4,7 @@
 
     Exception
     ├── StoryreelError                      root of everything storyreel raises itself
-    │   ├── UsageError                      bad input or configuration; CLI exit 2, no paid call made
+    │   ├── UsageError                      bad input or configuration; CLI exit 2, nothing paid
     │   │   └── ConfigError                 settings/keys missing or malformed
     │   ├── ProviderError                   a provider (planner, images, video, speech) failed;
     │   │                                   carries stage, segment, provider, code, trace_id

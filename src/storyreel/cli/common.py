@@ -35,12 +35,16 @@ def load_settings(**overrides: Any) -> Settings:
 def read_story(story: str) -> tuple[str, str]:
     """``story`` is a text file or the text itself. Returns (text, a short name for the output)."""
     path = Path(story)
-    looks_like_file = "\n" not in story and len(story) < 4096 and (
-        path.suffix.lower() in _STORY_SUFFIXES or path.exists()
+    looks_like_file = (
+        "\n" not in story
+        and len(story) < 4096
+        and (path.suffix.lower() in _STORY_SUFFIXES or path.exists())
     )
     if looks_like_file:
         if not path.is_file():
-            raise UsageError(f"no such file {story!r}", field="STORY", fix="pass a text file or the story text")
+            raise UsageError(
+                f"no such file {story!r}", field="STORY", fix="pass a text file or the story text"
+            )
         try:
             text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError:

@@ -1,99 +1,216 @@
-"""``storyreel make``: a story in, ``final_video.mp4`` out."""
+"""``storyreel make`` and ``storyreel plan``: a story in, a video (or a plan to edit) out."""
 
 from __future__ import annotations
 
-from enum import Enum
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+from enum import StrEnum
 from pathlib import Path
 
 import typer
-from rich.markup import escape
 
-from storyreel.cli.common import console, err_console, load_settings, read_story, run
-from storyreel.cli.progress import StageBars
-from storyreel.config import Settings
-from storyreel.pipeline.orchestrator import Pipeline, RenderOptions, RenderResult
-from storyreel.providers.factory import build_providers
+from storyreel.cli.common import err_console, load_settings, read_story, run
+from storyreel.cli.running import job_runner, run_with_progress, summary
+from storyreel.errors import UsageError
+from storyreel.pipeline.jobs import JobOptions
+from storyreel.providers.factory import Providers
 
 
-class Resolution(str, Enum):
+class Resolution(StrEnum):
     p768 = "768P"
     p1080 = "1080P"
     p720 = "720P"
 
 
-class Subtitles(str, Enum):
+class Subtitles(StrEnum):
     burn = "burn"
     srt = "srt"
     none = "none"
 
 
-class Choice(str, Enum):
+class Choice(StrEnum):
     auto = "auto"
     openai = "openai"
     minimax = "minimax"
     offline = "offline"
 
 
-def _overrides(offline: bool, **stages: Choice | None) -> dict[str, str]:
-    if offline:
-        return dict.fromkeys(("planner", "images", "video", "speech"), "offline")
-    return {stage: choice.value for stage, choice in stages.items() if choice is not None}
+Prepare = Callable[[Providers], Awaitable[None]]
 
 
-def _summary(result: RenderResult) -> None:
-    console.print(
-        f"[green]done[/green] {result.segments} segments, {result.duration:.1f} s -> "
-        f"[bold]{escape(str(result.video))}[/bold]"
-    )
-    extras = [p for p in (result.subtitles, result.storyboard, result.manifest) if p]
-    console.print("      " + ", ".join(escape(str(p)) for p in extras), style="dim")
+def _voice_preparer(sample: Path | None, voice_id: str | None) -> Prepare | None:
+    """Clone ``sample`` as ``voice_id`` once (a second run reuses it) and narrate with it."""
+    if sample is None:
+        return None
+    if not voice_id:
+        raise UsageError(
+            "a voice sample needs a name", field="--voice-id", fix="add --voice-id MyVoice01"
+        )
+    if not sample.is_file():
+        raise UsageError(f"no such file {sample}", field="--voice-sample")
 
+    async def prepare(providers: Providers) -> None:
+        from storyreel.providers.minimax_speech import MiniMaxSpeechGen, ensure_cloned_voice
 
-async def _make(settings: Settings, overrides: dict[str, str], story: str, out: Path,
-                segments: int | None, options: RenderOptions) -> RenderResult:
-    providers = build_providers(settings, overrides=overrides)
-    try:
-        described = providers.describe()
-        if all(v.startswith("offline") for v in described.values()):
-            err_console.print(
-                "running offline (no API keys set): local keyframes, clips and speech",
-                style="yellow",
+        if not isinstance(providers.speech, MiniMaxSpeechGen) or providers.minimax is None:
+            raise UsageError(
+                "cloning a voice needs MiniMax narration",
+                field="--voice-sample",
+                fix="set MINIMAX_API_KEY, or drop --voice-sample to narrate offline",
             )
-        else:
-            err_console.print(
-                "providers: " + ", ".join(f"{k} {v}" for k, v in described.items()), style="dim"
-            )
-        with StageBars(err_console) as bars:
-            pipeline = Pipeline(providers, out, options=options, events=bars)
-            return await pipeline.make(story, segments=segments)
-    finally:
-        await providers.aclose()
+        err_console.print(
+            f"voice: making sure {voice_id} exists (cloned once, then reused)", style="dim"
+        )
+        providers.speech.voice_id = await ensure_cloned_voice(providers.minimax, sample, voice_id)
+
+    return prepare
 
 
 def register(app: typer.Typer) -> None:
+    def options_from(
+        offline: bool,
+        segments: int | None,
+        resolution: Resolution,
+        subtitles: Subtitles,
+        concurrency: int | None,
+        budget: float | None,
+        voice: str | None,
+        planner: Choice | None,
+        images: Choice | None,
+        video: Choice | None,
+        speech: Choice | None,
+    ) -> JobOptions:
+        def pick(choice: Choice | None) -> str | None:
+            return choice.value if choice else None
+
+        return JobOptions(
+            offline=offline,
+            segments=segments,
+            resolution=resolution.value,
+            subtitles=subtitles.value,
+            concurrency=concurrency,
+            budget=Decimal(str(budget)) if budget is not None else None,
+            voice_id=voice,
+            planner=pick(planner),
+            images=pick(images),
+            video=pick(video),
+            speech=pick(speech),
+        )
+
+    def start(
+        story: str,
+        out: Path | None,
+        options: JobOptions,
+        *,
+        yes: bool,
+        plan_only: bool,
+        prepare: Prepare | None = None,
+    ) -> None:
+        text, name = read_story(story)
+        settings = load_settings()
+        target = out or Path("out") / name
+
+        async def go() -> None:
+            async with job_runner(settings) as runner:
+                job, resumed = await runner.find_or_create(text, options, target)
+                if resumed:
+                    err_console.print(
+                        f"resuming job {job.id} in {target} (finished work is reused)", style="dim"
+                    )
+                result = await run_with_progress(
+                    runner, job.id, yes=yes, plan_only=plan_only, prepare=prepare
+                )
+                summary(result, target)
+
+        run(go())
+
+    offline_opt = typer.Option(
+        False, "--offline", help="Use the offline providers for every stage (free)."
+    )
+    segments_opt = typer.Option(
+        None, "--segments", "-n", min=1, max=60, help="Exact number of segments."
+    )
+    resolution_opt = typer.Option(
+        Resolution.p768, "--resolution", help="Video resolution (1080P clips are 6 s)."
+    )
+    subtitles_opt = typer.Option(
+        Subtitles.srt, "--subtitles", help="Burn subtitles in, write an .srt, or neither."
+    )
+    concurrency_opt = typer.Option(
+        None, "--concurrency", min=1, max=32, help="Calls in flight per stage."
+    )
+    budget_opt = typer.Option(
+        None, "--budget", min=0, help="Refuse to spend more than this many USD."
+    )
+    voice_opt = typer.Option(
+        None, "--voice", help="Narrate with this MiniMax voice id (cloned or stock)."
+    )
+    yes_opt = typer.Option(False, "--yes", "-y", help="Accept the cost estimate without asking.")
+    out_opt = typer.Option(
+        None, "--out", "-o", help="Output folder [default: out/NAME]; running again resumes it."
+    )
+
     @app.command()
     def make(
         story: str = typer.Argument(..., help="A text file with the story, or the story itself."),
-        out: Path | None = typer.Option(None, "--out", "-o", help="Output folder [default: out/NAME]."),
-        offline: bool = typer.Option(False, "--offline", help="Use the offline providers for every stage."),
-        segments: int | None = typer.Option(None, "--segments", "-n", min=1, max=60, help="Exact number of segments."),
-        resolution: Resolution = typer.Option(Resolution.p768, "--resolution", help="Video resolution."),
-        subtitles: Subtitles = typer.Option(Subtitles.srt, "--subtitles", help="Burn subtitles in, write an .srt, or neither."),
-        concurrency: int | None = typer.Option(None, "--concurrency", min=1, max=32, help="Segments worked on at once."),
+        out: Path | None = out_opt,
+        offline: bool = offline_opt,
+        segments: int | None = segments_opt,
+        resolution: Resolution = resolution_opt,
+        subtitles: Subtitles = subtitles_opt,
+        concurrency: int | None = concurrency_opt,
+        budget: float | None = budget_opt,
+        voice: str | None = voice_opt,
+        voice_sample: Path | None = typer.Option(
+            None, "--voice-sample", help="Clone this audio sample (10 s-5 min) first."
+        ),
+        voice_id: str | None = typer.Option(
+            None, "--voice-id", help="The id to clone the sample as."
+        ),
         planner: Choice | None = typer.Option(None, "--planner", help="Planner provider."),
         images: Choice | None = typer.Option(None, "--images", help="Keyframe provider."),
         video: Choice | None = typer.Option(None, "--video", help="Clip provider."),
         speech: Choice | None = typer.Option(None, "--speech", help="Narration provider."),
-        yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask before spending."),
+        yes: bool = yes_opt,
     ) -> None:
         """Turn a story into final_video.mp4 (offline when no API keys are set)."""
-        text, name = read_story(story)
-        settings = load_settings()
-        options = RenderOptions(
-            resolution=resolution.value,
-            subtitles=subtitles.value,  # type: ignore[arg-type]
-            concurrency=concurrency or settings.concurrency,
+        options = options_from(
+            offline,
+            segments,
+            resolution,
+            subtitles,
+            concurrency,
+            budget,
+            voice or voice_id,
+            planner,
+            images,
+            video,
+            speech,
         )
-        overrides = _overrides(offline, planner=planner, images=images, video=video, speech=speech)
-        result = run(_make(settings, overrides, text, out or Path("out") / name, segments, options))
-        _summary(result)
+        start(
+            story,
+            out,
+            options,
+            yes=yes,
+            plan_only=False,
+            prepare=_voice_preparer(voice_sample, voice_id),
+        )
+
+    @app.command()
+    def plan(
+        story: str = typer.Argument(..., help="A text file with the story, or the story itself."),
+        out: Path | None = out_opt,
+        offline: bool = offline_opt,
+        segments: int | None = segments_opt,
+        resolution: Resolution = resolution_opt,
+        subtitles: Subtitles = subtitles_opt,
+        budget: float | None = budget_opt,
+        voice: str | None = voice_opt,
+        planner: Choice | None = typer.Option(None, "--planner", help="Planner provider."),
+        yes: bool = yes_opt,
+    ) -> None:
+        """Plan only: write plan.json to edit before paying for anything else."""
+        options = options_from(
+            offline, segments, resolution, subtitles, None, budget, voice, planner, None, None, None
+        )
+        start(story, out, options, yes=yes, plan_only=True)

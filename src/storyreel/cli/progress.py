@@ -76,8 +76,10 @@ class StageBars:
 
     def _refresh(self, stage: Stage, status: str | None = None) -> None:
         completed = self.done[stage] + sum(self.partial[stage].values())
-        fields = {} if status is None else {"status": status}
-        self.progress.update(self.tasks[stage], completed=completed, **fields)
+        if status is None:
+            self.progress.update(self.tasks[stage], completed=completed)
+        else:
+            self.progress.update(self.tasks[stage], completed=completed, status=status)
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, PlanReady):
@@ -92,7 +94,11 @@ class StageBars:
         elif isinstance(event, StepProgress):
             self._ensure(event.stage, 1)
             self.partial[event.stage][event.segment] = min(event.fraction, 0.99)
-            status = f"#{event.segment + 1} {event.status}" if event.status and event.segment is not None else None
+            status = (
+                f"#{event.segment + 1} {event.status}"
+                if event.status and event.segment is not None
+                else None
+            )
             self._refresh(event.stage, status)
         elif isinstance(event, StepFinished):
             self._ensure(event.stage, 1)

@@ -4,6 +4,10 @@ Narration comes first: each segment's spoken length decides its clip duration (6
 video never runs out before the narrator does. After that every segment moves on its own as soon as
 its inputs exist (its two keyframes, its narration), bounded per stage, so the wall time approaches
 the slowest segment rather than the sum.
+
+Every step goes through a :class:`~storyreel.pipeline.ledger.Ledger` keyed by a content hash of
+its inputs: with a job store, a finished artefact is never made again, a submitted video task is
+resumed rather than paid twice, and an edited ``plan.json`` re-makes only what it changed.
 """
 
 from __future__ import annotations
@@ -11,10 +15,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Literal, Protocol, TypeVar
 
 from storyreel.assembly.concat import concat_segments
 from storyreel.assembly.probe import MediaInfo, probe
@@ -23,7 +27,7 @@ from storyreel.assembly.spec import OutputSpec
 from storyreel.assembly.storyboard import render_storyboard
 from storyreel.assembly.subtitles import narration_cues, write_srt
 from storyreel.assembly.timing import choose_duration, plan_timing
-from storyreel.errors import MediaError, StoryreelError, UsageError
+from storyreel.errors import MediaError, ProviderError, StoryreelError, UsageError
 from storyreel.pipeline.events import (
     EventSink,
     JobFinished,
@@ -35,7 +39,17 @@ from storyreel.pipeline.events import (
     StepStarted,
     ignore,
 )
+from storyreel.pipeline.hashing import (
+    afile_sha256,
+    assemble_hash,
+    frame_hash,
+    frame_prompts,
+    mux_hash,
+    speech_hash,
+    video_hash,
+)
 from storyreel.pipeline.layout import OutputLayout
+from storyreel.pipeline.ledger import Ledger, NullLedger
 from storyreel.pipeline.plan import Plan
 from storyreel.providers.base import ClipRequest, ImageGen, Planner, SpeechGen, VideoGen
 
@@ -47,6 +61,8 @@ T = TypeVar("T")
 # A clip may come back a little short or long (the provider's frame rounding); beyond this it is
 # not the clip we asked for and is reported instead of being assembled.
 CLIP_DURATION_TOLERANCE = 0.6
+# Hailuo renders 1080P at 6 s only; longer narration then holds the clip's last frame.
+SIX_SECONDS_ONLY = {"1080P"}
 
 
 @dataclass(frozen=True)
@@ -54,10 +70,12 @@ class RenderOptions:
     resolution: str = "768P"
     subtitles: SubtitleMode = "srt"
     concurrency: int = 4
+    voice_id: str | None = None  # part of the narration's identity (its content hash)
 
 
-@dataclass
-class Providers:
+class ProviderSet(Protocol):
+    """The four providers of a run (``storyreel.providers.factory.Providers`` is one)."""
+
     planner: Planner
     images: ImageGen
     video: VideoGen
@@ -81,19 +99,29 @@ class RenderResult:
     manifest: Path
     duration: float
     segments: int
+    reused: int = 0
     warnings: list[str] = field(default_factory=list)
 
 
-def _stage_limits(providers: Providers, concurrency: int) -> dict[Stage, asyncio.Semaphore]:
+def identity(provider: object) -> str:
+    """What makes a provider's output what it is: its name, plus model and voice when real."""
+    describe = getattr(provider, "describe", None)
+    return str(describe()) if callable(describe) else str(getattr(provider, "name", "unknown"))
+
+
+def is_paid(provider: object) -> bool:
+    return getattr(provider, "name", "offline") != "offline"
+
+
+def _stage_limits(providers: ProviderSet, concurrency: int) -> dict[Stage, asyncio.Semaphore]:
     # Local work (offline clips, muxing) competes for the same CPU cores; remote providers are
     # bounded by the user's concurrency (and by the client's own RPM limits underneath).
     cpu = asyncio.Semaphore(2)
-    remote = concurrency
     return {
         "plan": asyncio.Semaphore(1),
-        "speech": asyncio.Semaphore(remote),
-        "frame": asyncio.Semaphore(remote),
-        "video": cpu if providers.video.name == "offline" else asyncio.Semaphore(remote),
+        "speech": asyncio.Semaphore(concurrency),
+        "frame": asyncio.Semaphore(concurrency),
+        "video": asyncio.Semaphore(concurrency) if is_paid(providers.video) else cpu,
         "mux": cpu,
         "assemble": asyncio.Semaphore(1),
     }
@@ -104,26 +132,33 @@ class Pipeline:
 
     def __init__(
         self,
-        providers: Providers,
+        providers: ProviderSet,
         out_dir: Path,
         *,
         options: RenderOptions | None = None,
         events: EventSink = ignore,
+        ledger: Ledger | None = None,
     ) -> None:
         self.providers = providers
         self.options = options or RenderOptions()
         self.layout = OutputLayout(out_dir)
         self.spec = OutputSpec.for_resolution(self.options.resolution)
         self.emit = events
+        self.ledger: Ledger = ledger or NullLedger()
         self._limits = _stage_limits(providers, self.options.concurrency)
+        self._reused = 0
 
     # -- public steps ----------------------------------------------------------------------------
 
     async def plan(self, story: str, *, segments: int | None = None) -> Plan:
         """Ask the planner for a plan and save it as ``plan.json``."""
         if not story.strip():
-            raise UsageError("the story is empty", field="story", fix="pass a text file or the text itself")
-        plan = await self._step("plan", None, lambda: self.providers.planner.plan(story, segments=segments))
+            raise UsageError("the story is empty", field="story", fix="write a few sentences")
+
+        async def make_plan() -> tuple[Plan, bool]:
+            return await self.providers.planner.plan(story, segments=segments), False
+
+        plan = await self._run("plan", None, make_plan)
         self.layout.root.mkdir(parents=True, exist_ok=True)
         plan.save(self.layout.plan)
         return plan
@@ -137,23 +172,38 @@ class Pipeline:
         n = len(plan.segments)
         self.layout.prepare(n)
         self.emit(PlanReady(title=plan.title, segments=n, frames=n + 1))
-
-        outcomes = await self._gather([self._narrate(plan, i) for i in range(n)])
-        # Narration first: the spoken length decides each clip's duration.
-        for seg, outcome in zip(plan.segments, outcomes, strict=True):
-            seg.duration = choose_duration(outcome.speech_seconds)
-        plan.save(self.layout.plan)
-
         frames = self._frame_tasks(plan)
-        await self._gather([self._segment(plan, i, frames, outcomes[i]) for i in range(n)])
-        return await self._assemble(plan, outcomes, frames)
+        try:
+            outcomes = await self._gather([self._narrate(plan, i) for i in range(n)])
+            # Narration first: the spoken length decides each clip's duration.
+            for seg, outcome in zip(plan.segments, outcomes, strict=True):
+                seg.duration = choose_duration(outcome.speech_seconds)
+                if self.options.resolution.upper() in SIX_SECONDS_ONLY:
+                    seg.duration = 6
+            plan.save(self.layout.plan)
+            await self._gather([self._segment(plan, i, frames, outcomes[i]) for i in range(n)])
+            return await self._assemble(plan, outcomes, [f.result() for f in frames])
+        finally:
+            for task in frames:
+                task.cancel()
+            await asyncio.gather(*frames, return_exceptions=True)
 
     # -- per-stage work --------------------------------------------------------------------------
 
     async def _narrate(self, plan: Plan, i: int) -> SegmentOutcome:
         speech = self.providers.speech
+        text = plan.segments[i].narration
         out = self.layout.narration(i, getattr(speech, "audio_suffix", ".mp3"))
-        path = await self._step("speech", i, lambda: speech.speak(plan.segments[i].narration, out=out))
+        inputs = speech_hash(
+            narration=text,
+            voice_id=self.options.voice_id,
+            provider=speech.name,
+            model=identity(speech),
+            speed=1.0,
+        )
+        path = await self._artefact(
+            "speech", i, inputs, lambda: speech.speak(text, out=out), paid=is_paid(speech)
+        )
         seconds = (await asyncio.to_thread(probe, path)).duration
         if seconds <= 0:
             raise MediaError(f"segment {i + 1}: the narration {path} has no audio")
@@ -165,27 +215,40 @@ class Pipeline:
         Frame 0 is drawn first and handed to every later frame as the reference, so characters
         and style carry over while frames 1..N are still drawn in parallel.
         """
-        prompts = [plan.segments[0].first_frame_prompt] + [s.last_frame_prompt for s in plan.segments]
+        prompts = frame_prompts(plan)
+        images = self.providers.images
         size = self.spec.size
 
-        def draw(k: int, reference: Path | None) -> Awaitable[Path]:
-            return self.providers.images.draw(
-                prompts[k], out=self.layout.frame(k), size=size, style=plan.style, reference=reference
+        async def draw(k: int, reference: Path | None) -> Path:
+            inputs = frame_hash(
+                prompt=prompts[k],
+                style=plan.style,
+                size=size,
+                provider=images.name,
+                model=identity(images),
+                reference_sha=await afile_sha256(reference) if reference else None,
             )
 
-        async def first() -> Path:
-            return await self._step("frame", 0, lambda: draw(0, None), label=0)
+            def make() -> Awaitable[Path]:
+                return images.draw(
+                    prompts[k],
+                    out=self.layout.frame(k),
+                    size=size,
+                    style=plan.style,
+                    reference=reference,
+                )
 
-        anchor = asyncio.create_task(first())
+            return await self._artefact("frame", k, inputs, make, paid=is_paid(images))
+
+        anchor = asyncio.create_task(draw(0, None))
 
         async def later(k: int) -> Path:
-            reference = await anchor
-            return await self._step("frame", k, lambda: draw(k, reference), label=k)
+            return await draw(k, await anchor)
 
         return [anchor] + [asyncio.create_task(later(k)) for k in range(1, len(prompts))]
 
     async def _segment(
-        self, plan: Plan, i: int, frames: list[asyncio.Task[Path]], outcome: SegmentOutcome
+        self, plan: Plan, i: int, frames: Sequence[asyncio.Task[Path]], outcome: SegmentOutcome
     ) -> None:
         seg = plan.segments[i]
         first, last = await frames[i], await frames[i + 1]
@@ -198,27 +261,68 @@ class Pipeline:
             duration=seg.duration,
             resolution=self.options.resolution,
         )
-        outcome.clip = await self._step("video", i, lambda: self._make_clip(request, self.layout.clip(i)))
-        await self._check_clip(outcome.clip, request)
-        clip = outcome.clip
-        out = self.layout.segment(i)
-
-        async def mux() -> MediaInfo:
-            return await mux_segment(
-                clip, outcome.narration, out, self.spec, on_progress=self._progress("mux", i)
-            )
-
-        outcome.info = await self._step("mux", i, mux)
-        outcome.segment = out
-
-    async def _make_clip(self, request: ClipRequest, out: Path) -> Path:
         video = self.providers.video
-        job_id = await video.submit(request)
-        progress = self._progress("video", request.segment - 1)
-        return await video.fetch(job_id, request, out, lambda f, s: progress(f, s))
+        inputs = video_hash(
+            prompt=seg.video_prompt,
+            camera=seg.camera,
+            duration=seg.duration,
+            resolution=self.options.resolution,
+            provider=video.name,
+            model=identity(video),
+            first_frame_sha=await afile_sha256(first),
+            last_frame_sha=await afile_sha256(last),
+        )
+        clip_out = self.layout.clip(i)
+        progress = self._progress("video", i)
+
+        async def fetch(job_id: str) -> Path:
+            clip = await video.fetch(job_id, request, clip_out, progress)
+            await self._check_clip(clip, request)
+            return clip
+
+        clip = await self._run(
+            "video",
+            i,
+            lambda: self.ledger.produce_task(
+                f"video:{i}",
+                inputs,
+                lambda: video.submit(request),
+                fetch,
+                provider=video.name,
+                paid=is_paid(video),
+            ),
+        )
+        outcome.clip = clip
+        out = self.layout.segment(i)
+        mux_inputs = mux_hash(
+            video_sha=await afile_sha256(clip),
+            speech_sha=await afile_sha256(outcome.narration),
+            spec=self.spec,
+        )
+
+        async def mux() -> Path:
+            # Always our encoder: segments share one codec header, so the final concat can copy.
+            await mux_segment(
+                clip,
+                outcome.narration,
+                out,
+                self.spec,
+                on_progress=self._progress("mux", i),
+                allow_copy=False,
+            )
+            return out
+
+        outcome.segment = await self._artefact("mux", i, mux_inputs, mux, paid=False)
+        outcome.info = await asyncio.to_thread(probe, outcome.segment)
 
     async def _check_clip(self, clip: Path, request: ClipRequest) -> None:
-        info = await asyncio.to_thread(probe, clip)
+        """A clip that is not what was asked for is reported with its segment, not assembled."""
+        try:
+            info = await asyncio.to_thread(probe, clip)
+        except MediaError as error:
+            raise MediaError(
+                f"segment {request.segment}: the clip is unreadable: {error}"
+            ) from error
         if info.video is None:
             raise MediaError(f"segment {request.segment}: the clip {clip} has no video stream")
         if abs(info.duration - request.duration) > CLIP_DURATION_TOLERANCE:
@@ -228,25 +332,31 @@ class Pipeline:
             )
 
     async def _assemble(
-        self, plan: Plan, outcomes: list[SegmentOutcome], frames: list[asyncio.Task[Path]]
+        self, plan: Plan, outcomes: list[SegmentOutcome], frame_paths: list[Path]
     ) -> RenderResult:
-        async def assemble() -> RenderResult:
-            parts = [o.segment for o in outcomes if o.segment is not None]
-            starts, speech_starts, t = [], [], 0.0
-            for o in outcomes:
-                timing = plan_timing(o.info.duration if o.info else 0.0, o.speech_seconds)
-                starts.append(t)
-                speech_starts.append(t + timing.speech_start)
-                t += o.info.duration if o.info else timing.total
-            srt_path: Path | None = None
-            if self.options.subtitles != "none":
-                cues = narration_cues(
-                    [s.narration for s in plan.segments],
-                    speech_starts,
-                    [o.speech_seconds for o in outcomes],
-                )
-                srt_path = write_srt(cues, self.layout.subtitles)
-            info = await concat_segments(
+        parts = [o.segment for o in outcomes if o.segment is not None]
+        starts, speech_starts, t = [], [], 0.0
+        for o in outcomes:
+            length = o.info.duration if o.info else 0.0
+            starts.append(t)
+            speech_starts.append(t + plan_timing(length, o.speech_seconds).speech_start)
+            t += length
+        srt_path: Path | None = None
+        if self.options.subtitles != "none":
+            cues = narration_cues(
+                [s.narration for s in plan.segments],
+                speech_starts,
+                [o.speech_seconds for o in outcomes],
+            )
+            srt_path = write_srt(cues, self.layout.subtitles)
+        inputs = assemble_hash(
+            segment_shas=[await afile_sha256(p) for p in parts],
+            spec=self.spec,
+            subtitles=self.options.subtitles,
+        )
+
+        async def concat() -> Path:
+            await concat_segments(
                 parts,
                 self.layout.video,
                 self.spec,
@@ -254,27 +364,28 @@ class Pipeline:
                 burn_subtitles=self.options.subtitles == "burn",
                 on_progress=self._progress("assemble", None),
             )
-            frame_paths = [f.result() for f in frames]
-            storyboard = await asyncio.to_thread(
-                render_storyboard,
-                [(frame_paths[i], frame_paths[i + 1]) for i in range(len(plan.segments))],
-                [s.narration for s in plan.segments],
-                self.layout.storyboard,
-                plan.title,
-            )
-            result = RenderResult(
-                video=self.layout.video,
-                subtitles=srt_path,
-                storyboard=storyboard,
-                manifest=self.layout.manifest,
-                duration=info.duration,
-                segments=len(parts),
-            )
-            self._write_manifest(plan, outcomes, starts, result)
-            return result
+            return self.layout.video
 
-        result = await self._step("assemble", None, assemble)
-        self.emit(JobFinished(video=str(result.video), duration=result.duration, segments=result.segments))
+        video = await self._artefact("assemble", None, inputs, concat, paid=False)
+        info = await asyncio.to_thread(probe, video)
+        storyboard = await asyncio.to_thread(
+            render_storyboard,
+            [(frame_paths[i], frame_paths[i + 1]) for i in range(len(plan.segments))],
+            [s.narration for s in plan.segments],
+            self.layout.storyboard,
+            plan.title,
+        )
+        result = RenderResult(
+            video=video,
+            subtitles=srt_path,
+            storyboard=storyboard,
+            manifest=self.layout.manifest,
+            duration=info.duration,
+            segments=len(parts),
+            reused=self._reused,
+        )
+        self._write_manifest(plan, outcomes, starts, result)
+        self.emit(JobFinished(video=str(video), duration=info.duration, segments=len(parts)))
         return result
 
     def _write_manifest(
@@ -294,10 +405,10 @@ class Pipeline:
             "duration": round(result.duration, 3),
             "resolution": self.options.resolution,
             "providers": {
-                "planner": self.providers.planner.name,
-                "images": self.providers.images.name,
-                "video": self.providers.video.name,
-                "speech": self.providers.speech.name,
+                "planner": identity(self.providers.planner),
+                "images": identity(self.providers.images),
+                "video": identity(self.providers.video),
+                "speech": identity(self.providers.speech),
             },
             "segments": [
                 {
@@ -307,6 +418,7 @@ class Pipeline:
                     "clip_duration": seg.duration,
                     "speech_seconds": round(o.speech_seconds, 3),
                     "camera": seg.camera,
+                    "narration_text": seg.narration,
                     "narration": rel(o.narration),
                     "clip": rel(o.clip),
                     "segment": rel(o.segment),
@@ -322,33 +434,58 @@ class Pipeline:
 
     # -- plumbing --------------------------------------------------------------------------------
 
-    def _progress(self, stage: Stage, segment: int | None) -> Callable[[float, str], None] | Callable[[float], None]:
+    def _progress(self, stage: Stage, segment: int | None) -> Callable[..., None]:
         def report(fraction: float, status: str = "") -> None:
             self.emit(StepProgress(stage=stage, segment=segment, fraction=fraction, status=status))
 
         return report
 
-    async def _step(
+    async def _artefact(
         self,
         stage: Stage,
-        segment: int | None,
-        work: Callable[[], Awaitable[T]],
+        index: int | None,
+        inputs: str,
+        make: Callable[[], Awaitable[Path]],
         *,
-        label: int | None = None,
+        paid: bool,
+    ) -> Path:
+        key = stage if index is None else f"{stage}:{index}"
+        # Which provider made it, for the store's record; local assembly steps are ffmpeg's.
+        if stage == "frame":
+            name = self.providers.images.name
+        elif stage == "speech":
+            name = self.providers.speech.name
+        else:
+            name = "ffmpeg"
+        return await self._run(
+            stage, index, lambda: self.ledger.produce(key, inputs, make, provider=name, paid=paid)
+        )
+
+    async def _run(
+        self, stage: Stage, index: int | None, work: Callable[[], Awaitable[tuple[T, bool]]]
     ) -> T:
-        """Run one unit of work under its stage's limit, reporting start, end and failure."""
-        index = segment if label is None else label
+        """One unit of work under its stage's limit, reporting start, end (reused or made) and
+        failure. ``work`` answers ``(value, reused)``, as the ledger does."""
         async with self._limits[stage]:
             self.emit(StepStarted(stage=stage, segment=index))
             try:
-                result = await work()
+                result, reused = await work()
             except StoryreelError as error:
                 self.emit(StepFailed(stage=stage, segment=index, error=str(error)))
                 raise
             except Exception as error:
-                self.emit(StepFailed(stage=stage, segment=index, error=str(error)))
+                # Name the place: providers know the prompt, not where it sits in the story.
+                where = (
+                    ""
+                    if index is None
+                    else f"frame {index} "
+                    if stage == "frame"
+                    else f"segment {index + 1} "
+                )
+                self.emit(StepFailed(stage=stage, segment=index, error=f"{where}{stage}: {error}"))
                 raise
-        self.emit(StepFinished(stage=stage, segment=index))
+        self._reused += int(reused)
+        self.emit(StepFinished(stage=stage, segment=index, reused=reused))
         return result
 
     @staticmethod
@@ -362,3 +499,6 @@ class Pipeline:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             raise
+
+
+__all__ = ["Pipeline", "ProviderError", "ProviderSet", "RenderOptions", "RenderResult"]

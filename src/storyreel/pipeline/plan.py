@@ -25,7 +25,7 @@ class Segment(BaseModel):
     video_prompt: str = Field(
         min_length=1,
         max_length=MAX_VIDEO_PROMPT,
-        description="Motion prompt for the video model; starts with the camera command in brackets.",
+        description="Motion prompt for the video model, starting with its [camera command].",
     )
     first_frame_prompt: str = Field(min_length=1, description="Image prompt for the first frame.")
     last_frame_prompt: str = Field(min_length=1, description="Image prompt for the last frame.")
@@ -37,7 +37,9 @@ class Segment(BaseModel):
     def _known_camera(cls, value: str) -> str:
         canonical = canonical_camera(value.strip("[] "))
         if canonical is None:
-            raise ValueError(f"unknown camera command {value!r}; use one of {', '.join(CAMERA_COMMANDS)}")
+            raise ValueError(
+                f"unknown camera command {value!r}; use one of {', '.join(CAMERA_COMMANDS)}"
+            )
         return canonical
 
     @model_validator(mode="after")

@@ -49,7 +49,7 @@ class ImageGen(Protocol):
         style: str = "",
         reference: Path | None = None,
     ) -> Path:
-        """Draw one keyframe into ``out`` (PNG). ``reference`` is the previous frame, for continuity."""
+        """Draw one keyframe into ``out`` (PNG); ``reference`` is a frame to keep continuity with."""
         ...
 
 
@@ -66,7 +66,7 @@ class VideoGen(Protocol):
     async def fetch(
         self, job_id: str, request: ClipRequest, out: Path, progress: ProgressFn | None = None
     ) -> Path:
-        """Wait for ``job_id`` and write the clip to ``out`` (MP4). Safe to call again after a crash."""
+        """Wait for ``job_id`` and write the clip to ``out`` (MP4); safe to repeat after a crash."""
         ...
 
 

@@ -1,0 +1,323 @@
+"""Jobs: a story and its options, made durable in the job store and run (or resumed) to the end.
+
+The CLI and the HTTP service both go through :class:`JobRunner`, so a job started by one can be
+listed, resumed or watched by the other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from storyreel.config import ProviderChoice, Settings
+from storyreel.errors import JobError, UsageError
+from storyreel.pipeline.cost import (
+    ZERO,
+    Budget,
+    CostOptions,
+    Estimate,
+    PriceTable,
+    estimate,
+    load_prices,
+)
+from storyreel.pipeline.events import Event, EventSink, StepProgress, ignore
+from storyreel.pipeline.hashing import plan_step_hash
+from storyreel.pipeline.layout import OutputLayout
+from storyreel.pipeline.ledger import StoreLedger
+from storyreel.pipeline.orchestrator import Pipeline, RenderOptions, RenderResult, identity, is_paid
+from storyreel.pipeline.plan import Plan
+from storyreel.pipeline.store import Job, JobStatus, JobStore, new_job_id
+from storyreel.providers.factory import Providers, build_providers
+
+log = logging.getLogger(__name__)
+
+STAGES = ("planner", "images", "video", "speech")
+# Progress events are many; the store keeps at most one per step this often (the live view in
+# the service gets every one).
+PROGRESS_EVERY_SECONDS = 1.0
+
+
+class JobOptions(BaseModel):
+    """What a job is asked to do: the flags of ``storyreel make`` and the body of ``POST /jobs``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    offline: bool = Field(False, description="Use the offline providers for every stage.")
+    planner: ProviderChoice | None = None
+    images: ProviderChoice | None = None
+    video: ProviderChoice | None = None
+    speech: ProviderChoice | None = None
+    segments: int | None = Field(None, ge=1, le=60, description="Exact number of segments.")
+    resolution: Literal["720P", "768P", "1080P"] = "768P"
+    subtitles: Literal["burn", "srt", "none"] = "srt"
+    budget: Decimal | None = Field(None, ge=0, description="Refuse to spend more than this (USD).")
+    voice_id: str | None = Field(None, description="Narrate with this (cloned or stock) voice.")
+    concurrency: int | None = Field(None, ge=1, le=32)
+
+    def overrides(self) -> dict[str, str]:
+        if self.offline:
+            return dict.fromkeys(STAGES, "offline")
+        chosen = {stage: getattr(self, stage) for stage in STAGES}
+        return {stage: value for stage, value in chosen.items() if value is not None}
+
+
+Confirm = Callable[[Estimate], Awaitable[bool]]
+
+
+@dataclass
+class JobRunner:
+    """Creates jobs in ``store`` and runs them with providers built from ``settings``."""
+
+    settings: Settings
+    store: JobStore
+    build: Callable[..., Providers] = build_providers
+    provider_kwargs: dict[str, Any] = field(default_factory=dict)
+    prices: PriceTable | None = None
+
+    def _prices(self) -> PriceTable:
+        if self.prices is None:
+            self.prices = load_prices(self.settings.prices)
+        return self.prices
+
+    # -- creating -------------------------------------------------------------------------------
+
+    async def create(self, story: str, options: JobOptions, out_dir: Path | None = None) -> Job:
+        """A new queued job. Without ``out_dir`` its output goes under the data directory."""
+        if not story.strip():
+            raise UsageError("the story is empty", field="story", fix="write a few sentences")
+        job_id = new_job_id()
+        target = out_dir or self.settings.data_dir / "jobs" / job_id
+        return await self.store.create_job(
+            story, options.model_dump(mode="json"), target.resolve(), job_id=job_id
+        )
+
+    async def find_or_create(
+        self, story: str, options: JobOptions, out_dir: Path
+    ) -> tuple[Job, bool]:
+        """The job already writing into ``out_dir`` for this story (to resume it), or a new one."""
+        existing = await self.store.find_job_by_output_dir(out_dir)
+        if existing is not None and existing.story.strip() == story.strip():
+            await self.store.set_options(existing.id, options.model_dump(mode="json"))
+            return await self.store.get_job(existing.id), True
+        return await self.create(story, options, out_dir), False
+
+    # -- running --------------------------------------------------------------------------------
+
+    def _providers(self, options: JobOptions) -> Providers:
+        settings = self.settings
+        if options.voice_id:
+            settings = settings.model_copy(update={"voice_id": options.voice_id})
+        return self.build(settings, overrides=options.overrides(), **self.provider_kwargs)
+
+    def cost_options(self, providers: Providers, options: JobOptions) -> CostOptions:
+        """Price what will really run: offline and mock-mode providers cost nothing."""
+        mocked = self.settings.minimax.mocked
+
+        def priced(provider: object) -> str:
+            name = str(getattr(provider, "name", "offline"))
+            return "offline" if name == "minimax" and mocked else name
+
+        return CostOptions(
+            planner=priced(providers.planner),
+            planner_model=self.settings.planner_model,
+            images=priced(providers.images),
+            image_model=self.settings.image_model,
+            video=priced(providers.video),
+            video_model=self.settings.video_model,
+            resolution=options.resolution,
+            speech=priced(providers.speech),
+            tts_model=self.settings.tts_model,
+            segments=options.segments,
+        )
+
+    async def estimate(self, job: Job, providers: Providers | None = None) -> Estimate:
+        """What is left to pay for ``job``: from its plan when it has one, else from the story."""
+        options = JobOptions.model_validate(job.options)
+        own = providers is None
+        providers = providers or self._providers(options)
+        try:
+            plan = self._saved_plan(job)
+            cost = self.cost_options(providers, options)
+            est = estimate(plan or job.story, cost, self._prices())
+            done = {s.key for s in await self.store.list_steps(job.id) if s.state == "done"}
+            return est.without(done)
+        finally:
+            if own:
+                await providers.aclose()
+
+    def _saved_plan(self, job: Job) -> Plan | None:
+        path = OutputLayout(job.output_dir).plan
+        if path.is_file():
+            try:
+                return Plan.load(path)
+            except ValueError as error:
+                raise UsageError(
+                    f"{path} is not a valid plan: {str(error).splitlines()[0]}",
+                    field="plan.json",
+                    fix="fix the file, or delete it to plan again",
+                ) from None
+        return job.plan
+
+    async def run(
+        self,
+        job_id: str,
+        *,
+        events: EventSink = ignore,
+        confirm: Confirm | None = None,
+        repeat_unknown: bool = False,
+        plan_only: bool = False,
+        prepare: Callable[[Providers], Awaitable[None]] | None = None,
+    ) -> RenderResult | Plan:
+        """Run (or resume) ``job_id`` to the end. Finished work is reused, paid work never repeated.
+
+        ``confirm`` sees the estimate of what is left to pay, once, before any paid call, and
+        may refuse. ``prepare`` runs with the providers before anything else (e.g. cloning a voice).
+        """
+        job = await self.store.get_job(job_id)
+        options = JobOptions.model_validate(job.options)
+        sink = _StoreSink(self.store, job.id, events)
+        await self.store.set_status(job.id, "running")
+        try:
+            async with self._providers(options) as providers:
+                if prepare is not None:
+                    await prepare(providers)
+                result = await self._run(
+                    job, options, providers, sink, confirm, repeat_unknown, plan_only
+                )
+        except asyncio.CancelledError:
+            await _quietly(self.store.set_status(job.id, "cancelled", error="cancelled"))
+            await sink.flush()
+            raise
+        except BaseException as error:
+            status: JobStatus = "cancelled" if isinstance(error, KeyboardInterrupt) else "failed"
+            await _quietly(
+                self.store.set_status(job.id, status, error=str(error) or type(error).__name__)
+            )
+            await sink.flush()
+            raise
+        await sink.flush()
+        return result
+
+    async def _run(
+        self,
+        job: Job,
+        options: JobOptions,
+        providers: Providers,
+        sink: _StoreSink,
+        confirm: Confirm | None,
+        repeat_unknown: bool,
+        plan_only: bool,
+    ) -> RenderResult | Plan:
+        out = job.output_dir
+        layout = OutputLayout(out)
+        budget = Budget(options.budget)
+        cost = self.cost_options(providers, options)
+        prices = self._prices()
+        spent = (await self.store.spend(job.id)).total
+
+        plan = self._saved_plan(job)
+        pending = estimate(plan or job.story, cost, prices).without(
+            {s.key for s in await self.store.list_steps(job.id) if s.state == "done"}
+        )
+        budget.check_estimate(pending, spent=spent)
+        if confirm is not None and pending.total > ZERO and not await confirm(pending):
+            raise JobError("not confirmed: nothing was spent")
+
+        def price_of(key: str) -> Decimal:
+            # Priced from the plan as it is when the step runs: narration-first durations included.
+            source = current_plan or job.story
+            return estimate(source, cost, prices, include_planning=True).by_step().get(key, ZERO)
+
+        current_plan: Plan | None = plan
+        ledger = StoreLedger(
+            self.store, job.id, budget=budget, price=price_of, repeat_unknown=repeat_unknown
+        )
+        render = RenderOptions(
+            resolution=options.resolution,
+            subtitles=options.subtitles,
+            concurrency=options.concurrency or self.settings.concurrency,
+            voice_id=options.voice_id or self.settings.voice_id,
+        )
+        pipeline = Pipeline(providers, out, options=render, events=sink, ledger=ledger)
+
+        if plan is None:
+            inputs = plan_step_hash(
+                job.story,
+                provider=providers.planner.name,
+                model=identity(providers.planner),
+                segments=options.segments,
+            )
+
+            async def make_plan() -> Path:
+                await pipeline.plan(job.story, segments=options.segments)
+                return layout.plan
+
+            await ledger.produce(
+                "plan",
+                inputs,
+                make_plan,
+                provider=providers.planner.name,
+                paid=is_paid(providers.planner),
+            )
+            plan = Plan.load(layout.plan)
+        else:
+            out.mkdir(parents=True, exist_ok=True)
+            plan.save(layout.plan)
+        current_plan = plan
+        await self.store.set_plan(job.id, plan)
+        if plan_only:
+            await self.store.set_status(job.id, "queued")
+            return plan
+
+        result = await pipeline.render(plan)
+        await self.store.set_plan(job.id, plan)  # with the narration-first durations
+        await self.store.set_status(job.id, "succeeded", video_path=result.video)
+        return result
+
+
+class _StoreSink:
+    """Passes every event on, and keeps them in the store (progress thinned) for later readers."""
+
+    def __init__(self, store: JobStore, job_id: str, forward: EventSink) -> None:
+        self.store = store
+        self.job_id = job_id
+        self.forward = forward
+        self._last_progress: dict[tuple[str, int | None], float] = {}
+        self._pending: set[asyncio.Task[Any]] = set()
+
+    def __call__(self, event: Event) -> None:
+        self.forward(event)
+        if isinstance(event, StepProgress):
+            key = (event.stage, event.segment)
+            now = time.monotonic()
+            if now - self._last_progress.get(key, 0.0) < PROGRESS_EVERY_SECONDS:
+                return
+            self._last_progress[key] = now
+        data = event.to_dict()
+        task = asyncio.get_running_loop().create_task(
+            self.store.append_event(self.job_id, data.pop("type"), data)
+        )
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def flush(self) -> None:
+        if self._pending:
+            await asyncio.gather(*self._pending, return_exceptions=True)
+
+
+async def _quietly(work: Awaitable[Any]) -> None:
+    try:
+        await work
+    except Exception:  # recording the failure must not hide the failure itself
+        log.debug("could not record the job's end", exc_info=True)
+
+
+__all__ = ["JobOptions", "JobRunner"]

@@ -1,0 +1,195 @@
+"""Running each step through the job store, so paid work happens exactly once across crashes.
+
+For every step the ledger asks the store what to do (:func:`decide_step`):
+
+- ``reuse``: the artefact is there and its checksum matches; nothing is made or paid again;
+- ``resume``: a video task was accepted earlier; wait for that task id instead of creating one;
+- ``run``: make it. Paid calls record their intent *before* the request and the provider's id
+  the moment it comes back, *before* waiting;
+- ``unknown_outcome``: a video request was sent but the process died before its id came back.
+  The provider may have accepted and billed it, so the ledger stops and asks (``repeat_unknown``).
+
+Without a store (library use) :class:`NullLedger` simply runs each step.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Protocol
+
+from storyreel.errors import JobError
+from storyreel.pipeline.cost import ZERO, Budget
+from storyreel.pipeline.hashing import afile_sha256
+from storyreel.pipeline.store import JobStore, decide_step
+
+log = logging.getLogger(__name__)
+
+Make = Callable[[], Awaitable[Path]]
+Submit = Callable[[], Awaitable[str]]
+Fetch = Callable[[str], Awaitable[Path]]
+
+
+class UnknownOutcomeError(JobError):
+    """A paid request may have been accepted, but its id was lost; running again may pay twice."""
+
+    exit_code = 1
+
+
+class Ledger(Protocol):
+    async def produce(
+        self, key: str, inputs_hash: str, make: Make, *, provider: str, paid: bool
+    ) -> tuple[Path, bool]:
+        """Make (or reuse) one artefact. Returns its path and whether it was reused."""
+        ...
+
+    async def produce_task(
+        self, key: str, inputs_hash: str, submit: Submit, fetch: Fetch, *, provider: str, paid: bool
+    ) -> tuple[Path, bool]:
+        """The two-step form for providers with task ids (video): submit, record, then fetch."""
+        ...
+
+    async def spent(self) -> Decimal: ...
+
+
+class NullLedger:
+    """No store: every step runs; nothing is remembered."""
+
+    async def produce(
+        self, key: str, inputs_hash: str, make: Make, *, provider: str, paid: bool
+    ) -> tuple[Path, bool]:
+        return await make(), False
+
+    async def produce_task(
+        self, key: str, inputs_hash: str, submit: Submit, fetch: Fetch, *, provider: str, paid: bool
+    ) -> tuple[Path, bool]:
+        return await fetch(await submit()), False
+
+    async def spent(self) -> Decimal:
+        return ZERO
+
+
+@dataclass
+class StoreLedger:
+    """Every step through ``store`` under job ``job_id``.
+
+    ``price(key)`` gives a paid step's price (from the estimate of the plan being rendered); it
+    is checked against ``budget`` before the call and recorded as spend when the step completes.
+    """
+
+    store: JobStore
+    job_id: str
+    budget: Budget = field(default_factory=Budget)
+    price: Callable[[str], Decimal] = lambda _key: ZERO
+    repeat_unknown: bool = False
+
+    async def spent(self) -> Decimal:
+        return (await self.store.spend(self.job_id)).total
+
+    async def _begin(self, key: str, inputs_hash: str, provider: str, paid: bool) -> int | None:
+        """Write-ahead: the intent of a paid call is durable before its request leaves."""
+        if not paid:
+            await self.store.start_step(self.job_id, key, inputs_hash, provider=provider)
+            return None
+        cost = self.price(key)
+        self.budget.ensure_room(await self.spent(), cost, what=key)
+        intent = await self.store.begin_paid(
+            self.job_id, key, inputs_hash, provider, estimate_usd=cost, repeat=self.repeat_unknown
+        )
+        return intent.attempt
+
+    async def _complete(self, key: str, path: Path, attempt: int | None, paid: bool) -> None:
+        sha = await afile_sha256(path)
+        cost = self.price(key) if paid else None
+        await self.store.complete(
+            self.job_id, key, path=path, sha256=sha, cost_usd=cost, attempt=attempt
+        )
+
+    async def produce(
+        self, key: str, inputs_hash: str, make: Make, *, provider: str, paid: bool
+    ) -> tuple[Path, bool]:
+        decision = await decide_step(self.store, self.job_id, key, inputs_hash)
+        if decision.action == "reuse" and decision.step and decision.step.artefact_path:
+            log.debug("%s: reused (%s)", key, decision.reason)
+            return decision.step.artefact_path, True
+        if decision.repeats_paid_call:
+            log.info("%s: %s", key, decision.reason)
+        attempt = await self._begin(key, inputs_hash, provider, paid)
+        try:
+            path = await make()
+        except BaseException as error:
+            await self._failed(key, error, attempt)
+            raise
+        await self._complete(key, path, attempt, paid)
+        return path, False
+
+    async def produce_task(
+        self, key: str, inputs_hash: str, submit: Submit, fetch: Fetch, *, provider: str, paid: bool
+    ) -> tuple[Path, bool]:
+        if not paid:  # a local renderer has no task to resume: its "task id" is free to remake
+
+            async def make() -> Path:
+                return await fetch(await submit())
+
+            return await self.produce(key, inputs_hash, make, provider=provider, paid=False)
+        decision = await decide_step(self.store, self.job_id, key, inputs_hash)
+        if decision.action == "reuse" and decision.step and decision.step.artefact_path:
+            return decision.step.artefact_path, True
+        if decision.action == "unknown_outcome" and not self.repeat_unknown:
+            raise UnknownOutcomeError(
+                f"{key}: {decision.reason}. Check the provider's console; to send it again "
+                "anyway, resume with --repeat-unknown"
+            )
+        attempt: int | None = None
+        if decision.action == "resume" and decision.provider_ref:
+            log.info(
+                "%s: resuming task %s instead of creating it again", key, decision.provider_ref
+            )
+            ref = decision.provider_ref
+            attempt = decision.step.attempts if decision.step else None
+        else:
+            attempt = await self._begin(key, inputs_hash, provider, paid)
+            try:
+                ref = await submit()
+            except BaseException as error:
+                await self._failed(key, error, attempt, submitted=False)
+                raise
+            # The moment the id exists it is durable: a crash from here on resumes, never repays.
+            await self.store.record_submitted(self.job_id, key, ref, attempt=attempt)
+        try:
+            path = await fetch(ref)
+        except BaseException as error:
+            await self._failed(key, error, attempt, submitted=True)
+            raise
+        await self._complete(key, path, attempt, paid)
+        return path, False
+
+    async def _failed(
+        self, key: str, error: BaseException, attempt: int | None, *, submitted: bool = False
+    ) -> None:
+        """Record a definite failure. Interruptions and lost answers leave the record as it is:
+        a submitted task stays resumable, an unanswered paid request stays 'unknown outcome'."""
+        from storyreel.errors import ProviderError
+        from storyreel.minimax import UnknownOutcomeError as MiniMaxUnknownOutcome
+
+        if not isinstance(error, Exception):  # cancelled, Ctrl-C, shutdown
+            return
+        if isinstance(error, MiniMaxUnknownOutcome) or getattr(error, "unknown_outcome", False):
+            return
+        if submitted and not _is_definite_task_failure(error):
+            return  # e.g. a download that failed: the task is still there to fetch again
+        if isinstance(error, ProviderError) or not submitted:
+            await self.store.fail(self.job_id, key, str(error), attempt=attempt)
+
+
+def _is_definite_task_failure(error: BaseException) -> bool:
+    from storyreel.errors import ProviderError
+    from storyreel.minimax import TaskFailedError
+
+    if isinstance(error, TaskFailedError):
+        return True
+    cause = error.__cause__
+    return isinstance(error, ProviderError) and isinstance(cause, TaskFailedError)
