@@ -49,7 +49,7 @@ class ImageGen(Protocol):
         style: str = "",
         reference: Path | None = None,
     ) -> Path:
-        """Draw one keyframe into ``out`` (PNG); ``reference`` is a frame to keep continuity with."""
+        """Draw one keyframe into ``out`` (PNG); keep continuity with ``reference`` if given."""
         ...
 
 
