@@ -14,8 +14,10 @@ Without a store (library use) :class:`NullLedger` simply runs each step.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -85,6 +87,39 @@ class StoreLedger:
     budget: Budget = field(default_factory=Budget)
     price: Callable[[str], Decimal] = lambda _key: ZERO
     repeat_unknown: bool = False
+    # Set when several processes work on one job (workers): a step is then made under a lease,
+    # renewed while it runs, so a neighbour waits for a shared keyframe instead of paying for it
+    # again, and a dead worker's step is taken over once its lease runs out.
+    worker_id: str | None = None
+    lease_seconds: float = 30.0
+    claim_poll_seconds: float = 0.5
+
+    @asynccontextmanager
+    async def _lease(self, key: str, inputs_hash: str) -> AsyncIterator[bool]:
+        """Hold ``key`` for this worker; yields True when another worker finished it meanwhile."""
+        if self.worker_id is None:
+            yield False
+            return
+        worker = self.worker_id
+        while not await self.store.claim_step(self.job_id, key, worker, self.lease_seconds):
+            decision = await decide_step(self.store, self.job_id, key, inputs_hash)
+            if decision.action == "reuse":
+                yield True
+                return
+            await asyncio.sleep(self.claim_poll_seconds)
+
+        async def renew() -> None:
+            while True:
+                await asyncio.sleep(self.lease_seconds / 3)
+                await self.store.claim_step(self.job_id, key, worker, self.lease_seconds)
+
+        renewer = asyncio.create_task(renew())
+        try:
+            yield False
+        finally:
+            renewer.cancel()
+            await asyncio.gather(renewer, return_exceptions=True)
+            await self.store.release_step(self.job_id, key, worker)
 
     async def spent(self) -> Decimal:
         return (await self.store.spend(self.job_id)).total
@@ -111,6 +146,29 @@ class StoreLedger:
     async def produce(
         self, key: str, inputs_hash: str, make: Make, *, provider: str, paid: bool
     ) -> tuple[Path, bool]:
+        async with self._lease(key, inputs_hash) as done_elsewhere:
+            if done_elsewhere:
+                return await self._reuse(key)
+            return await self._produce(key, inputs_hash, make, provider=provider, paid=paid)
+
+    async def produce_task(
+        self, key: str, inputs_hash: str, submit: Submit, fetch: Fetch, *, provider: str, paid: bool
+    ) -> tuple[Path, bool]:
+        async with self._lease(key, inputs_hash) as done_elsewhere:
+            if done_elsewhere:
+                return await self._reuse(key)
+            return await self._produce_task(
+                key, inputs_hash, submit, fetch, provider=provider, paid=paid
+            )
+
+    async def _reuse(self, key: str) -> tuple[Path, bool]:
+        step = await self.store.get_step(self.job_id, key)
+        assert step is not None and step.artefact_path is not None
+        return step.artefact_path, True
+
+    async def _produce(
+        self, key: str, inputs_hash: str, make: Make, *, provider: str, paid: bool
+    ) -> tuple[Path, bool]:
         decision = await decide_step(self.store, self.job_id, key, inputs_hash)
         if decision.action == "reuse" and decision.step and decision.step.artefact_path:
             log.debug("%s: reused (%s)", key, decision.reason)
@@ -126,7 +184,7 @@ class StoreLedger:
         await self._complete(key, path, attempt, paid)
         return path, False
 
-    async def produce_task(
+    async def _produce_task(
         self, key: str, inputs_hash: str, submit: Submit, fetch: Fetch, *, provider: str, paid: bool
     ) -> tuple[Path, bool]:
         if not paid:  # a local renderer has no task to resume: its "task id" is free to remake
@@ -134,7 +192,7 @@ class StoreLedger:
             async def make() -> Path:
                 return await fetch(await submit())
 
-            return await self.produce(key, inputs_hash, make, provider=provider, paid=False)
+            return await self._produce(key, inputs_hash, make, provider=provider, paid=False)
         decision = await decide_step(self.store, self.job_id, key, inputs_hash)
         if decision.action == "reuse" and decision.step and decision.step.artefact_path:
             return decision.step.artefact_path, True

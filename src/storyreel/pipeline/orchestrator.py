@@ -146,6 +146,7 @@ class Pipeline:
         self.emit = events
         self.ledger: Ledger = ledger or NullLedger()
         self._limits = _stage_limits(providers, self.options.concurrency)
+        self._frames: dict[int, asyncio.Task[Path]] = {}
         self._reused = 0
 
     # -- public steps ----------------------------------------------------------------------------
@@ -168,25 +169,65 @@ class Pipeline:
         return await self.render(await self.plan(story, segments=segments))
 
     async def render(self, plan: Plan) -> RenderResult:
-        """Render a plan into ``final_video.mp4`` and its companions."""
+        """Render a plan into ``final_video.mp4`` and its companions, every segment at once."""
+        self.begin(plan)
+        try:
+            outcomes = await self._gather(
+                [self.render_segment(plan, i) for i in range(len(plan.segments))]
+            )
+            plan.save(self.layout.plan)  # now with the narration-first durations
+            return await self.assemble(plan, outcomes)
+        finally:
+            await self._drop_frames()
+
+    def begin(self, plan: Plan) -> None:
+        """Lay out the output folder and announce the plan (once per job and process)."""
         n = len(plan.segments)
         self.layout.prepare(n)
         self.emit(PlanReady(title=plan.title, segments=n, frames=n + 1))
-        frames = self._frame_tasks(plan)
-        try:
-            outcomes = await self._gather([self._narrate(plan, i) for i in range(n)])
-            # Narration first: the spoken length decides each clip's duration.
-            for seg, outcome in zip(plan.segments, outcomes, strict=True):
-                seg.duration = choose_duration(outcome.speech_seconds)
-                if self.options.resolution.upper() in SIX_SECONDS_ONLY:
-                    seg.duration = 6
-            plan.save(self.layout.plan)
-            await self._gather([self._segment(plan, i, frames, outcomes[i]) for i in range(n)])
-            return await self._assemble(plan, outcomes, [f.result() for f in frames])
-        finally:
-            for task in frames:
-                task.cancel()
-            await asyncio.gather(*frames, return_exceptions=True)
+
+    async def render_segment(self, plan: Plan, i: int) -> SegmentOutcome:
+        """Everything of segment ``i`` up to its muxed ``segment.mp4``: narration first (its
+        length picks the clip's duration), then its two keyframes, the clip, the mux.
+
+        Safe to run for different segments in different processes on one store: shared
+        keyframes are made once (the ledger claims them) and reused by the neighbour.
+        """
+        outcome = await self._narrate(plan, i)
+        plan.segments[i].duration = self.clip_duration(outcome.speech_seconds)
+        await self._segment(plan, i, outcome)
+        return outcome
+
+    def clip_duration(self, speech_seconds: float) -> Literal[6, 10]:
+        """Narration first: the spoken length decides the clip (1080P renders 6 s only)."""
+        if self.options.resolution.upper() in SIX_SECONDS_ONLY:
+            return 6
+        return choose_duration(speech_seconds)
+
+    async def assemble(
+        self, plan: Plan, outcomes: Sequence[SegmentOutcome] | None = None
+    ) -> RenderResult:
+        """Join the segments into the final video. Without ``outcomes`` (another process made
+        the segments) they are read back from the output folder."""
+        if outcomes is None:
+            outcomes = [await self._outcome_on_disk(plan, i) for i in range(len(plan.segments))]
+        frames = [self.layout.frame(k) for k in range(len(plan.segments) + 1)]
+        return await self._assemble(plan, list(outcomes), frames)
+
+    async def _outcome_on_disk(self, plan: Plan, i: int) -> SegmentOutcome:
+        segment = self.layout.segment(i)
+        narrations = sorted(self.layout.segment_dir(i).glob("narration.*"))
+        if not narrations or not segment.is_file():
+            raise MediaError(f"segment {i + 1} is not made yet ({segment})")
+        speech = await asyncio.to_thread(probe, narrations[0])
+        plan.segments[i].duration = self.clip_duration(speech.duration)
+        return SegmentOutcome(
+            narration=narrations[0],
+            speech_seconds=speech.duration,
+            clip=self.layout.clip(i),
+            segment=segment,
+            info=await asyncio.to_thread(probe, segment),
+        )
 
     # -- per-stage work --------------------------------------------------------------------------
 
@@ -209,49 +250,46 @@ class Pipeline:
             raise MediaError(f"segment {i + 1}: the narration {path} has no audio")
         return SegmentOutcome(narration=path, speech_seconds=seconds)
 
-    def _frame_tasks(self, plan: Plan) -> list[asyncio.Task[Path]]:
-        """N+1 keyframes: frame k is the last frame of segment k-1 and the first of segment k.
+    def _frame(self, plan: Plan, k: int) -> asyncio.Task[Path]:
+        """Keyframe ``k`` of the N+1: frame k is the last frame of segment k-1 and the first of
+        segment k. Made once per process (a task both neighbours await).
 
         Frame 0 is drawn first and handed to every later frame as the reference, so characters
         and style carry over while frames 1..N are still drawn in parallel.
         """
-        prompts = frame_prompts(plan)
+        if k not in self._frames:
+            self._frames[k] = asyncio.create_task(self._draw(plan, k))
+        return self._frames[k]
+
+    async def _draw(self, plan: Plan, k: int) -> Path:
         images = self.providers.images
+        prompt = frame_prompts(plan)[k]
+        reference = await self._frame(plan, 0) if k > 0 else None
         size = self.spec.size
+        inputs = frame_hash(
+            prompt=prompt,
+            style=plan.style,
+            size=size,
+            provider=images.name,
+            model=identity(images),
+            reference_sha=await afile_sha256(reference) if reference else None,
+        )
 
-        async def draw(k: int, reference: Path | None) -> Path:
-            inputs = frame_hash(
-                prompt=prompts[k],
-                style=plan.style,
-                size=size,
-                provider=images.name,
-                model=identity(images),
-                reference_sha=await afile_sha256(reference) if reference else None,
-            )
+        def make() -> Awaitable[Path]:
+            out = self.layout.frame(k)
+            return images.draw(prompt, out=out, size=size, style=plan.style, reference=reference)
 
-            def make() -> Awaitable[Path]:
-                return images.draw(
-                    prompts[k],
-                    out=self.layout.frame(k),
-                    size=size,
-                    style=plan.style,
-                    reference=reference,
-                )
+        return await self._artefact("frame", k, inputs, make, paid=is_paid(images))
 
-            return await self._artefact("frame", k, inputs, make, paid=is_paid(images))
+    async def _drop_frames(self) -> None:
+        frames, self._frames = list(self._frames.values()), {}
+        for task in frames:
+            task.cancel()
+        await asyncio.gather(*frames, return_exceptions=True)
 
-        anchor = asyncio.create_task(draw(0, None))
-
-        async def later(k: int) -> Path:
-            return await draw(k, await anchor)
-
-        return [anchor] + [asyncio.create_task(later(k)) for k in range(1, len(prompts))]
-
-    async def _segment(
-        self, plan: Plan, i: int, frames: Sequence[asyncio.Task[Path]], outcome: SegmentOutcome
-    ) -> None:
+    async def _segment(self, plan: Plan, i: int, outcome: SegmentOutcome) -> None:
         seg = plan.segments[i]
-        first, last = await frames[i], await frames[i + 1]
+        first, last = await self._frame(plan, i), await self._frame(plan, i + 1)
         request = ClipRequest(
             segment=i + 1,
             prompt=seg.video_prompt,
@@ -332,7 +370,7 @@ class Pipeline:
             )
 
     async def _assemble(
-        self, plan: Plan, outcomes: list[SegmentOutcome], frame_paths: list[Path]
+        self, plan: Plan, outcomes: list[SegmentOutcome], frame_paths: Sequence[Path]
     ) -> RenderResult:
         parts = [o.segment for o in outcomes if o.segment is not None]
         starts, speech_starts, t = [], [], 0.0
