@@ -67,7 +67,7 @@ class StageBars:
     ) -> None:
         self.progress.stop()
 
-    def _ensure(self, stage: Stage, total: int) -> TaskID:
+    def _ensure(self, stage: Stage, total: int | None) -> TaskID:
         if stage not in self.tasks:
             self.tasks[stage] = self.progress.add_task(LABELS[stage], total=total, status="")
             self.partial[stage] = {}
@@ -88,11 +88,11 @@ class StageBars:
                 self._ensure(stage, total)  # type: ignore[arg-type]
             self._ensure("assemble", 1)
         elif isinstance(event, StepStarted):
-            self._ensure(event.stage, 1)
+            self._ensure(event.stage, None)
             self.partial[event.stage][event.segment] = 0.0
             self._refresh(event.stage)
         elif isinstance(event, StepProgress):
-            self._ensure(event.stage, 1)
+            self._ensure(event.stage, None)
             self.partial[event.stage][event.segment] = min(event.fraction, 0.99)
             status = (
                 f"#{event.segment + 1} {event.status}"
@@ -101,11 +101,11 @@ class StageBars:
             )
             self._refresh(event.stage, status)
         elif isinstance(event, StepFinished):
-            self._ensure(event.stage, 1)
+            self._ensure(event.stage, None)
             self.partial[event.stage].pop(event.segment, None)
             self.done[event.stage] += 1
             self._refresh(event.stage, "reused" if event.reused else "")
         elif isinstance(event, StepFailed):
-            self._ensure(event.stage, 1)
+            self._ensure(event.stage, None)
             self.partial[event.stage].pop(event.segment, None)
             self._refresh(event.stage, "[red]failed[/red]")

@@ -16,7 +16,8 @@ which is merged over these defaults)::
                                  hd $0.080 / $0.120; source: openai.com/api/pricing, 2025-01
     video      MiniMax-Hailuo-02 ASSUMPTION, NOT CHECKED against MiniMax's price page (it could not
                                  be read when this was written): 768P 6 s $0.28, 768P 10 s $0.56,
-                                 1080P 6 s $0.49, 512P 6 s $0.10, 512P 10 s $0.15. Check them
+                                 1080P 6 s $0.49, 512P 6 s $0.10, 512P 10 s $0.15 (720P output
+                                 is made of 768P clips and priced as 768P). Check them
                                  at minimax.io/price (pay-as-you-go) and override before trusting
                                  a budget.
     narration  speech-02-hd      ~$0.10 / 1K characters; speech-02-turbo ~$0.06 / 1K characters
@@ -148,6 +149,9 @@ class PriceTable(BaseModel):
                 "768P:6s": _d("0.28"),
                 "768P:10s": _d("0.56"),
                 "1080P:6s": _d("0.49"),
+                # A 720P video is rendered from 768P clips (Hailuo-02 has no 720P FL2V).
+                "720P:6s": _d("0.28"),
+                "720P:10s": _d("0.56"),
             }
         }
     )

@@ -34,6 +34,7 @@ from storyreel.pipeline.layout import OutputLayout
 from storyreel.pipeline.ledger import StoreLedger
 from storyreel.pipeline.orchestrator import Pipeline, RenderOptions, RenderResult, identity, is_paid
 from storyreel.pipeline.plan import Plan
+from storyreel.pipeline.store import Event as StoredEvent
 from storyreel.pipeline.store import Job, JobStatus, JobStore, new_job_id
 from storyreel.providers.factory import Providers, build_providers
 
@@ -81,6 +82,8 @@ class JobRunner:
     build: Callable[..., Providers] = build_providers
     provider_kwargs: dict[str, Any] = field(default_factory=dict)
     prices: PriceTable | None = None
+    # Called with each event once the store has it (with its seq): the service's live fan-out.
+    on_event_stored: Callable[[StoredEvent], None] | None = None
 
     def _prices(self) -> PriceTable:
         if self.prices is None:
@@ -183,7 +186,7 @@ class JobRunner:
         """
         job = await self.store.get_job(job_id)
         options = JobOptions.model_validate(job.options)
-        sink = _StoreSink(self.store, job.id, events)
+        sink = _StoreSink(self.store, job.id, events, stored=self.on_event_stored)
         await self.store.set_status(job.id, "running")
         try:
             async with self._providers(options) as providers:
@@ -274,6 +277,8 @@ class JobRunner:
         current_plan = plan
         await self.store.set_plan(job.id, plan)
         if plan_only:
+            if not is_paid(providers.images):  # free frames: show the plan as a storyboard too
+                await pipeline.preview(plan)
             await self.store.set_status(job.id, "queued")
             return plan
 
@@ -286,10 +291,17 @@ class JobRunner:
 class _StoreSink:
     """Passes every event on, and keeps them in the store (progress thinned) for later readers."""
 
-    def __init__(self, store: JobStore, job_id: str, forward: EventSink) -> None:
+    def __init__(
+        self,
+        store: JobStore,
+        job_id: str,
+        forward: EventSink,
+        stored: Callable[[StoredEvent], None] | None = None,
+    ) -> None:
         self.store = store
         self.job_id = job_id
         self.forward = forward
+        self.stored = stored
         self._last_progress: dict[tuple[str, int | None], float] = {}
         self._pending: set[asyncio.Task[Any]] = set()
 
@@ -307,6 +319,12 @@ class _StoreSink:
         )
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
+        if self.stored is not None:
+            task.add_done_callback(self._announce)
+
+    def _announce(self, task: asyncio.Task[StoredEvent]) -> None:
+        if self.stored is not None and not task.cancelled() and task.exception() is None:
+            self.stored(task.result())
 
     async def flush(self) -> None:
         if self._pending:

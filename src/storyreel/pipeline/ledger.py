@@ -124,15 +124,24 @@ class StoreLedger:
     async def spent(self) -> Decimal:
         return (await self.store.spend(self.job_id)).total
 
-    async def _begin(self, key: str, inputs_hash: str, provider: str, paid: bool) -> int | None:
-        """Write-ahead: the intent of a paid call is durable before its request leaves."""
+    async def _begin(
+        self, key: str, inputs_hash: str, provider: str, paid: bool, *, repeat: bool = False
+    ) -> int | None:
+        """Write-ahead: the intent of a paid call is durable before its request leaves.
+
+        ``repeat``: the store's decision allows sending a lost synchronous call again."""
         if not paid:
             await self.store.start_step(self.job_id, key, inputs_hash, provider=provider)
             return None
         cost = self.price(key)
         self.budget.ensure_room(await self.spent(), cost, what=key)
         intent = await self.store.begin_paid(
-            self.job_id, key, inputs_hash, provider, estimate_usd=cost, repeat=self.repeat_unknown
+            self.job_id,
+            key,
+            inputs_hash,
+            provider,
+            estimate_usd=cost,
+            repeat=self.repeat_unknown or repeat,
         )
         return intent.attempt
 
@@ -175,7 +184,9 @@ class StoreLedger:
             return decision.step.artefact_path, True
         if decision.repeats_paid_call:
             log.info("%s: %s", key, decision.reason)
-        attempt = await self._begin(key, inputs_hash, provider, paid)
+        attempt = await self._begin(
+            key, inputs_hash, provider, paid, repeat=decision.repeats_paid_call
+        )
         try:
             path = await make()
         except BaseException as error:
@@ -235,7 +246,7 @@ class StoreLedger:
 
         if not isinstance(error, Exception):  # cancelled, Ctrl-C, shutdown
             return
-        if isinstance(error, MiniMaxUnknownOutcome) or getattr(error, "unknown_outcome", False):
+        if isinstance(error, MiniMaxUnknownOutcome) or getattr(error, "outcome_unknown", False):
             return
         if submitted and not _is_definite_task_failure(error):
             return  # e.g. a download that failed: the task is still there to fetch again

@@ -406,13 +406,7 @@ class Pipeline:
 
         video = await self._artefact("assemble", None, inputs, concat, paid=False)
         info = await asyncio.to_thread(probe, video)
-        storyboard = await asyncio.to_thread(
-            render_storyboard,
-            [(frame_paths[i], frame_paths[i + 1]) for i in range(len(plan.segments))],
-            [s.narration for s in plan.segments],
-            self.layout.storyboard,
-            plan.title,
-        )
+        storyboard = await self._storyboard(plan, frame_paths)
         result = RenderResult(
             video=video,
             subtitles=srt_path,
@@ -425,6 +419,26 @@ class Pipeline:
         self._write_manifest(plan, outcomes, starts, result)
         self.emit(JobFinished(video=str(video), duration=info.duration, segments=len(parts)))
         return result
+
+    async def preview(self, plan: Plan) -> Path:
+        """Keyframes and ``storyboard.png`` only: a look at the plan before paying for clips."""
+        self.layout.prepare(len(plan.segments))
+        try:
+            frames = [await self._frame(plan, k) for k in range(len(plan.segments) + 1)]
+        finally:
+            await self._drop_frames()
+        return await self._storyboard(plan, frames)
+
+    async def _storyboard(self, plan: Plan, frames: Sequence[Path]) -> Path:
+        return await asyncio.to_thread(
+            render_storyboard,
+            [(frames[i], frames[i + 1]) for i in range(len(plan.segments))],
+            [s.narration for s in plan.segments],
+            self.layout.storyboard,
+            plan.title,
+            durations=[float(s.duration) for s in plan.segments],
+            cameras=[s.camera for s in plan.segments],
+        )
 
     def _write_manifest(
         self, plan: Plan, outcomes: list[SegmentOutcome], starts: list[float], result: RenderResult
