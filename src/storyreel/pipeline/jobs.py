@@ -248,6 +248,7 @@ class JobRunner:
             subtitles=options.subtitles,
             concurrency=options.concurrency or self.settings.concurrency,
             voice_id=options.voice_id or self.settings.voice_id,
+            speech_speed=self.settings.speech_speed,
         )
         pipeline = Pipeline(providers, out, options=render, events=sink, ledger=ledger)
 

@@ -70,7 +70,9 @@ class RenderOptions:
     resolution: str = "768P"
     subtitles: SubtitleMode = "srt"
     concurrency: int = 4
-    voice_id: str | None = None  # part of the narration's identity (its content hash)
+    # Part of the narration's identity (its content hash): a new voice or speed re-speaks it.
+    voice_id: str | None = None
+    speech_speed: float = 1.0
 
 
 class ProviderSet(Protocol):
@@ -240,7 +242,7 @@ class Pipeline:
             voice_id=self.options.voice_id,
             provider=speech.name,
             model=identity(speech),
-            speed=1.0,
+            speed=self.options.speech_speed,
         )
         path = await self._artefact(
             "speech", i, inputs, lambda: speech.speak(text, out=out), paid=is_paid(speech)
