@@ -87,10 +87,19 @@ def interrupt_when(
 ) -> Result:
     """Start ``storyreel args``, send SIGINT (Ctrl-C) once ``ready(stdout so far)``, wait."""
     out_path, err_path = workdir / "stdout.txt", workdir / "stderr.txt"
+    # A runner started in the background may ignore SIGINT, and the child would inherit that;
+    # a Python-level handler here becomes the default disposition in the child after exec.
+    ignored = signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    if ignored:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     with out_path.open("w") as out, err_path.open("w") as err:
-        child = subprocess.Popen(
-            storyreel_argv(*args), stdout=out, stderr=err, env=subprocess_env()
-        )
+        try:
+            child = subprocess.Popen(
+                storyreel_argv(*args), stdout=out, stderr=err, env=subprocess_env()
+            )
+        finally:
+            if ignored:
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
         try:
             deadline = time.monotonic() + timeout
             while not ready(out_path.read_text()):

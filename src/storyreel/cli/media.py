@@ -284,7 +284,7 @@ def register(app: typer.Typer) -> None:
         model: str | None = typer.Option(
             None,
             "--model",
-            help="Video model [default: MiniMax-Hailuo-02 with --last, else STORYREEL_VIDEO_MODEL].",
+            help="[default: MiniMax-Hailuo-02 with --last, else STORYREEL_VIDEO_MODEL].",
         ),
         duration: int = typer.Option(6, "--duration", help="Clip length: 6 or 10 seconds."),
         resolution: VideoResolution = typer.Option(
