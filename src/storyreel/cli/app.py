@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from storyreel import __version__
-from storyreel.cli import jobs, make, media, voice
+from storyreel.cli import jobs, make, media, serve, voice
 from storyreel.errors import StoryreelError
 from storyreel.minimax import MiniMaxError
 
@@ -48,7 +48,7 @@ def _root(
     logging.getLogger("httpx").setLevel(logging.INFO if verbose else logging.WARNING)
 
 
-for module in (make, jobs, voice, media):
+for module in (make, jobs, voice, media, serve):
     module.register(app)
 
 

@@ -1,0 +1,224 @@
+"""``/voices``: clone a voice from an uploaded sample; list the account's voices.
+
+Without a MiniMax key the client runs in mock mode (nothing leaves the machine); every answer
+says so in ``mock``. Cloning an id the account already has is not an error: 200 with a note,
+and the sample is not uploaded (the clone fee is never paid twice).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import tempfile
+from collections.abc import AsyncGenerator, AsyncIterator
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
+
+from storyreel.api.deps import Authorized, State
+from storyreel.api.errors import ERROR_RESPONSES, validation_problem
+from storyreel.api.schemas import Problem, VoiceCloned, VoiceList, VoiceOut
+from storyreel.minimax import AsyncMiniMax, MiniMaxError, MiniMaxValidationError
+
+# The client's own checks, run before the account lookup (which is a request).
+from storyreel.minimax._validation import validate_clone_sample, validate_voice_id
+from storyreel.providers.minimax_speech import ensure_cloned_voice
+
+router = APIRouter(
+    prefix="/voices", tags=["voices"], dependencies=[Authorized], responses=ERROR_RESPONSES
+)
+
+MAX_SAMPLE_BYTES = 20 * 1024 * 1024  # MiniMax's limit for clone samples
+# Room for the form's boundaries, headers and the voice_id field around the sample.
+FORM_OVERHEAD_BYTES = 64 * 1024
+ALLOWED_SUFFIXES = (".mp3", ".m4a", ".wav")
+
+_UPLOAD_SCHEMA: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["sample", "voice_id"],
+                    "properties": {
+                        "sample": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "mp3, m4a or wav; 10 s to 5 min; at most 20 MB.",
+                        },
+                        "voice_id": {
+                            "type": "string",
+                            "description": "8-256 letters, digits, '-' or '_'; starts with a "
+                            "letter, ends with a letter or digit.",
+                        },
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+def _too_large() -> HTTPException:
+    return HTTPException(
+        status.HTTP_413_CONTENT_TOO_LARGE, "the sample is larger than 20 MB; send a shorter one"
+    )
+
+
+async def _limited(stream: AsyncIterator[bytes], limit: int) -> AsyncGenerator[bytes, None]:
+    """The request body, refused as soon as it passes ``limit`` bytes (not after the upload)."""
+    seen = 0
+    async for chunk in stream:
+        seen += len(chunk)
+        if seen > limit:
+            raise _too_large()
+        yield chunk
+
+
+def _sniff(head: bytes) -> Literal["mp3", "m4a", "wav"] | None:
+    """The audio type from the first bytes: the name of an upload proves nothing."""
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        return "wav"
+    if head[4:8] == b"ftyp":
+        return "m4a"
+    if head[:3] == b"ID3" or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
+        return "mp3"
+    return None
+
+
+async def _read_form(request: Request) -> tuple[str, UploadFile]:
+    declared = request.headers.get("content-length")
+    limit = MAX_SAMPLE_BYTES + FORM_OVERHEAD_BYTES
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _too_large()
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise validation_problem(
+            MiniMaxValidationError(
+                "is not multipart/form-data",
+                field="body",
+                fix="send a form with the fields sample and voice_id",
+            )
+        )
+    parser = MultiPartParser(
+        request.headers, _limited(request.stream(), limit), max_files=1, max_fields=4
+    )
+    try:
+        form = await parser.parse()
+    except MultiPartException as error:
+        raise validation_problem(
+            MiniMaxValidationError(str(error), field="body", fix="send a valid multipart form")
+        ) from None
+    voice_id = form.get("voice_id")
+    sample = form.get("sample")
+    if not isinstance(voice_id, str):
+        raise validation_problem(
+            MiniMaxValidationError("is missing", field="voice_id", fix="add the voice_id field")
+        )
+    if not isinstance(sample, UploadFile):
+        raise validation_problem(
+            MiniMaxValidationError("is missing", field="sample", fix="attach an audio file")
+        )
+    return voice_id.strip(), sample
+
+
+async def _save(sample: UploadFile, folder: Path) -> Path:
+    name = sample.filename or ""
+    suffix = Path(name).suffix.lower()
+    if suffix not in ALLOWED_SUFFIXES:
+        raise validation_problem(
+            MiniMaxValidationError(
+                f"{name!r} is not an mp3, m4a or wav file",
+                field="sample",
+                fix="convert it to mp3, m4a or wav",
+            )
+        )
+    head = await sample.read(16)
+    kind = _sniff(head)
+    if kind is None or f".{kind}" != suffix:
+        raise validation_problem(
+            MiniMaxValidationError(
+                f"does not look like {suffix[1:]} audio",
+                field="sample",
+                fix="upload the audio file itself, with its real extension",
+            )
+        )
+    await sample.seek(0)
+    if (sample.size or 0) > MAX_SAMPLE_BYTES:
+        raise _too_large()
+    target = folder / f"sample{suffix}"
+
+    def copy() -> None:
+        with target.open("wb") as out:
+            shutil.copyfileobj(sample.file, out)
+
+    await asyncio.to_thread(copy)
+    return target
+
+
+async def _listed(client: AsyncMiniMax, voice_id: str) -> bool:
+    try:
+        voices = await client.list_voices("voice_cloning")
+    except MiniMaxError:
+        return False  # the clone's "duplicate" answer still tells us
+    return any(voice.voice_id == voice_id for voice in voices)
+
+
+@router.post(
+    "",
+    response_model=VoiceCloned,
+    status_code=status.HTTP_201_CREATED,
+    summary="Clone a voice from a sample",
+    openapi_extra=_UPLOAD_SCHEMA,
+    responses={
+        200: {"model": VoiceCloned, "description": "The account already had this voice id."},
+        413: {"model": Problem, "description": "The upload is larger than 20 MB."},
+        502: {"model": Problem, "description": "MiniMax refused or failed."},
+    },
+)
+async def clone_voice(request: Request, response: Response, state: State) -> VoiceCloned:
+    """Upload ``sample`` (multipart) and clone it as ``voice_id``; then use ``voice_id`` in
+    ``POST /jobs``. The sample is checked (type, size, 10 s to 5 min) before any request."""
+    client = state.minimax
+    voice_id, sample = await _read_form(request)
+    try:
+        validate_voice_id(voice_id)
+        with tempfile.TemporaryDirectory(prefix="storyreel-voice-") as folder:
+            path = await _save(sample, Path(folder))
+            await validate_clone_sample(path)
+            if await _listed(client, voice_id):
+                response.status_code = status.HTTP_200_OK
+                return VoiceCloned(
+                    voice_id=voice_id,
+                    created=False,
+                    note="this account already has the voice id; the sample was not uploaded",
+                    mock=client.mocked,
+                )
+            await ensure_cloned_voice(client, path, voice_id)
+    except MiniMaxValidationError as error:
+        raise validation_problem(error) from None
+    finally:
+        await sample.close()
+    return VoiceCloned(
+        voice_id=voice_id,
+        created=True,
+        note="cloned; MiniMax deletes a voice not used in a real TTS call within 7 days",
+        mock=client.mocked,
+    )
+
+
+@router.get("", response_model=VoiceList, summary="The account's voices")
+async def list_voices(
+    state: State,
+    voice_type: Annotated[
+        Literal["all", "system", "voice_cloning", "voice_generation"], Query(alias="type")
+    ] = "all",
+) -> VoiceList:
+    voices = await state.minimax.list_voices(voice_type)
+    return VoiceList(
+        voices=[VoiceOut.model_validate(v.model_dump()) for v in voices],
+        mock=state.minimax.mocked,
+    )

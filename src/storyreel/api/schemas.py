@@ -1,0 +1,147 @@
+"""What the HTTP API takes and returns. These models are the OpenAPI schema too."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from storyreel.pipeline.jobs import JobOptions
+from storyreel.pipeline.plan import Plan
+from storyreel.pipeline.store import JobStatus
+
+# A step that has no record yet is "pending", like one recorded but not started.
+StepStateOut = Literal["pending", "running", "submitted", "done", "failed"]
+MAX_STORY_CHARS = 50_000
+
+
+class JobRequest(JobOptions):
+    """``POST /jobs``: the story and the options of ``storyreel make``."""
+
+    story: str = Field(
+        min_length=1,
+        max_length=MAX_STORY_CHARS,
+        description="The story to turn into a video: a few sentences to a few pages.",
+    )
+
+    def options(self) -> JobOptions:
+        return JobOptions.model_validate(self.model_dump(exclude={"story"}))
+
+
+class JobCreated(BaseModel):
+    id: str = Field(description="The job's id: 16 characters of a-z and 2-7.")
+    status: JobStatus
+    url: str = Field(description="Where to follow the job.")
+
+
+class SpendOut(BaseModel):
+    total_usd: float
+    by_stage: dict[str, float] = Field(default_factory=dict)
+
+
+class EstimateOut(BaseModel):
+    """What is still to pay for, from the price table (0 for offline and mock providers)."""
+
+    total_usd: float
+    by_stage: dict[str, float] = Field(default_factory=dict)
+
+
+class SegmentProgress(BaseModel):
+    index: int = Field(description="0-based segment index.")
+    speech: StepStateOut = "pending"
+    video: StepStateOut = "pending"
+    mux: StepStateOut = "pending"
+
+
+class Progress(BaseModel):
+    """State of every step from the job store, per stage and per segment."""
+
+    plan: StepStateOut = "pending"
+    voice: StepStateOut | None = Field(None, description="Only when a voice was cloned.")
+    assemble: StepStateOut = "pending"
+    frames: list[StepStateOut] = Field(
+        default_factory=list, description="Keyframe k ends segment k and starts segment k+1."
+    )
+    segments: list[SegmentProgress] = Field(default_factory=list)
+    done: int = Field(0, description="Steps finished.")
+    total: int = Field(0, description="Steps known so far (grows once the plan exists).")
+
+
+class JobSummary(BaseModel):
+    id: str
+    status: JobStatus
+    title: str | None = Field(None, description="The plan's title, once planned.")
+    story_preview: str
+    options: JobOptions
+    created_at: float
+    updated_at: float
+    error: str | None = None
+    spend: SpendOut
+    video_url: str | None = None
+    storyboard_url: str | None = None
+    events_url: str
+
+
+class JobDetail(JobSummary):
+    story: str
+    plan: Plan | None = None
+    progress: Progress
+    estimate: EstimateOut | None = Field(
+        None, description="Left to pay; null when the providers cannot be built."
+    )
+
+
+class JobList(BaseModel):
+    jobs: list[JobSummary]
+
+
+class VoiceOut(BaseModel):
+    voice_id: str
+    kind: str = Field(description="system, voice_cloning or voice_generation")
+    name: str | None = None
+    description: list[str] = Field(default_factory=list)
+    created_time: str | None = None
+
+
+class VoiceList(BaseModel):
+    voices: list[VoiceOut]
+    mock: bool = Field(description="True when MiniMax runs in mock mode (no key): nothing real.")
+
+
+class VoiceCloned(BaseModel):
+    voice_id: str
+    created: bool = Field(description="False when the account already had this voice id.")
+    note: str
+    mock: bool
+
+
+class Info(BaseModel):
+    """What the web page needs to draw itself."""
+
+    version: str
+    auth_required: bool
+    offline_default: bool = Field(description="True when neither OpenAI nor MiniMax has a key.")
+    mock: bool = Field(description="True when MiniMax runs in mock mode.")
+    webhooks: bool
+    max_jobs: int
+
+
+class Problem(BaseModel):
+    """An error: what went wrong, in one line."""
+
+    model_config = ConfigDict(extra="allow")
+
+    detail: str
+
+
+class ValidationProblem(BaseModel):
+    """422: ``detail`` as FastAPI gives it (with ``loc`` naming the field), ``message`` in one
+    line."""
+
+    detail: list[dict[str, Any]]
+    message: str
+
+
+class WebhookAck(BaseModel):
+    challenge: str | None = None
+    status: str | None = None
