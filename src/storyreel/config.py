@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     public_url: str | None = None
     api_token: SecretStr | None = None
     broker_url: str | None = None
+    # postgresql://... puts the job store in PostgreSQL (several machines); unset: SQLite.
+    database_url: str | None = None
 
     minimax: MiniMaxSettings = Field(default_factory=MiniMaxSettings)
     openai: OpenAISettings = Field(default_factory=OpenAISettings)

@@ -49,7 +49,21 @@ def default_store_path(settings: Settings) -> Path:
 
 
 def open_store(settings: Settings) -> JobStore:
-    """The store the settings name: SQLite in the data directory (PostgreSQL later, issue 7)."""
+    """The store the settings name: PostgreSQL when ``STORYREEL_DATABASE_URL`` is a
+    ``postgresql://`` URL (several machines), else SQLite in the data directory."""
+    url = settings.database_url
+    if url and url.startswith(("postgresql://", "postgres://")):
+        from storyreel.pipeline.store._postgres import PostgresJobStore
+
+        return PostgresJobStore(url)
+    if url:
+        from storyreel.errors import ConfigError
+
+        raise ConfigError(
+            "STORYREEL_DATABASE_URL must be a postgresql:// URL",
+            field="STORYREEL_DATABASE_URL",
+            fix="unset it to use the embedded SQLite store",
+        )
     return SQLiteJobStore(default_store_path(settings))
 
 
