@@ -63,11 +63,6 @@ def test_voice_list_shows_system_and_cloned_voices(
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app.main catches click.ClickException, but typer>=0.25 raises its vendored "
-    "typer._click ClickException: bad options end in a traceback and exit 1 (reported)",
-)
 def test_voice_list_rejects_unknown_type(fake_minimax: FakeMiniMax, cli: Invoke) -> None:
     result = cli("voice", "list", "--type", "everyone")
 

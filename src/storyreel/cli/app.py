@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import sys
 
-import click
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -56,17 +55,23 @@ def main() -> None:
     """Console-script entry point."""
     command = typer.main.get_command(app)
     try:
-        command.main(prog_name="storyreel", standalone_mode=False)
-    except (KeyboardInterrupt, click.exceptions.Abort):
+        code = command.main(prog_name="storyreel", standalone_mode=False)
+    except (KeyboardInterrupt, typer.Abort):
         err_console.print("[yellow]stopped[/yellow] (Ctrl-C); finished work is kept")
         sys.exit(130)
-    except click.exceptions.Exit as done:
+    except typer.Exit as done:
         sys.exit(done.exit_code)
-    except click.ClickException as problem:
-        problem.show()
-        sys.exit(problem.exit_code)
+    except typer.TyperException as problem:  # usage errors: bad or missing options, exit 2
+        show = getattr(problem, "show", None)
+        if callable(show):
+            show()
+        else:
+            err_console.print(f"error: {escape(str(problem))}", highlight=False, soft_wrap=True)
+        sys.exit(getattr(problem, "exit_code", 2))
     except (StoryreelError, MiniMaxError) as problem:
         # escape: messages carry "[Zoom in]"-like text that rich would eat as markup
-        err_console.print(f"[red]error:[/red] {escape(str(problem))}", highlight=False)
+        err_console.print(
+            f"[red]error:[/red] {escape(str(problem))}", highlight=False, soft_wrap=True
+        )
         sys.exit(problem.exit_code)
-    sys.exit(0)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -34,6 +34,8 @@ def load_settings(**overrides: Any) -> Settings:
 
 def read_story(story: str) -> tuple[str, str]:
     """``story`` is a text file or the text itself. Returns (text, a short name for the output)."""
+    if not story.strip():
+        raise UsageError("the story is empty", field="STORY", fix="write a few sentences")
     path = Path(story)
     looks_like_file = (
         "\n" not in story
