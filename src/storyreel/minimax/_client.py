@@ -75,7 +75,7 @@ from ._models import (
     normalize_status,
 )
 from ._polling import wait_for_task
-from ._ratelimit import RateLimits
+from ._ratelimit import RateLimiter, RateLimits
 from ._retry import build_retrying, parse_retry_after
 
 log = logging.getLogger(__name__)
@@ -130,7 +130,10 @@ class AsyncMiniMax:
         base_url: str | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        rate_limits: RateLimiter | None = None,
     ) -> None:
+        """``rate_limits``: where request slots come from; by default this process's own
+        buckets at the settings' RPM (none in mock mode)."""
         settings = settings if settings is not None else MiniMaxSettings()
         overrides: dict[str, object] = {}
         if api_key is not None:
@@ -168,7 +171,7 @@ class AsyncMiniMax:
             follow_redirects=True,
             verify=_tls_context(),
         )
-        self._limits = RateLimits(
+        self._limits: RateLimiter = rate_limits or RateLimits(
             video_rpm=settings.video_rpm,
             tts_rpm=settings.tts_rpm,
             clone_rpm=settings.clone_rpm,

@@ -7,10 +7,22 @@ clone (60 RPM). Other calls (query, retrieve, upload, get_voice) are not throttl
 from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager, nullcontext
+from typing import Protocol, runtime_checkable
 
 from aiolimiter import AsyncLimiter
 
 from ._constants import RATE_PERIOD, T2A, VIDEO_CREATE, VOICE_CLONE
+
+
+@runtime_checkable
+class RateLimiter(Protocol):
+    """What the client asks before each request: a slot in ``endpoint``'s group.
+
+    :class:`RateLimits` (one process) is the default; pass another to ``AsyncMiniMax(...,
+    rate_limits=...)`` to share the limits between processes (e.g. storyreel's workers use
+    ``storyreel.distributed.ratelimit.RedisRateLimits``)."""
+
+    def slot(self, endpoint: str) -> AbstractAsyncContextManager[object]: ...
 
 
 class RateLimits:

@@ -219,8 +219,6 @@ class JobRunner:
         repeat_unknown: bool,
         plan_only: bool,
     ) -> RenderResult | Plan:
-        out = job.output_dir
-        layout = OutputLayout(out)
         budget = Budget(options.budget)
         cost = self.cost_options(providers, options)
         prices = self._prices()
@@ -234,49 +232,9 @@ class JobRunner:
         if confirm is not None and pending.total > ZERO and not await confirm(pending):
             raise JobError("not confirmed: nothing was spent")
 
-        def price_of(key: str) -> Decimal:
-            # Priced from the plan as it is when the step runs: narration-first durations included.
-            source = current_plan or job.story
-            return estimate(source, cost, prices, include_planning=True).by_step().get(key, ZERO)
-
-        current_plan: Plan | None = plan
-        ledger = StoreLedger(
-            self.store, job.id, budget=budget, price=price_of, repeat_unknown=repeat_unknown
-        )
-        render = RenderOptions(
-            resolution=options.resolution,
-            subtitles=options.subtitles,
-            concurrency=options.concurrency or self.settings.concurrency,
-            voice_id=options.voice_id or self.settings.voice_id,
-            speech_speed=self.settings.speech_speed,
-        )
-        pipeline = Pipeline(providers, out, options=render, events=sink, ledger=ledger)
-
-        if plan is None:
-            inputs = plan_step_hash(
-                job.story,
-                provider=providers.planner.name,
-                model=identity(providers.planner),
-                segments=options.segments,
-            )
-
-            async def make_plan() -> Path:
-                await pipeline.plan(job.story, segments=options.segments)
-                return layout.plan
-
-            await ledger.produce(
-                "plan",
-                inputs,
-                make_plan,
-                provider=providers.planner.name,
-                paid=is_paid(providers.planner),
-            )
-            plan = Plan.load(layout.plan)
-        else:
-            out.mkdir(parents=True, exist_ok=True)
-            plan.save(layout.plan)
-        current_plan = plan
-        await self.store.set_plan(job.id, plan)
+        work = self.work_for(job, providers, sink, plan=plan, repeat_unknown=repeat_unknown)
+        pipeline = work.pipeline
+        plan = await work.ensure_plan()
         if plan_only:
             if not is_paid(providers.images):  # free frames: show the plan as a storyboard too
                 await pipeline.preview(plan)
@@ -287,6 +245,113 @@ class JobRunner:
         await self.store.set_plan(job.id, plan)  # with the narration-first durations
         await self.store.set_status(job.id, "succeeded", video_path=result.video)
         return result
+
+    # -- shared with the workers (storyreel.distributed) ----------------------------------------
+
+    def render_options(self, options: JobOptions) -> RenderOptions:
+        return RenderOptions(
+            resolution=options.resolution,
+            subtitles=options.subtitles,
+            concurrency=options.concurrency or self.settings.concurrency,
+            voice_id=options.voice_id or self.settings.voice_id,
+            speech_speed=self.settings.speech_speed,
+        )
+
+    def work_for(
+        self,
+        job: Job,
+        providers: Providers,
+        events: EventSink,
+        *,
+        plan: Plan | None = None,
+        repeat_unknown: bool = False,
+        worker_id: str | None = None,
+        lease_seconds: float | None = None,
+    ) -> JobWork:
+        """``job``'s pipeline and ledger, built alike in one process and on workers (which
+        pass ``worker_id``: steps are then made under a lease, see :class:`StoreLedger`)."""
+        options = JobOptions.model_validate(job.options)
+        work = JobWork(
+            self.store,
+            job,
+            options,
+            providers,
+            self.cost_options(providers, options),
+            self._prices(),
+            plan if plan is not None else self._saved_plan(job),
+        )
+        work.ledger = StoreLedger(
+            self.store,
+            job.id,
+            budget=Budget(options.budget),
+            price=work.price_of,
+            repeat_unknown=repeat_unknown,
+            worker_id=worker_id,
+        )
+        if lease_seconds is not None:
+            work.ledger.lease_seconds = lease_seconds
+        work.pipeline = Pipeline(
+            providers,
+            job.output_dir,
+            options=self.render_options(options),
+            events=events,
+            ledger=work.ledger,
+        )
+        return work
+
+    def event_sink(self, job_id: str, forward: EventSink = ignore) -> _StoreSink:
+        """Keeps a job's events in the store (what ``run`` does; workers call it too)."""
+        return _StoreSink(self.store, job_id, forward, stored=self.on_event_stored)
+
+
+@dataclass
+class JobWork:
+    """What running (part of) one job needs: see :meth:`JobRunner.work_for`."""
+
+    store: JobStore
+    job: Job
+    options: JobOptions
+    providers: Providers
+    cost: CostOptions
+    prices: PriceTable
+    plan: Plan | None  # paid steps are priced from it: narration-first durations included
+    ledger: StoreLedger = field(init=False)
+    pipeline: Pipeline = field(init=False)
+
+    def price_of(self, key: str) -> Decimal:
+        source = self.plan or self.job.story
+        return (
+            estimate(source, self.cost, self.prices, include_planning=True).by_step().get(key, ZERO)
+        )
+
+    async def ensure_plan(self) -> Plan:
+        """The job's plan: the saved one (written to ``plan.json``), or made now, once, through
+        the ledger. Recorded in the store either way."""
+        layout = OutputLayout(self.job.output_dir)
+        plan = self.plan
+        if plan is None:
+            planner = self.providers.planner
+            inputs = plan_step_hash(
+                self.job.story,
+                provider=planner.name,
+                model=identity(planner),
+                segments=self.options.segments,
+            )
+
+            async def make_plan() -> Path:
+                await self.pipeline.plan(self.job.story, segments=self.options.segments)
+                return layout.plan
+
+            await self.ledger.produce(
+                "plan", inputs, make_plan, provider=planner.name, paid=is_paid(planner)
+            )
+            plan = Plan.load(layout.plan)
+        else:
+            self.job.output_dir.mkdir(parents=True, exist_ok=True)
+            plan.save(layout.plan)
+        self.plan = plan
+        await self.store.set_plan(self.job.id, plan)
+        return plan
 
 
 class _StoreSink:
@@ -339,4 +404,4 @@ async def _quietly(work: Awaitable[Any]) -> None:
         log.debug("could not record the job's end", exc_info=True)
 
 
-__all__ = ["JobOptions", "JobRunner"]
+__all__ = ["JobOptions", "JobRunner", "JobWork"]
