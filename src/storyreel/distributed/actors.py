@@ -1,0 +1,171 @@
+"""The units of work: ``plan_job`` -> ``render_segment`` x N -> ``assemble_job``.
+
+Each is idempotent. Every step inside goes through the job store's ledger under this worker's
+lease, so a message delivered twice, or taken over from a worker killed mid-step, reuses what is
+done, resumes a submitted video by its recorded task id, and never pays for a step twice. The
+last segment to finish enqueues the assembly; if two finish together both do, and the second
+assembly finds the video made.
+
+Failures: a passing one (network, 5xx, rate limit, database restart) raises, and dramatiq
+delivers the message again later (``STORYREEL_WORKER_MAX_RETRIES`` times); anything else, or
+the last retry, marks the job failed with its message, and the rest of its messages do nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from storyreel.distributed.broker import QUEUE
+from storyreel.distributed.runtime import Runtime, runtime
+from storyreel.distributed.settings import WorkerSettings
+from storyreel.errors import ProviderError
+from storyreel.pipeline.cost import Budget
+from storyreel.pipeline.store import Job
+
+if TYPE_CHECKING:
+    from dramatiq import Broker
+
+log = logging.getLogger(__name__)
+
+FINISHED = frozenset({"succeeded", "failed", "cancelled"})
+
+
+def is_transient(error: BaseException) -> bool:
+    """Worth delivering again later: the same request may well succeed then."""
+    from storyreel.minimax import MiniMaxError
+    from storyreel.minimax import UnknownOutcomeError as LostAnswer
+
+    if isinstance(error, LostAnswer):
+        return False  # never repeated on our own: it may have been billed
+    if isinstance(error, ProviderError | MiniMaxError):
+        return bool(error.retryable)
+    names = {cls.__module__.split(".")[0] + "." + cls.__name__ for cls in type(error).__mro__}
+    return bool(
+        names
+        & {
+            "httpx.TransportError",
+            "psycopg.OperationalError",
+            "psycopg_pool.PoolTimeout",
+            "redis.ConnectionError",
+            "redis.TimeoutError",
+        }
+    ) or isinstance(error, ConnectionError | TimeoutError)
+
+
+def _retries_left(worker: WorkerSettings) -> bool:
+    from dramatiq.middleware import CurrentMessage
+
+    message = CurrentMessage.get_current_message()
+    done = int(message.options.get("retries", 0)) if message is not None else 0
+    return done < worker.worker_max_retries
+
+
+async def _guarded(
+    rt: Runtime, job_id: str, what: str, work: Callable[[Job], Awaitable[None]]
+) -> None:
+    """Run ``work`` on a live job; record a lasting failure on the job instead of retrying."""
+    job = await rt.store.get_job(job_id)
+    if job.status in FINISHED:
+        log.info("%s of job %s: the job is %s; nothing to do", what, job_id, job.status)
+        return
+    rt.health.busy(job_id, what)
+    try:
+        await work(job)
+    except Exception as error:
+        if is_transient(error) and _retries_left(rt.worker):
+            log.warning("%s of job %s failed for now (%s); it will be retried", what, job_id, error)
+            raise
+        log.error("%s of job %s failed: %s", what, job_id, error)
+        await rt.store.set_status(job_id, "failed", error=f"{what}: {error}")
+        await rt.store.append_event(job_id, "JobFailed", {"error": f"{what}: {error}"})
+    finally:
+        rt.health.idle(job_id, what)
+
+
+async def plan_job(job_id: str) -> None:
+    """Plan the job (once), then hand each segment to the queue."""
+    rt = await runtime()
+
+    async def work(job: Job) -> None:
+        await rt.store.set_status(job.id, "running")
+        sink = rt.runner.event_sink(job.id)
+        options = rt.options(job)
+        async with rt.runner.providers_for(options) as providers:
+            # The estimate was shown when the job was submitted; the budget still binds here.
+            left = await rt.runner.estimate(job, providers)
+            Budget(options.budget).check_estimate(left, spent=(await rt.store.spend(job.id)).total)
+            job_work = rt.work(job, providers, sink)
+            plan = await job_work.ensure_plan()
+            job_work.pipeline.begin(plan)
+        await sink.flush()
+        for i in range(len(plan.segments)):
+            rt.actors["render_segment"].send(job.id, i)
+
+    await _guarded(rt, job_id, "planning", work)
+
+
+async def render_segment(job_id: str, index: int) -> None:
+    """Everything of one segment up to its ``segment.mp4``; the last one enqueues assembly."""
+    rt = await runtime()
+
+    async def work(job: Job) -> None:
+        sink = rt.runner.event_sink(job.id)
+        async with rt.runner.providers_for(rt.options(job)) as providers:
+            job_work = rt.work(job, providers, sink)
+            plan = await job_work.ensure_plan()
+            try:
+                await job_work.pipeline.render_segment(plan, index)
+            finally:
+                await job_work.pipeline._drop_frames()
+        await sink.flush()
+        if await segments_done(rt, job.id, len(plan.segments)):
+            rt.actors["assemble_job"].send(job.id)
+
+    await _guarded(rt, job_id, f"segment {index + 1}", work)
+
+
+async def segments_done(rt: Runtime, job_id: str, segments: int) -> bool:
+    done = {s.key for s in await rt.store.list_steps(job_id) if s.state == "done"}
+    return all(f"mux:{i}" in done for i in range(segments))
+
+
+async def assemble_job(job_id: str) -> None:
+    """Join the segments (read back from the shared output folder) into the final video."""
+    rt = await runtime()
+
+    async def work(job: Job) -> None:
+        sink = rt.runner.event_sink(job.id)
+        async with rt.runner.providers_for(rt.options(job)) as providers:
+            job_work = rt.work(job, providers, sink)
+            plan = await job_work.ensure_plan()
+            result = await job_work.pipeline.assemble(plan)
+        await sink.flush()
+        await rt.store.set_plan(job.id, plan)  # with the narration-first durations
+        await rt.store.set_status(job.id, "succeeded", video_path=result.video)
+
+    await _guarded(rt, job_id, "assembly", work)
+
+
+def declare_actors(broker: Broker, worker: WorkerSettings) -> dict[str, Any]:
+    """Declare the three actors on ``broker`` (names are the wire format: keep them)."""
+    import dramatiq
+
+    def retry_when(retries: int, error: BaseException) -> bool:
+        return retries < worker.worker_max_retries and is_transient(error)
+
+    actors: dict[str, Any] = {}
+    for fn in (plan_job, render_segment, assemble_job):
+        declare = dramatiq.actor(
+            broker=broker,
+            queue_name=QUEUE,
+            actor_name=fn.__name__,
+            time_limit=int(worker.worker_time_limit * 1000),
+            retry_when=retry_when,
+        )
+        actors[fn.__name__] = declare(fn)
+    from storyreel.distributed import runtime as runtime_module
+
+    runtime_module.ACTORS.update(actors)
+    return actors

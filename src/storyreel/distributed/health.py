@@ -1,0 +1,149 @@
+"""Worker health in Redis: each worker process beats every few seconds on a thread of its own.
+
+A beat (1) writes ``{namespace}:worker:{id}`` (host, pid, threads, what it is doing) with an
+expiry of three beats, so a killed worker disappears from ``storyreel workers`` on its own, and
+(2) tells dramatiq's broker the process is alive (and lets it requeue dead workers' messages),
+which its busy consumer threads would not do while every thread waits on a video.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from redis import Redis
+
+log = logging.getLogger(__name__)
+
+BEATS_TO_EXPIRE = 3
+
+
+def worker_key(namespace: str, worker_id: str) -> str:
+    return f"{namespace}:worker:{worker_id}"
+
+
+class Health:
+    """This process's record: what it is doing now, beaten into Redis by :meth:`start`."""
+
+    def __init__(self, worker_id: str) -> None:
+        self.worker_id = worker_id
+        self.started_at = time.time()
+        self.threads = 0
+        self.done = 0
+        self._doing: dict[tuple[str, str], float] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def busy(self, job_id: str, what: str) -> None:
+        with self._lock:
+            self._doing[(job_id, what)] = time.time()
+
+    def idle(self, job_id: str, what: str) -> None:
+        with self._lock:
+            if self._doing.pop((job_id, what), None) is not None:
+                self.done += 1
+
+    def record(self) -> dict[str, Any]:
+        with self._lock:
+            doing = [
+                {"job": job, "work": what, "since": since}
+                for (job, what), since in sorted(self._doing.items(), key=lambda kv: kv[1])
+            ]
+            done = self.done
+        return {
+            "id": self.worker_id,
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+            "threads": self.threads,
+            "started_at": self.started_at,
+            "beat_at": time.time(),
+            "done": done,
+            "doing": doing,
+        }
+
+    def start(
+        self,
+        client: Redis,
+        namespace: str,
+        interval: float,
+        *,
+        also: Callable[[], object] | None = None,
+    ) -> None:
+        """Beat every ``interval`` seconds on a daemon thread until :meth:`stop`."""
+        key = worker_key(namespace, self.worker_id)
+        ttl_ms = max(1, int(interval * BEATS_TO_EXPIRE * 1000))
+
+        def beat_forever() -> None:
+            while not self._stop.is_set():
+                try:
+                    client.set(key, json.dumps(self.record()), px=ttl_ms)
+                    if also is not None:
+                        also()
+                except Exception:  # Redis away for a moment: keep beating
+                    log.warning("worker heartbeat failed", exc_info=True)
+                self._stop.wait(interval)
+            try:
+                client.delete(key)  # a clean stop leaves the list at once
+            except Exception:
+                log.debug("could not remove the worker record", exc_info=True)
+
+        self._thread = threading.Thread(
+            target=beat_forever, name="storyreel-heartbeat", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+
+@dataclass(frozen=True)
+class WorkerInfo:
+    id: str
+    host: str
+    pid: int
+    threads: int
+    started_at: float
+    beat_at: float
+    done: int
+    doing: list[dict[str, Any]]
+
+
+def list_workers(client: Redis, namespace: str) -> list[WorkerInfo]:
+    """The workers alive now (their last beat has not expired), by host and pid."""
+    keys = sorted(client.scan_iter(match=worker_key(namespace, "*"), count=500))
+    found: list[WorkerInfo] = []
+    for raw in client.mget(keys) if keys else []:
+        if raw is None:  # expired between the scan and the read
+            continue
+        data = json.loads(raw)
+        found.append(WorkerInfo(**{k: data[k] for k in WorkerInfo.__dataclass_fields__}))
+    return sorted(found, key=lambda w: (w.host, w.pid))
+
+
+@dataclass(frozen=True)
+class QueueDepth:
+    waiting: int  # enqueued, not yet taken by a worker
+    in_flight: int  # taken by a worker, not yet acknowledged
+    delayed: int  # waiting for a retry's backoff
+    dead: int  # failed for good (dramatiq's dead-letter queue)
+
+
+def queue_depth(client: Redis, namespace: str, queue: str) -> QueueDepth:
+    """Read from dramatiq's Redis layout: a list of ids and a hash of bodies per queue."""
+    base = f"{namespace}:{queue}"
+    waiting = int(client.llen(base))
+    bodies = int(client.hlen(f"{base}.msgs"))
+    delayed = int(client.hlen(f"{base}.DQ.msgs"))
+    dead = int(client.zcard(f"{base}.XQ"))
+    return QueueDepth(waiting, max(0, bodies - waiting), delayed, dead)
