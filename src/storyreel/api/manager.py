@@ -278,11 +278,9 @@ class JobManager:
         task.add_done_callback(self._background.discard)
 
     async def _confirm(self, job_id: str, task_id: str, status: CallbackStatus) -> None:
-        steps = [s for s in await self.store.list_steps(job_id) if s.kind == "video"]
-        step = next((s for s in steps if s.provider_ref == task_id), None)
-        if step is None or step.state != "submitted":
-            log.debug("callback for %s (job %s): no waiting step; ignored", task_id, job_id)
-            return
+        steps = await self.store.list_steps(job_id)
+        if any(s.provider_ref == task_id and s.state == "done" for s in steps):
+            return  # the poll got there first
         if self.minimax is None:
             return
         try:
@@ -293,7 +291,9 @@ class JobManager:
             self._handled_callbacks.discard((task_id, status))
             return
         if task.done or task.failed:
-            log.debug("callback for %s confirmed (%s): waking %s", task_id, task.status, step.key)
+            # The fetch may not be waiting yet (its task id is recorded just after the create
+            # answers); the wake stays set for it.
+            log.debug("callback for %s confirmed (%s): waking its fetch", task_id, task.status)
             self.wakes.notify(task_id)
         else:
             log.info("callback said %s for %s but MiniMax says %s", status, task_id, task.status)

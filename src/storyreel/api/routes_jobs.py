@@ -72,7 +72,8 @@ def progress_of(job: Job, steps: list[Step]) -> Progress:
     made = [s.segment + 1 for s in steps if s.kind == "frame" and s.segment is not None]
     frames = max([segments + 1 if segments else 0, *made])
     progress = Progress(
-        plan=states.get("plan", "pending"),
+        # A plan saved just before a stop is reused on resume without closing its step.
+        plan="done" if job.plan is not None else states.get("plan", "pending"),
         voice=states.get("voice"),
         assemble=states.get("assemble", "pending"),
         frames=[states.get(f"frame:{k}", "pending") for k in range(frames)],

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from storyreel.api.deps import Authorized, State
@@ -90,7 +90,7 @@ def _sniff(head: bytes) -> Literal["mp3", "m4a", "wav"] | None:
     return None
 
 
-async def _read_form(request: Request) -> tuple[str, UploadFile]:
+async def _read_form(request: Request) -> FormData:
     declared = request.headers.get("content-length")
     limit = MAX_SAMPLE_BYTES + FORM_OVERHEAD_BYTES
     if declared is not None and declared.isdigit() and int(declared) > limit:
@@ -107,11 +107,14 @@ async def _read_form(request: Request) -> tuple[str, UploadFile]:
         request.headers, _limited(request.stream(), limit), max_files=1, max_fields=4
     )
     try:
-        form = await parser.parse()
+        return await parser.parse()
     except MultiPartException as error:
         raise validation_problem(
             MiniMaxValidationError(str(error), field="body", fix="send a valid multipart form")
         ) from None
+
+
+def _fields(form: FormData) -> tuple[str, UploadFile]:
     voice_id = form.get("voice_id")
     sample = form.get("sample")
     if not isinstance(voice_id, str):
@@ -183,8 +186,9 @@ async def clone_voice(request: Request, response: Response, state: State) -> Voi
     """Upload ``sample`` (multipart) and clone it as ``voice_id``; then use ``voice_id`` in
     ``POST /jobs``. The sample is checked (type, size, 10 s to 5 min) before any request."""
     client = state.minimax
-    voice_id, sample = await _read_form(request)
+    form = await _read_form(request)
     try:
+        voice_id, sample = _fields(form)
         validate_voice_id(voice_id)
         with tempfile.TemporaryDirectory(prefix="storyreel-voice-") as folder:
             path = await _save(sample, Path(folder))
@@ -201,7 +205,7 @@ async def clone_voice(request: Request, response: Response, state: State) -> Voi
     except MiniMaxValidationError as error:
         raise validation_problem(error) from None
     finally:
-        await sample.close()
+        await form.close()
     return VoiceCloned(
         voice_id=voice_id,
         created=True,
