@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from storyreel.config import Settings
+from storyreel.errors import JobError
 from storyreel.minimax import AsyncMiniMax, MiniMaxError
 from storyreel.pipeline.events import Event, EventSink, StepProgress
 from storyreel.pipeline.jobs import JobOptions, JobRunner
@@ -278,7 +279,10 @@ class JobManager:
         task.add_done_callback(self._background.discard)
 
     async def _confirm(self, job_id: str, task_id: str, status: CallbackStatus) -> None:
-        steps = await self.store.list_steps(job_id)
+        try:
+            steps = await self.store.list_steps(job_id)
+        except JobError:
+            return  # the job was deleted
         if any(s.provider_ref == task_id and s.state == "done" for s in steps):
             return  # the poll got there first
         if self.minimax is None:
