@@ -105,10 +105,23 @@ def register(app: typer.Typer) -> None:
         yes: bool,
         plan_only: bool,
         prepare: Prepare | None = None,
+        remote: bool = False,
     ) -> None:
         text, name = read_story(story)
         settings = load_settings()
         target = out or Path("out") / name
+        if remote:
+            from storyreel.cli.workers import make_remote
+
+            if prepare is not None:
+                raise UsageError(
+                    "a voice is cloned before a remote job, not by the workers",
+                    field="--voice-sample",
+                    fix="run `storyreel voice clone` first, then --remote --voice ID",
+                )
+
+            run(make_remote(settings, text, options, target, yes=yes))
+            return
 
         async def go() -> None:
             async with job_runner(settings) as runner:
@@ -172,6 +185,11 @@ def register(app: typer.Typer) -> None:
         video: Choice | None = typer.Option(None, "--video", help="Clip provider."),
         speech: Choice | None = typer.Option(None, "--speech", help="Narration provider."),
         yes: bool = yes_opt,
+        remote: bool = typer.Option(
+            False,
+            "--remote",
+            help="Hand the job to the workers (STORYREEL_BROKER_URL) and follow it.",
+        ),
     ) -> None:
         """Turn a story into final_video.mp4 (offline when no API keys are set)."""
         options = options_from(
@@ -194,6 +212,7 @@ def register(app: typer.Typer) -> None:
             yes=yes,
             plan_only=False,
             prepare=_voice_preparer(voice_sample, voice_id),
+            remote=remote,
         )
 
     @app.command()

@@ -59,11 +59,13 @@ class Runtime:
         return JobOptions.model_validate(job.options)
 
     def work(self, job: Job, providers: Providers, events: EventSink) -> JobWork:
+        """One unit of work's pipeline. Its lease owner is ``{worker id}/{random}``: the threads
+        of one process must not share a lease, or two segments would both draw a shared frame."""
         return self.runner.work_for(
             job,
             providers,
             events,
-            worker_id=self.worker_id,
+            worker_id=f"{self.worker_id}/{secrets.token_hex(3)}",
             lease_seconds=self.worker.worker_lease_seconds,
         )
 

@@ -114,6 +114,10 @@ class JobRunner:
 
     # -- running --------------------------------------------------------------------------------
 
+    def providers_for(self, options: JobOptions) -> Providers:
+        """The providers a job with ``options`` runs with (the caller closes them)."""
+        return self._providers(options)
+
     def _providers(self, options: JobOptions) -> Providers:
         settings = self.settings
         if options.voice_id:
