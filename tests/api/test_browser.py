@@ -1,0 +1,90 @@
+"""The web page in real headless Chromium: submit a story offline, watch it, play the video.
+
+Needs Debian's chromium at /usr/bin/chromium (Playwright's own browsers are not downloaded).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.api.helpers import live_app
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = pytest.mark.skipif(
+    not os.access(CHROMIUM, os.X_OK),
+    reason="needs Debian's chromium at /usr/bin/chromium (apt-get install -y chromium)",
+)
+
+
+async def test_page_submits_a_story_shows_progress_and_plays_the_video(tmp_path: Path) -> None:
+    playwright_api = pytest.importorskip("playwright.async_api")
+    with live_app(data_dir=tmp_path / "data") as server:
+        async with playwright_api.async_playwright() as pw:
+            browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                page = await browser.new_page(viewport={"width": 1100, "height": 1400})
+                await page.goto(server.url + "/")
+                # No keys: the page offers offline, checked.
+                await page.wait_for_selector("#mode:not([hidden])")
+                assert await page.is_checked("#offline")
+                await page.fill("#story", "A small robot plants a tree on the moon. It grows.")
+                await page.fill("#segments", "1")
+                await page.select_option("#resolution", "720P")
+                await page.click("#submit")
+
+                await page.wait_for_selector("#job:not([hidden])")
+                # Live progress: the segment table fills in from the event stream.
+                await page.wait_for_selector("#stages tbody tr", timeout=30_000)
+                await page.wait_for_function(
+                    "document.getElementById('job-status').textContent === 'succeeded'",
+                    timeout=60_000,
+                )
+                states = await page.locator("#stages .state").all_inner_texts()
+                assert states and all(state == "done" for state in states), states
+                assert await page.get_attribute(".bar", "aria-valuenow") == "100"
+                await page.wait_for_selector("#storyboard-box:not([hidden])")
+                assert await page.evaluate("document.getElementById('storyboard').naturalWidth") > 0
+                assert (await page.get_attribute("#download", "href") or "").endswith("/video")
+
+                played = await page.evaluate(
+                    """async () => {
+                        const v = document.getElementById('video');
+                        v.muted = true;
+                        if (v.readyState < 2) {
+                            await new Promise((ok, fail) => {
+                                v.addEventListener('loadeddata', ok, {once: true});
+                                const failed = () => fail(v.error && v.error.message);
+                                v.addEventListener('error', failed, {once: true});
+                                setTimeout(() => fail('no data after 15 s'), 15000);
+                            });
+                        }
+                        const start = v.currentTime;
+                        await v.play();
+                        await new Promise((ok) => setTimeout(ok, 800));
+                        const now = v.currentTime;
+                        return {ready: v.readyState, start, now, duration: v.duration};
+                    }"""
+                )
+                assert played["ready"] >= 2, played
+                assert played["duration"] > 0, played
+                assert played["now"] > played["start"], played
+                recent = await page.locator("#jobs li").all_inner_texts()
+                assert any("succeeded" in item for item in recent), recent
+                shots = os.environ.get("STORYREEL_SCREENSHOT_DIR")
+                if shots:
+                    await page.screenshot(path=str(Path(shots) / "page.png"), full_page=True)
+            finally:
+                await browser.close()
