@@ -29,7 +29,7 @@ from storyreel.pipeline.cost import (
     load_prices,
 )
 from storyreel.pipeline.events import Event, EventSink, StepProgress, ignore
-from storyreel.pipeline.hashing import plan_step_hash
+from storyreel.pipeline.hashing import afile_sha256, plan_step_hash
 from storyreel.pipeline.layout import OutputLayout
 from storyreel.pipeline.ledger import StoreLedger
 from storyreel.pipeline.orchestrator import Pipeline, RenderOptions, RenderResult, identity, is_paid
@@ -353,9 +353,26 @@ class JobWork:
         else:
             self.job.output_dir.mkdir(parents=True, exist_ok=True)
             plan.save(layout.plan)
+            await self._close_plan_step(layout.plan)
         self.plan = plan
         await self.store.set_plan(self.job.id, plan)
         return plan
+
+    async def _close_plan_step(self, path: Path) -> None:
+        """A run that stopped after writing ``plan.json`` but before recording it left the plan
+        step open; the plan exists (and was paid for), so record it as done."""
+        step = await self.store.get_step(self.job.id, "plan")
+        if step is None or step.state == "done":
+            return
+        paid = step.intent_at is not None
+        await self.store.complete(
+            self.job.id,
+            "plan",
+            path=path,
+            sha256=await afile_sha256(path),
+            cost_usd=self.price_of("plan") if paid else None,
+            attempt=step.attempts if paid else None,
+        )
 
 
 class _StoreSink:
