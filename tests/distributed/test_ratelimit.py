@@ -19,7 +19,7 @@ from storyreel.distributed.ratelimit import RedisRateLimits
 async def main(url, namespace, n):
     client = Redis.from_url(url)
     limits = RedisRateLimits(client, {"video_generation": 4}, period=1.5, namespace=namespace,
-                             margin=0.0)
+                             margin=0.05)
     times = []
     for _ in range(n):
         async with limits.slot("video_generation"):
@@ -60,7 +60,7 @@ async def test_three_processes_share_one_limit(redis_url: str, redis_namespace: 
     assert len(times) == 12
     # 4 per 1.5 s for everyone together: 12 slots need at least two full windows.
     assert _most_in_window(times, 1.5) <= 4
-    assert max(times) - started >= 3.0 - 0.1
+    assert max(times) - started >= 3.0
 
 
 async def test_unlimited_endpoints_and_groups(redis_url: str, redis_namespace: str) -> None:
