@@ -52,6 +52,8 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPat
         "OPENAI_API_KEY",
         "OPENAI_BASE_URL",
         "STORYREEL_BROKER_URL",
+        "STORYREEL_DATABASE_URL",
+        "STORYREEL_REDIS_NAMESPACE",
         "STORYREEL_PUBLIC_URL",
         "STORYREEL_API_TOKEN",
     ):
