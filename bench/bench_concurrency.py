@@ -1,0 +1,174 @@
+"""Concurrency benchmark (a script, not a test; issue 5).
+
+Starts the fake MiniMax and OpenAI services as separate processes with real-world-like latency
+(plan 1 s, image 1 s, video 20 s per task, speech 1 s), then runs the real command
+``storyreel make STORY -n 8 --resolution 720P --yes`` against them:
+
+  critical path  a 1-segment job: plan + speech + first frame + one more frame + video + mux +
+                 assemble, each measured (the local FFmpeg work included)
+  c8 rpm5        8 segments, --concurrency 8, MINIMAX_VIDEO_RPM at its default (5 a minute)
+  c8 rpm60       8 segments, --concurrency 8, MINIMAX_VIDEO_RPM=60
+  c1 rpm60       8 segments, --concurrency 1 (the sequential baseline; the RPM limit cannot bind)
+
+and reports each wall time divided by the critical path (goal <= 1.10 at concurrency 8).
+Polling is set to MINIMAX_POLL_INITIAL_DELAY=0, MINIMAX_POLL_INTERVAL=1 so the poll spacing
+(10 s by default) does not hide the pipeline's own overhead.
+
+Run:  .venv/bin/python bench/bench_concurrency.py [--video 20] [--skip-sequential]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import re
+import shutil
+import sys
+import tempfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from _timing import Run, StepTime, run_storyreel
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.fakes.fake_minimax import FAKE_MINIMAX_KEY  # noqa: E402
+from tests.fakes.fake_openai import FAKE_OPENAI_KEY  # noqa: E402
+
+STORY = (
+    "Every night the old keeper climbs the spiral stairs. "
+    "He lights the great lamp above the rocks. "
+    "One winter a storm swallows the coast. "
+    "A small fishing boat loses its way. "
+    "The crew can no longer see the shore. "
+    "The beam sweeps across the black water. "
+    "It finds the boat and shows the way. "
+    "At dawn the boat comes safely home."
+)
+LISTENING = re.compile(rb"listening on (http://\S+)")
+
+
+@contextlib.asynccontextmanager
+async def fake(module: str, *latency: str) -> AsyncIterator[str]:
+    """Run ``python -m tests.fakes.MODULE`` on a free port; yields its URL."""
+    args = [sys.executable, "-m", f"tests.fakes.{module}", "--port", "0"]
+    for item in latency:
+        args += ["--latency", item]
+    proc = await asyncio.create_subprocess_exec(
+        *args,
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert proc.stdout is not None
+    try:
+        async with asyncio.timeout(30):
+            while not (match := LISTENING.search(await proc.stdout.readline())):
+                if proc.returncode is not None:
+                    raise SystemExit(f"{module} did not start")
+        drain = asyncio.create_task(proc.stdout.read())  # keep its pipe from filling
+        yield match.group(1).decode()
+    finally:
+        proc.terminate()
+        await proc.wait()
+        with contextlib.suppress(NameError):
+            drain.cancel()
+
+
+def critical_parts(run: Run) -> list[StepTime]:
+    return [
+        run.step("plan", None),
+        run.step("speech", 0),
+        run.step("frame", 0),
+        run.step("frame", 1),
+        run.step("video", 0),
+        run.step("mux", 0),
+        run.step("assemble", None),
+    ]
+
+
+def critical_path(run: Run) -> float:
+    return sum(p.seconds for p in critical_parts(run))
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--video", type=float, default=20.0, help="seconds per video task")
+    parser.add_argument("--segments", type=int, default=8)
+    parser.add_argument("--skip-sequential", action="store_true", help="no --concurrency 1 run")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="storyreel-bench-concurrency-"))
+    story = work / "story.txt"
+    story.write_text(STORY, encoding="utf-8")
+    results: list[tuple[str, Run]] = []
+    try:
+        async with (
+            fake("fake_minimax", f"video={args.video}", "speech=1") as minimax,
+            fake("fake_openai", "plan=1,image=1") as openai,
+        ):
+            base = {
+                "MINIMAX_BASE_URL": minimax,
+                "MINIMAX_API_KEY": FAKE_MINIMAX_KEY,
+                "OPENAI_BASE_URL": f"{openai}/v1",
+                "OPENAI_API_KEY": FAKE_OPENAI_KEY,
+                "MINIMAX_POLL_INITIAL_DELAY": "0",
+                "MINIMAX_POLL_INTERVAL": "1",
+            }
+            n = str(args.segments)
+            runs = [
+                ("critical path (1 segment)", "1", "1", {"MINIMAX_VIDEO_RPM": "60"}),
+                (f"{n} segments, c8, rpm 5 (default)", n, "8", {}),
+                (f"{n} segments, c8, rpm 60", n, "8", {"MINIMAX_VIDEO_RPM": "60"}),
+            ]
+            if not args.skip_sequential:
+                runs.append((f"{n} segments, c1, rpm 60", n, "1", {"MINIMAX_VIDEO_RPM": "60"}))
+            for number, (label, segments, concurrency, extra) in enumerate(runs):
+                env = {**base, **extra, "STORYREEL_DATA_DIR": str(work / f"data{number}")}
+                argv = ["make", str(story), "--out", str(work / f"out{number}"), "--yes"]
+                argv += ["-n", segments, "--resolution", "720P", "--concurrency", concurrency]
+                print(f"running: {label} ...", flush=True)
+                results.append((label, await run_storyreel(argv, env, work / f"make{number}.log")))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    one = results[0][1]
+    path = critical_path(one)
+    print()
+    print(
+        f"fake latency: plan 1 s, image 1 s, video {args.video:g} s, speech 1 s; 720P; "
+        f"{os.cpu_count()} cores"
+    )
+    print(
+        f"critical path of one segment (steps summed): {path:.2f} s; "
+        f"1-segment job wall time: {one.wall:.2f} s"
+    )
+    print(
+        "  = "
+        + " + ".join(
+            f"{p.stage}{'' if p.index is None else p.index} {p.seconds:.2f}"
+            for p in critical_parts(one)
+        )
+    )
+    print()
+    header = f"{'run':34} {'wall s':>8} {'steps s':>8} {'wall/CP':>8} {'wall/1-seg wall':>16}"
+    print(header)
+    for label, run in results:
+        steps = max(s.end for s in run.steps) - min(s.start for s in run.steps)
+        print(
+            f"{label:34} {run.wall:8.2f} {steps:8.2f} {run.wall / path:8.3f} "
+            f"{run.wall / one.wall:16.3f}"
+        )
+    print()
+    for label, run in results[1:]:
+        spans = run.by_stage()
+        parts = ", ".join(f"{stage} {span:.1f}" for stage, (_, _, span) in spans.items())
+        print(f"{label}: stage spans (first start -> last end, s): {parts}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
