@@ -118,7 +118,8 @@ async def one_run(workers: int, args: argparse.Namespace) -> dict[str, float]:
             while True:
                 states = [(await store.get_job(j.id)).status for j in jobs]
                 if "failed" in states:
-                    raise SystemExit(f"a job failed: {states}")
+                    errors = [(await store.get_job(j.id)).error for j in jobs]
+                    raise SystemExit(f"a job failed: {[e for e in errors if e]}")
                 if first_done is None and "succeeded" in states:
                     first_done = time.monotonic() - started
                 if all(s == "succeeded" for s in states):
