@@ -45,6 +45,9 @@ UPSCALE_SHORT_SIDE = 768
 JPEG_QUALITY = 90
 # Rough share of the wait spent in each status, for progress bars.
 STATUS_PROGRESS = {"Preparing": 0.05, "Queueing": 0.1, "Processing": 0.4, "Success": 0.9}
+# Hailuo-02 renders first+last-frame clips at 768P or 1080P only: a 720P video is made from
+# 768P clips (billed as such), which assembly scales to the output size.
+CLIP_RESOLUTIONS = {"720P": "768P"}
 CONTENT_POLICY_INPUT = 1026
 CONTENT_POLICY_OUTPUT = 1027
 
@@ -176,7 +179,7 @@ class MiniMaxVideoGen:
                 last,
                 model=self.model,
                 duration=request.duration,
-                resolution=request.resolution,
+                resolution=CLIP_RESOLUTIONS.get(request.resolution.upper(), request.resolution),
                 callback_url=self.callback_url,
             )
         except UnknownOutcomeError as exc:
