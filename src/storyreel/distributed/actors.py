@@ -13,8 +13,11 @@ the last retry, marks the job failed with its message, and the rest of its messa
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 from storyreel.distributed.broker import QUEUE
@@ -131,11 +134,48 @@ async def segments_done(rt: Runtime, job_id: str, segments: int) -> bool:
     return all(f"mux:{i}" in done for i in range(segments))
 
 
+@asynccontextmanager
+async def job_lock(rt: Runtime, job_id: str, name: str) -> AsyncIterator[None]:
+    """A job-wide lock in Redis, renewed while held; waits while another worker holds it.
+
+    Assembly writes files beside the final video (storyboard, manifest) outside any ledger
+    step; two deliveries of ``assemble_job`` must not write them at once. A holder that dies
+    stops renewing, so the lock lapses and the waiter takes over."""
+    if rt.redis is None:
+        yield
+        return
+    ttl = rt.worker.worker_lease_seconds
+    lock = rt.redis.lock(
+        f"{rt.worker.redis_namespace}:lock:{name}:{job_id}", timeout=ttl, sleep=0.2
+    )
+    await lock.acquire(blocking=True)
+
+    async def renew() -> None:
+        while True:
+            await asyncio.sleep(ttl / 3)
+            await lock.extend(ttl, replace_ttl=True)
+
+    renewer = asyncio.create_task(renew())
+    try:
+        yield
+    finally:
+        renewer.cancel()
+        await asyncio.gather(renewer, return_exceptions=True)
+        with contextlib.suppress(Exception):  # lapsed: nothing to release
+            await lock.release()
+
+
 async def assemble_job(job_id: str) -> None:
     """Join the segments (read back from the shared output folder) into the final video."""
     rt = await runtime()
 
     async def work(job: Job) -> None:
+        async with job_lock(rt, job.id, "assemble"):
+            if (await rt.store.get_job(job.id)).status == "succeeded":
+                return  # a duplicate that waited its turn
+            await assemble(job)
+
+    async def assemble(job: Job) -> None:
         sink = rt.runner.event_sink(job.id)
         async with rt.runner.providers_for(rt.options(job)) as providers:
             job_work = rt.work(job, providers, sink)

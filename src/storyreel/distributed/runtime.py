@@ -54,6 +54,7 @@ class Runtime:
     health: Health
     actors: dict[str, Any] = field(default_factory=lambda: ACTORS)
     closers: list[Any] = field(default_factory=list)
+    redis: Any = None  # redis.asyncio.Redis on the broker, for job-wide locks
 
     def options(self, job: Job) -> JobOptions:
         return JobOptions.model_validate(job.options)
@@ -102,21 +103,26 @@ async def build_runtime(settings: Settings, worker: WorkerSettings) -> Runtime:
         )
     runner = JobRunner(settings, store)
     closers: list[Any] = []
-    minimax = settings.minimax
-    key = minimax.api_key.get_secret_value().strip() if minimax.api_key else ""
-    if key and not minimax.mocked and settings.broker_url:
-        # One MiniMax client per process, its request slots shared by every worker.
+    redis: Any = None
+    if settings.broker_url:
         from redis.asyncio import Redis
 
+        redis = Redis.from_url(settings.broker_url)
+        closers.append(redis.aclose)
+    minimax = settings.minimax
+    key = minimax.api_key.get_secret_value().strip() if minimax.api_key else ""
+    if key and not minimax.mocked and redis is not None:
+        # One MiniMax client per process, its request slots shared by every worker.
         from storyreel.distributed.ratelimit import RedisRateLimits
         from storyreel.minimax import AsyncMiniMax
 
-        redis = Redis.from_url(settings.broker_url)
         limits = RedisRateLimits.for_minimax(redis, minimax, namespace=worker.redis_namespace)
         client = AsyncMiniMax(minimax, rate_limits=limits)
         runner.provider_kwargs["minimax"] = client
-        closers += [redis.aclose, client.aclose]
-    return Runtime(settings, worker, store, runner, worker_id(), health(), closers=closers)
+        closers.append(client.aclose)
+    return Runtime(
+        settings, worker, store, runner, worker_id(), health(), closers=closers, redis=redis
+    )
 
 
 async def close_runtime() -> None:
