@@ -105,11 +105,6 @@ async def test_spend_recorded_is_within_ten_percent_of_the_estimate_shown(
     assert "succeeded" in row and format_usd(spend.total) in row
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="make shows an estimate guessed from the story before the plan exists; its clip "
-    "lengths (6 or 10 s, twice the price) are guessed from an even split of the story",
-)
 async def test_estimate_shown_by_make_is_within_ten_percent_of_what_the_plan_will_cost(
     fake_apis: FakeAPIs, view: StoreView, tmp_path: Path
 ) -> None:

@@ -7,6 +7,7 @@ listed, resumed or watched by the other.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -35,8 +36,9 @@ from storyreel.pipeline.ledger import StoreLedger
 from storyreel.pipeline.orchestrator import Pipeline, RenderOptions, RenderResult, identity, is_paid
 from storyreel.pipeline.plan import Plan
 from storyreel.pipeline.store import Event as StoredEvent
-from storyreel.pipeline.store import Job, JobStatus, JobStore, new_job_id
+from storyreel.pipeline.store import Job, JobStatus, JobStore, Spend, new_job_id
 from storyreel.providers.factory import Providers, build_providers
+from storyreel.providers.offline import OfflinePlanner
 
 log = logging.getLogger(__name__)
 
@@ -151,14 +153,23 @@ class JobRunner:
         own = providers is None
         providers = providers or self._providers(options)
         try:
-            plan = self._saved_plan(job)
-            cost = self.cost_options(providers, options)
-            est = estimate(plan or job.story, cost, self._prices())
-            done = {s.key for s in await self.store.list_steps(job.id) if s.state == "done"}
-            return est.without(done)
+            return await self._pending(
+                job, self.cost_options(providers, options), self._saved_plan(job)
+            )
         finally:
             if own:
                 await providers.aclose()
+
+    async def _pending(self, job: Job, cost: CostOptions, plan: Plan | None) -> Estimate:
+        """What is left to pay: from the plan when there is one, minus the steps done."""
+        if plan is None:
+            # Before the real plan exists, price the plan the offline planner makes of the story
+            # (free, instant, same segment rules): its segments and clip lengths are what the
+            # real plan will have, near enough, which a guess from the story's length is not.
+            draft = await OfflinePlanner().plan(job.story, segments=job.options.get("segments"))
+            return estimate(draft, cost, self._prices(), include_planning=True)
+        done = {s.key for s in await self.store.list_steps(job.id) if s.state == "done"}
+        return estimate(plan, cost, self._prices()).without(done)
 
     def _saved_plan(self, job: Job) -> Plan | None:
         path = OutputLayout(job.output_dir).plan
@@ -225,19 +236,18 @@ class JobRunner:
     ) -> RenderResult | Plan:
         budget = Budget(options.budget)
         cost = self.cost_options(providers, options)
-        prices = self._prices()
         spent = (await self.store.spend(job.id)).total
 
+        preflight(providers, options)
         plan = self._saved_plan(job)
-        pending = estimate(plan or job.story, cost, prices).without(
-            {s.key for s in await self.store.list_steps(job.id) if s.state == "done"}
-        )
-        budget.check_estimate(pending, spent=spent)
-        if confirm is not None and pending.total > ZERO and not await confirm(pending):
-            raise JobError("not confirmed: nothing was spent")
-
         work = self.work_for(job, providers, sink, plan=plan, repeat_unknown=repeat_unknown)
         pipeline = work.pipeline
+        pending = await self._pending(job, cost, plan)
+        if plan_only:
+            pending = Estimate(tuple(line for line in pending.lines if line.stage == "plan"))
+        budget.check_estimate(pending, spent=spent)
+        if confirm is not None and pending.total > ZERO and not await confirm(pending):
+            raise JobError("not confirmed: nothing more was spent")
         plan = await work.ensure_plan()
         if plan_only:
             if not is_paid(providers.images):  # free frames: show the plan as a storyboard too
@@ -247,6 +257,7 @@ class JobRunner:
 
         result = await pipeline.render(plan)
         await self.store.set_plan(job.id, plan)  # with the narration-first durations
+        await add_spend_to_manifest(result.manifest, await self.store.spend(job.id))
         await self.store.set_status(job.id, "succeeded", video_path=result.video)
         return result
 
@@ -373,6 +384,31 @@ class JobWork:
             cost_usd=self.price_of("plan") if paid else None,
             attempt=step.attempts if paid else None,
         )
+
+
+def preflight(providers: Providers, options: JobOptions) -> None:
+    """Settings that would fail at the first paid call are refused before any call."""
+    check = getattr(providers.video, "check", None)
+    if callable(check):
+        check(options.resolution)
+
+
+async def add_spend_to_manifest(manifest: Path, spend: Spend) -> None:
+    """The manifest tells what the video cost, per stage and per step."""
+
+    def write() -> None:
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+        data["spend_usd"] = {
+            "total": str(spend.total),
+            "by_stage": {stage: str(v) for stage, v in sorted(spend.by_stage.items())},
+            # Per step key ("video:2" is segment 3's clip; "frame:k" is shared by two segments).
+            "by_step": {key: str(v) for key, v in sorted(spend.by_step.items())},
+        }
+        tmp = manifest.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+        tmp.replace(manifest)
+
+    await asyncio.to_thread(write)
 
 
 class _StoreSink:

@@ -23,7 +23,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Protocol
 
-from storyreel.errors import JobError
+from storyreel.errors import JobError, ProviderError
+from storyreel.minimax import TaskFailedError
+from storyreel.minimax import UnknownOutcomeError as MiniMaxUnknownOutcome
 from storyreel.pipeline.cost import ZERO, Budget
 from storyreel.pipeline.hashing import afile_sha256
 from storyreel.pipeline.store import JobStore, decide_step
@@ -208,10 +210,7 @@ class StoreLedger:
         if decision.action == "reuse" and decision.step and decision.step.artefact_path:
             return decision.step.artefact_path, True
         if decision.action == "unknown_outcome" and not self.repeat_unknown:
-            raise UnknownOutcomeError(
-                f"{key}: {decision.reason}. Check the provider's console; to send it again "
-                "anyway, resume with --repeat-unknown"
-            )
+            raise UnknownOutcomeError(f"{key}: {decision.reason}. {self._repeat_hint()}")
         attempt: int | None = None
         if decision.action == "resume" and decision.provider_ref:
             log.info(
@@ -225,6 +224,8 @@ class StoreLedger:
                 ref = await submit()
             except BaseException as error:
                 await self._failed(key, error, attempt, submitted=False)
+                if _outcome_unknown(error):
+                    raise UnknownOutcomeError(f"{key}: {error}. {self._repeat_hint()}") from error
                 raise
             # The moment the id exists it is durable: a crash from here on resumes, never repays.
             await self.store.record_submitted(self.job_id, key, ref, attempt=attempt)
@@ -236,17 +237,20 @@ class StoreLedger:
         await self._complete(key, path, attempt, paid)
         return path, False
 
+    def _repeat_hint(self) -> str:
+        return (
+            "Check the provider's console; to send it again anyway (it may be billed twice): "
+            f"storyreel resume {self.job_id} --repeat-unknown"
+        )
+
     async def _failed(
         self, key: str, error: BaseException, attempt: int | None, *, submitted: bool = False
     ) -> None:
         """Record a definite failure. Interruptions and lost answers leave the record as it is:
         a submitted task stays resumable, an unanswered paid request stays 'unknown outcome'."""
-        from storyreel.errors import ProviderError
-        from storyreel.minimax import UnknownOutcomeError as MiniMaxUnknownOutcome
-
         if not isinstance(error, Exception):  # cancelled, Ctrl-C, shutdown
             return
-        if isinstance(error, MiniMaxUnknownOutcome) or getattr(error, "outcome_unknown", False):
+        if _outcome_unknown(error):
             return
         if submitted and not _is_definite_task_failure(error):
             return  # e.g. a download that failed: the task is still there to fetch again
@@ -254,10 +258,14 @@ class StoreLedger:
             await self.store.fail(self.job_id, key, str(error), attempt=attempt)
 
 
-def _is_definite_task_failure(error: BaseException) -> bool:
-    from storyreel.errors import ProviderError
-    from storyreel.minimax import TaskFailedError
+def _outcome_unknown(error: BaseException) -> bool:
+    """The request was sent, its answer lost: the provider may have accepted (and billed) it."""
+    return isinstance(error, MiniMaxUnknownOutcome) or bool(
+        getattr(error, "outcome_unknown", False)
+    )
 
+
+def _is_definite_task_failure(error: BaseException) -> bool:
     if isinstance(error, TaskFailedError):
         return True
     cause = error.__cause__

@@ -341,14 +341,10 @@ class Pipeline:
         )
 
         async def mux() -> Path:
-            # Always our encoder: segments share one codec header, so the final concat can copy.
+            # The clip is copied when it already matches the output spec (offline clips do);
+            # otherwise re-encoded with the same settings, so the final join can still copy.
             await mux_segment(
-                clip,
-                outcome.narration,
-                out,
-                self.spec,
-                on_progress=self._progress("mux", i),
-                allow_copy=False,
+                clip, outcome.narration, out, self.spec, on_progress=self._progress("mux", i)
             )
             return out
 

@@ -18,16 +18,18 @@ from pathlib import Path
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from storyreel.config import Settings
-from storyreel.errors import MediaError, ProviderError
+from storyreel.errors import ConfigError, MediaError, ProviderError
 from storyreel.minimax import (
     AsyncMiniMax,
     ContentPolicyError,
     MiniMaxError,
+    MiniMaxValidationError,
     TaskFailedError,
     TaskTimeoutError,
     UnknownOutcomeError,
     VideoTask,
 )
+from storyreel.minimax._validation import validate_video
 from storyreel.providers._files import partial_path
 from storyreel.providers._minimax_common import PROVIDER, provider_error
 from storyreel.providers.base import ClipRequest, ProgressFn
@@ -166,6 +168,18 @@ class MiniMaxVideoGen:
     async def aclose(self) -> None:
         if self._owns_client:
             await self._client.aclose()
+
+    def check(self, resolution: str) -> None:
+        """Refuse, before anything is paid, settings no clip of this job could be made with
+        (narration-first durations are 6 or 10 s; 1080P renders 6 s only)."""
+        res = CLIP_RESOLUTIONS.get(resolution.upper(), resolution.upper())
+        durations = (6,) if res == "1080P" else (6, 10)
+        try:
+            for duration in durations:
+                validate_video(model=self.model, mode="fl2v", duration=duration, resolution=res)
+        except MiniMaxValidationError as exc:
+            field = "STORYREEL_VIDEO_MODEL" if exc.field == "model" else "--resolution"
+            raise ConfigError(str(exc), field=field) from None
 
     async def submit(self, request: ClipRequest) -> str:
         workdir = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="storyreel-fl2v-"))

@@ -18,6 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from storyreel.assembly.commands import video_encode_args
+from storyreel.assembly.spec import OutputSpec
+
 FPS = 24
 # The dissolve is computed at half rate and each blend shown twice: a 2 % step in opacity cannot
 # be seen, and the blend is a per-pixel cost. The camera still moves at the full 24 fps.
@@ -182,20 +185,17 @@ def clip_argv(
 ) -> list[str]:
     """Arguments for :func:`storyreel.assembly.ffmpeg.run_ffmpeg` rendering one clip.
 
-    The clip is an intermediate that assembly re-encodes, so x264 runs at ``ultrafast`` with a
-    low CRF: quality is kept, and the time goes to the final encode instead.
+    The clip is encoded exactly as assembly encodes segments (same size, fps and x264
+    settings), so muxing can copy it instead of encoding every frame a second time.
     """
+    width, height = size
     return [
         "-i", str(first),
         "-i", str(last),
         "-filter_complex", clip_filter(move_for(camera), size, duration, caption),
         "-map", "[v]",
         "-frames:v", str(duration * FPS),
-        "-r", str(FPS),
-        "-c:v", "libx264",
-        "-preset", "ultrafast",
-        "-crf", "18",
-        "-pix_fmt", "yuv420p",
+        *video_encode_args(OutputSpec(width=width, height=height, fps=FPS)),
         "-threads", str(threads),
         "-movflags", "+faststart",
         "-an",
