@@ -15,6 +15,7 @@ from storyreel.pipeline.cost import format_usd
 from storyreel.pipeline.jobs import JobOptions
 from storyreel.pipeline.layout import OutputLayout
 from storyreel.pipeline.plan import Plan
+from storyreel.pipeline.store import Job, Spend, Step
 
 
 def register(app: typer.Typer) -> None:
@@ -81,35 +82,70 @@ def register(app: typer.Typer) -> None:
         run(go())
 
     @app.command(name="jobs")
-    def list_jobs(limit: int = typer.Option(20, "--limit", min=1, max=1000)) -> None:
-        """List jobs with their state and spend."""
+    def list_jobs(
+        job_id: str | None = typer.Argument(None, help="Show one job's steps and spend."),
+        limit: int = typer.Option(20, "--limit", min=1, max=1000),
+    ) -> None:
+        """List jobs with their state and spend, or one job in detail."""
         settings = load_settings()
 
         async def go() -> None:
             async with job_runner(settings) as runner:
-                jobs = await runner.store.list_jobs(limit=limit)
-                table = Table(show_edge=False)
-                for column in ("id", "status", "title", "segments", "spent", "updated", "folder"):
-                    table.add_column(column, overflow="fold")
-                for job in jobs:
-                    when = dt.datetime.fromtimestamp(job.updated_at).strftime("%Y-%m-%d %H:%M")
-                    title = job.plan.title if job.plan else job.story.strip().splitlines()[0][:40]
-                    segments = str(len(job.plan.segments)) if job.plan else "-"
-                    style = {"succeeded": "green", "failed": "red", "running": "yellow"}.get(
-                        job.status, ""
-                    )
-                    table.add_row(
-                        job.id,
-                        f"[{style}]{job.status}[/{style}]" if style else job.status,
-                        title,
-                        segments,
-                        format_usd(job.spent_usd),
-                        when,
-                        str(job.output_dir),
-                    )
-                if not jobs:
-                    err_console.print("no jobs yet: try `storyreel make examples/lighthouse.txt`")
+                if job_id is None:
+                    show_jobs(await runner.store.list_jobs(limit=limit))
                 else:
-                    console.print(table)
+                    job = await runner.store.get_job(job_id)
+                    steps = await runner.store.list_steps(job.id)
+                    show_job(job, steps, await runner.store.spend(job.id))
 
         run(go())
+
+
+STEP_ORDER = {"plan": 0, "voice": 1, "speech": 2, "frame": 3, "video": 4, "mux": 5, "assemble": 6}
+STATUS_STYLE = {"succeeded": "green", "failed": "red", "running": "yellow", "done": "green"}
+
+
+def _styled(status: str) -> str:
+    style = STATUS_STYLE.get(status)
+    return f"[{style}]{status}[/{style}]" if style else status
+
+
+def show_jobs(jobs: list[Job]) -> None:
+    if not jobs:
+        err_console.print("no jobs yet: try `storyreel make examples/lighthouse.txt`")
+        return
+    # Fits 80 columns: the folder and the details are in `storyreel jobs JOB`.
+    table = Table(box=None, header_style="bold")
+    table.add_column("id", no_wrap=True, min_width=16)
+    table.add_column("status", no_wrap=True)
+    table.add_column("title", overflow="ellipsis", max_width=22, no_wrap=True)
+    table.add_column("seg", justify="right")
+    table.add_column("spent", justify="right", no_wrap=True)
+    table.add_column("updated", no_wrap=True)
+    for job in jobs:
+        when = dt.datetime.fromtimestamp(job.updated_at).strftime("%m-%d %H:%M")
+        title = job.plan.title if job.plan else job.story.strip().splitlines()[0]
+        segments = str(len(job.plan.segments)) if job.plan else "-"
+        table.add_row(job.id, _styled(job.status), title, segments, format_usd(job.spent_usd), when)
+    console.print(table)
+
+
+def show_job(job: Job, steps: list[Step], spend: Spend) -> None:
+    title = job.plan.title if job.plan else job.story.strip().splitlines()[0][:60]
+    console.print(f"[bold]{job.id}[/bold] {_styled(job.status)}  {title}  ({job.output_dir})")
+    if job.error:
+        console.print(f"  error: {job.error}", style="red", highlight=False)
+    table = Table(show_edge=False)
+    for column in ("step", "state", "provider", "provider id", "spent"):
+        table.add_column(column, overflow="fold")
+    for step in sorted(steps, key=lambda s: (STEP_ORDER.get(s.kind, 9), s.segment or 0)):
+        table.add_row(
+            step.key,
+            _styled(step.state),
+            step.provider or "",
+            step.provider_ref or "",
+            format_usd(step.cost_actual_usd) if step.cost_actual_usd else "",
+        )
+    console.print(table)
+    by_stage = ", ".join(f"{stage} {format_usd(v)}" for stage, v in sorted(spend.by_stage.items()))
+    console.print(f"spent {format_usd(spend.total)}" + (f" ({by_stage})" if by_stage else ""))

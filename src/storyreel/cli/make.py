@@ -106,6 +106,7 @@ def register(app: typer.Typer) -> None:
         plan_only: bool,
         prepare: Prepare | None = None,
         remote: bool = False,
+        repeat_unknown: bool = False,
     ) -> None:
         text, name = read_story(story)
         settings = load_settings()
@@ -131,7 +132,12 @@ def register(app: typer.Typer) -> None:
                         f"resuming job {job.id} in {target} (finished work is reused)", style="dim"
                     )
                 result = await run_with_progress(
-                    runner, job.id, yes=yes, plan_only=plan_only, prepare=prepare
+                    runner,
+                    job.id,
+                    yes=yes,
+                    plan_only=plan_only,
+                    prepare=prepare,
+                    repeat_unknown=repeat_unknown,
                 )
                 summary(result, target)
 
@@ -190,6 +196,11 @@ def register(app: typer.Typer) -> None:
             "--remote",
             help="Hand the job to the workers (STORYREEL_BROKER_URL) and follow it.",
         ),
+        repeat_unknown: bool = typer.Option(
+            False,
+            "--repeat-unknown",
+            help="Send again a video request whose answer was lost (it may be billed twice).",
+        ),
     ) -> None:
         """Turn a story into final_video.mp4 (offline when no API keys are set)."""
         options = options_from(
@@ -213,6 +224,7 @@ def register(app: typer.Typer) -> None:
             plan_only=False,
             prepare=_voice_preparer(voice_sample, voice_id),
             remote=remote,
+            repeat_unknown=repeat_unknown,
         )
 
     @app.command()
