@@ -19,17 +19,19 @@ from storyreel.pipeline.cost import Estimate, format_usd
 from storyreel.pipeline.jobs import JobRunner
 from storyreel.pipeline.orchestrator import RenderResult
 from storyreel.pipeline.plan import Plan
-from storyreel.pipeline.store import SQLiteJobStore, default_store_path
+from storyreel.pipeline.store import default_store_path, open_store
 from storyreel.providers.factory import Providers
 
 
 @asynccontextmanager
 async def job_runner(settings: Settings) -> AsyncIterator[JobRunner]:
-    """A runner on the embedded store in the data directory."""
-    path = default_store_path(settings)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    async with SQLiteJobStore(path) as store:
+    """A runner on the store the settings name (SQLite in the data directory by default)."""
+    default_store_path(settings).parent.mkdir(parents=True, exist_ok=True)
+    store = open_store(settings)
+    try:
         yield JobRunner(settings, store)
+    finally:
+        await store.aclose()
 
 
 def estimate_table(est: Estimate) -> Table:
