@@ -122,8 +122,11 @@ def _average_colour(reference: Path | None) -> RGB | None:
     if reference is None or not reference.is_file():
         return None
     with Image.open(reference) as image:
-        r, g, b = image.convert("RGB").resize((1, 1), Image.Resampling.BOX).getpixel((0, 0))
-    return (int(r), int(g), int(b))
+        pixel = image.convert("RGB").resize((1, 1), Image.Resampling.BOX).getpixel((0, 0))
+    # An RGB image's pixel is a 3-tuple; Pillow types getpixel loosely across versions.
+    assert isinstance(pixel, tuple)
+    r, g, b = (int(channel) for channel in pixel[:3])
+    return (r, g, b)
 
 
 class _Scene:
