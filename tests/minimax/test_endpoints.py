@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
 import respx
 
-from storyreel.minimax import AsyncMiniMax, ServerError
+from storyreel.minimax import AsyncMiniMax, MiniMaxSettings, ServerError
 
-from .conftest import fail, ok, png_bytes
+from .conftest import Sleeps, fail, ok, png_bytes
 
 MP3 = b"ID3\x04\x00fake-mp3-frames" * 8
 
@@ -299,6 +301,46 @@ async def test_generate_video_t2v_and_01_series(
     assert sent(route)["first_frame_image"] == "https://example.com/a.jpg" and "prompt" not in sent(
         route
     )
+
+
+async def test_before_send_runs_in_the_slot_right_before_each_request(
+    settings: MiniMaxSettings, sleeps: Sleeps, router: respx.MockRouter
+) -> None:
+    order: list[str] = []
+
+    class Slots:
+        @contextlib.asynccontextmanager
+        async def slot(self, endpoint: str) -> AsyncIterator[None]:
+            order.append(f"slot {endpoint}")
+            yield
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        order.append("request")
+        # The first answer is MiniMax's rate limit (surely not accepted): retried, hooked again.
+        return fail(1002, "rate limit") if order.count("request") == 1 else ok(task_id="9")
+
+    router.post("/video_generation").mock(side_effect=answer)
+
+    async def before_send() -> None:
+        order.append("before_send")
+
+    async with AsyncMiniMax(settings, sleep=sleeps, rate_limits=Slots()) as mm:
+        assert await mm.generate_video("A cat", before_send=before_send) == "9"
+    create = ["slot video_generation", "before_send", "request"]
+    assert order == create + create
+
+
+async def test_before_send_failing_sends_nothing(
+    client: AsyncMiniMax, router: respx.MockRouter, image: Path
+) -> None:
+    route = router.post("/video_generation").mock(return_value=ok(task_id="9"))
+
+    async def over_budget() -> None:
+        raise RuntimeError("over budget")
+
+    with pytest.raises(RuntimeError, match="over budget"):
+        await client.generate_video_fl2v("A cat", image, image, before_send=over_budget)
+    assert not route.called
 
 
 async def test_generate_video_without_task_id(

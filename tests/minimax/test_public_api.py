@@ -15,6 +15,7 @@ from .conftest import API, KEY, fail
 
 CONTRACT = {
     "AsyncMiniMax",
+    "BeforeSend",
     "MiniMaxSettings",
     "UploadedFile",
     "VoiceCloneResult",

@@ -6,7 +6,7 @@ Imports nothing from the rest of storyreel. See ``_client.AsyncMiniMax`` for the
 
 from ._callbacks import parse_callback
 from ._camera import CAMERA_COMMANDS
-from ._client import AsyncMiniMax
+from ._client import AsyncMiniMax, BeforeSend
 from ._config import MiniMaxSettings
 from ._exceptions import (
     APIConnectionError,
@@ -42,6 +42,7 @@ __all__ = [
     "APITimeoutError",
     "AsyncMiniMax",
     "AuthenticationError",
+    "BeforeSend",
     "CallbackEvent",
     "ContentPolicyError",
     "DuplicateVoiceError",

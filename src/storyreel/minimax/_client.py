@@ -83,6 +83,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 M = TypeVar("M", bound=pydantic.BaseModel)
 Reader = Callable[[str, httpx.Response], Awaitable[T]]
+# Awaited right before a request leaves (after validation and the rate-limit wait).
+BeforeSend = Callable[[], Awaitable[None]]
 
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 _VOICE_KINDS = {
@@ -208,9 +210,13 @@ class AsyncMiniMax:
         endpoint: str,
         *,
         read: Reader[T],
+        before_send: BeforeSend | None = None,
         **request: Any,
     ) -> T:
-        """One API call with rate limit, retries and error translation."""
+        """One API call with rate limit, retries and error translation.
+
+        ``before_send`` is awaited inside the rate-limit slot, right before each attempt's
+        request leaves: the moment a paid create may start to cost (see ``generate_video``)."""
         paid = endpoint in PAID_ENDPOINTS
         reader = read
         retrying = build_retrying(
@@ -218,12 +224,18 @@ class AsyncMiniMax:
         )
         async for attempt in retrying:
             with attempt:
-                result: T = await self._attempt(method, endpoint, reader, paid, request)
+                result: T = await self._attempt(
+                    method, endpoint, reader, paid, request, before_send
+                )
                 return result
         raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
 
-    async def _json(self, method: str, endpoint: str, **request: Any) -> dict[str, Any]:
-        return await self._call(method, endpoint, read=self._read_json, **request)
+    async def _json(
+        self, method: str, endpoint: str, *, before_send: BeforeSend | None = None, **request: Any
+    ) -> dict[str, Any]:
+        return await self._call(
+            method, endpoint, read=self._read_json, before_send=before_send, **request
+        )
 
     async def _attempt(
         self,
@@ -232,8 +244,11 @@ class AsyncMiniMax:
         reader: Reader[T],
         paid: bool,
         request: Mapping[str, Any],
+        before_send: BeforeSend | None,
     ) -> T:
         async with self._limits.slot(endpoint):
+            if before_send is not None:
+                await before_send()
             log.debug("%s %s", method, endpoint)
             try:
                 response = await self._http.send(
@@ -619,8 +634,14 @@ class AsyncMiniMax:
         resolution: str = "768P",
         prompt_optimizer: bool = True,
         callback_url: str | None = None,
+        before_send: BeforeSend | None = None,
     ) -> str:
-        """``POST /v1/video_generation`` (T2V, I2V or FL2V by the frames given). Returns task_id."""
+        """``POST /v1/video_generation`` (T2V, I2V or FL2V by the frames given). Returns task_id.
+
+        ``before_send``: awaited after validation and the rate-limit wait, right before the
+        request leaves. A caller that must record "this may now be billed" (a write-ahead log)
+        does it there, so an interruption while waiting for a slot is not mistaken for a
+        request that may have been accepted. An exception from it cancels the request."""
         mode: check.Mode = (
             "fl2v"
             if last_frame_image is not None
@@ -645,7 +666,7 @@ class AsyncMiniMax:
             prompt_optimizer=prompt_optimizer,
             callback_url=callback,
         )
-        body = await self._json("POST", VIDEO_CREATE, json=request.body())
+        body = await self._json("POST", VIDEO_CREATE, json=request.body(), before_send=before_send)
         task_id = body.get("task_id")
         if task_id in (None, ""):
             raise ServerError("the answer has no task_id", endpoint=VIDEO_CREATE)
@@ -663,6 +684,7 @@ class AsyncMiniMax:
         resolution: str = "768P",
         prompt_optimizer: bool = True,
         callback_url: str | None = None,
+        before_send: BeforeSend | None = None,
     ) -> str:
         """First-and-last-frame video (Hailuo-02 only). Returns task_id."""
         return await self.generate_video(
@@ -674,6 +696,7 @@ class AsyncMiniMax:
             resolution=resolution,
             prompt_optimizer=prompt_optimizer,
             callback_url=callback_url,
+            before_send=before_send,
         )
 
     async def query_video_status(self, task_id: str) -> VideoTask:

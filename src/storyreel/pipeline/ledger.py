@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Protocol
 
 from storyreel.errors import JobError, ProviderError
-from storyreel.minimax import TaskFailedError
+from storyreel.minimax import BeforeSend, TaskFailedError
 from storyreel.minimax import UnknownOutcomeError as MiniMaxUnknownOutcome
 from storyreel.pipeline.cost import ZERO, Budget
 from storyreel.pipeline.hashing import afile_sha256
@@ -33,7 +33,8 @@ from storyreel.pipeline.store import JobStore, decide_step
 log = logging.getLogger(__name__)
 
 Make = Callable[[], Awaitable[Path]]
-Submit = Callable[[], Awaitable[str]]
+# A provider's submit, given the hook to await right before its paid request leaves.
+Submit = Callable[[BeforeSend], Awaitable[str]]
 Fetch = Callable[[str], Awaitable[Path]]
 
 
@@ -70,7 +71,7 @@ class NullLedger:
     async def produce_task(
         self, key: str, inputs_hash: str, submit: Submit, fetch: Fetch, *, provider: str, paid: bool
     ) -> tuple[Path, bool]:
-        return await fetch(await submit()), False
+        return await fetch(await submit(_nothing_to_record)), False
 
     async def spent(self) -> Decimal:
         return ZERO
@@ -203,7 +204,7 @@ class StoreLedger:
         if not paid:  # a local renderer has no task to resume: its "task id" is free to remake
 
             async def make() -> Path:
-                return await fetch(await submit())
+                return await fetch(await submit(_nothing_to_record))
 
             return await self._produce(key, inputs_hash, make, provider=provider, paid=False)
         decision = await decide_step(self.store, self.job_id, key, inputs_hash)
@@ -219,11 +220,23 @@ class StoreLedger:
             ref = decision.provider_ref
             attempt = decision.step.attempts if decision.step else None
         else:
-            attempt = await self._begin(key, inputs_hash, provider, paid)
+            self.budget.ensure_room(await self.spent(), self.price(key), what=key)  # fail early
+            sent = False
+
+            async def before_send() -> None:
+                # The intent becomes durable only now, after the frames are prepared and a
+                # rate-limit slot is granted: a worker killed while it waited for a slot has
+                # sent nothing, and its step must not read "may have been billed".
+                nonlocal attempt, sent
+                if not sent:
+                    attempt = await self._begin(key, inputs_hash, provider, paid)
+                    sent = True
+
             try:
-                ref = await submit()
+                ref = await submit(before_send)
             except BaseException as error:
-                await self._failed(key, error, attempt, submitted=False)
+                if sent:  # otherwise nothing left: the step's record is as it was
+                    await self._failed(key, error, attempt, submitted=False)
                 if _outcome_unknown(error):
                     raise UnknownOutcomeError(f"{key}: {error}. {self._repeat_hint()}") from error
                 raise
@@ -256,6 +269,10 @@ class StoreLedger:
             return  # e.g. a download that failed: the task is still there to fetch again
         if isinstance(error, ProviderError) or not submitted:
             await self.store.fail(self.job_id, key, str(error), attempt=attempt)
+
+
+async def _nothing_to_record() -> None:
+    """The ``before_send`` of unpaid (local) work: nothing is billed, so nothing to write ahead."""
 
 
 def _outcome_unknown(error: BaseException) -> bool:

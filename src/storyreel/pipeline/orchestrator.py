@@ -326,7 +326,7 @@ class Pipeline:
             lambda: self.ledger.produce_task(
                 f"video:{i}",
                 inputs,
-                lambda: video.submit(request),
+                lambda before_send: video.submit(request, before_send=before_send),
                 fetch,
                 provider=video.name,
                 paid=is_paid(video),

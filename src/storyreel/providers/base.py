@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+from storyreel.minimax import BeforeSend
 from storyreel.pipeline.plan import Plan
 
 # (fraction done in [0, 1], short status such as "Queueing") -> None
@@ -59,8 +60,11 @@ class VideoGen(Protocol):
 
     name: str
 
-    async def submit(self, request: ClipRequest) -> str:
-        """Start making the clip; return the provider's job id. The paid step."""
+    async def submit(self, request: ClipRequest, *, before_send: BeforeSend | None = None) -> str:
+        """Start making the clip; return the provider's job id. The paid step.
+
+        A paid provider awaits ``before_send`` right before its request leaves (after any
+        preparation and rate-limit wait); the job ledger records the paid intent there."""
         ...
 
     async def fetch(

@@ -21,6 +21,7 @@ from storyreel.config import Settings
 from storyreel.errors import ConfigError, MediaError, ProviderError
 from storyreel.minimax import (
     AsyncMiniMax,
+    BeforeSend,
     ContentPolicyError,
     MiniMaxError,
     MiniMaxValidationError,
@@ -181,7 +182,7 @@ class MiniMaxVideoGen:
             field = "STORYREEL_VIDEO_MODEL" if exc.field == "model" else "--resolution"
             raise ConfigError(str(exc), field=field) from None
 
-    async def submit(self, request: ClipRequest) -> str:
+    async def submit(self, request: ClipRequest, *, before_send: BeforeSend | None = None) -> str:
         workdir = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="storyreel-fl2v-"))
         try:
             first, last = await asyncio.to_thread(
@@ -195,6 +196,7 @@ class MiniMaxVideoGen:
                 duration=request.duration,
                 resolution=CLIP_RESOLUTIONS.get(request.resolution.upper(), request.resolution),
                 callback_url=self.callback_url,
+                before_send=before_send,
             )
         except UnknownOutcomeError as exc:
             raise VideoOutcomeUnknownError(

@@ -12,6 +12,7 @@ from pathlib import Path
 from storyreel.assembly.ffmpeg import run_ffmpeg
 from storyreel.assembly.spec import RESOLUTIONS
 from storyreel.errors import ProviderError, UsageError
+from storyreel.minimax import BeforeSend
 from storyreel.providers._files import partial_path
 from storyreel.providers.base import ClipRequest, ProgressFn
 from storyreel.providers.offline._motion import clip_argv
@@ -70,7 +71,8 @@ class OfflineVideoGen:
         # 0 lets x264 and the filters pick; the orchestrator already bounds concurrent renders.
         self.threads = threads
 
-    async def submit(self, request: ClipRequest) -> str:
+    async def submit(self, request: ClipRequest, *, before_send: BeforeSend | None = None) -> str:
+        # Nothing leaves the machine and nothing is billed: ``before_send`` has nothing to guard.
         _size(request.resolution)
         if request.duration <= 0:
             raise UsageError("the clip duration must be positive", field="duration")
