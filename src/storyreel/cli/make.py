@@ -4,36 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
-from enum import StrEnum
 from pathlib import Path
 
 import typer
 
+from storyreel.cli import options as opt
 from storyreel.cli.common import err_console, load_settings, read_story, run
+from storyreel.cli.options import Choice, Resolution, Subtitles
 from storyreel.cli.running import job_runner, run_with_progress, summary
 from storyreel.errors import UsageError
 from storyreel.pipeline.jobs import JobOptions
 from storyreel.providers.factory import Providers
-
-
-class Resolution(StrEnum):
-    p768 = "768P"
-    p1080 = "1080P"
-    p720 = "720P"
-
-
-class Subtitles(StrEnum):
-    burn = "burn"
-    srt = "srt"
-    none = "none"
-
-
-class Choice(StrEnum):
-    auto = "auto"
-    openai = "openai"
-    minimax = "minimax"
-    offline = "offline"
-
 
 Prepare = Callable[[Providers], Awaitable[None]]
 
@@ -72,13 +53,14 @@ def register(app: typer.Typer) -> None:
         segments: int | None,
         resolution: Resolution,
         subtitles: Subtitles,
-        concurrency: int | None,
         budget: float | None,
         voice: str | None,
         planner: Choice | None,
-        images: Choice | None,
-        video: Choice | None,
-        speech: Choice | None,
+        *,
+        concurrency: int | None = None,
+        images: Choice | None = None,
+        video: Choice | None = None,
+        speech: Choice | None = None,
     ) -> JobOptions:
         def pick(choice: Choice | None) -> str | None:
             return choice.value if choice else None
@@ -143,54 +125,30 @@ def register(app: typer.Typer) -> None:
 
         run(go())
 
-    offline_opt = typer.Option(
-        False, "--offline", help="Use the offline providers for every stage (free)."
-    )
-    segments_opt = typer.Option(
-        None, "--segments", "-n", min=1, max=60, help="Exact number of segments."
-    )
-    resolution_opt = typer.Option(
-        Resolution.p768, "--resolution", help="Video resolution (1080P clips are 6 s)."
-    )
-    subtitles_opt = typer.Option(
-        Subtitles.srt, "--subtitles", help="Burn subtitles in, write an .srt, or neither."
-    )
-    concurrency_opt = typer.Option(
-        None, "--concurrency", min=1, max=32, help="Calls in flight per stage."
-    )
-    budget_opt = typer.Option(
-        None, "--budget", min=0, help="Refuse to spend more than this many USD."
-    )
-    voice_opt = typer.Option(
-        None, "--voice", help="Narrate with this MiniMax voice id (cloned or stock)."
-    )
-    yes_opt = typer.Option(False, "--yes", "-y", help="Accept the cost estimate without asking.")
-    out_opt = typer.Option(
-        None, "--out", "-o", help="Output folder [default: out/NAME]; running again resumes it."
-    )
-
     @app.command()
     def make(
-        story: str = typer.Argument(..., help="A text file with the story, or the story itself."),
-        out: Path | None = out_opt,
-        offline: bool = offline_opt,
-        segments: int | None = segments_opt,
-        resolution: Resolution = resolution_opt,
-        subtitles: Subtitles = subtitles_opt,
-        concurrency: int | None = concurrency_opt,
-        budget: float | None = budget_opt,
-        voice: str | None = voice_opt,
+        story: str = opt.STORY,
+        out: Path | None = opt.OUT,
+        offline: bool = opt.OFFLINE,
+        segments: int | None = opt.SEGMENTS,
+        resolution: Resolution = opt.RESOLUTION,
+        subtitles: Subtitles = opt.SUBTITLES,
+        concurrency: int | None = typer.Option(
+            None, "--concurrency", min=1, max=32, help="Calls in flight per stage."
+        ),
+        budget: float | None = opt.BUDGET,
+        voice: str | None = opt.VOICE,
         voice_sample: Path | None = typer.Option(
             None, "--voice-sample", help="Clone this audio sample (10 s-5 min) first."
         ),
         voice_id: str | None = typer.Option(
             None, "--voice-id", help="The id to clone the sample as."
         ),
-        planner: Choice | None = typer.Option(None, "--planner", help="Planner provider."),
+        planner: Choice | None = opt.PLANNER,
         images: Choice | None = typer.Option(None, "--images", help="Keyframe provider."),
         video: Choice | None = typer.Option(None, "--video", help="Clip provider."),
         speech: Choice | None = typer.Option(None, "--speech", help="Narration provider."),
-        yes: bool = yes_opt,
+        yes: bool = opt.YES,
         remote: bool = typer.Option(
             False,
             "--remote",
@@ -208,13 +166,13 @@ def register(app: typer.Typer) -> None:
             segments,
             resolution,
             subtitles,
-            concurrency,
             budget,
             voice or voice_id,
             planner,
-            images,
-            video,
-            speech,
+            concurrency=concurrency,
+            images=images,
+            video=video,
+            speech=speech,
         )
         start(
             story,
@@ -229,19 +187,17 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def plan(
-        story: str = typer.Argument(..., help="A text file with the story, or the story itself."),
-        out: Path | None = out_opt,
-        offline: bool = offline_opt,
-        segments: int | None = segments_opt,
-        resolution: Resolution = resolution_opt,
-        subtitles: Subtitles = subtitles_opt,
-        budget: float | None = budget_opt,
-        voice: str | None = voice_opt,
-        planner: Choice | None = typer.Option(None, "--planner", help="Planner provider."),
-        yes: bool = yes_opt,
+        story: str = opt.STORY,
+        out: Path | None = opt.OUT,
+        offline: bool = opt.OFFLINE,
+        segments: int | None = opt.SEGMENTS,
+        resolution: Resolution = opt.RESOLUTION,
+        subtitles: Subtitles = opt.SUBTITLES,
+        budget: float | None = opt.BUDGET,
+        voice: str | None = opt.VOICE,
+        planner: Choice | None = opt.PLANNER,
+        yes: bool = opt.YES,
     ) -> None:
         """Plan only: write plan.json to edit before paying for anything else."""
-        options = options_from(
-            offline, segments, resolution, subtitles, None, budget, voice, planner, None, None, None
-        )
+        options = options_from(offline, segments, resolution, subtitles, budget, voice, planner)
         start(story, out, options, yes=yes, plan_only=True)

@@ -53,7 +53,11 @@ class StageBars:
         self.tasks: dict[Stage, TaskID] = {}
         # Partial progress of each running unit, so a bar moves while a clip renders.
         self.partial: dict[Stage, dict[int | None, float]] = {}
-        self.done: dict[Stage, int] = {}
+        # Finished units by index, not a count: a unit reported finished again counts once.
+        # Workers report each keyframe their segment uses, so a frame two segments share (the
+        # last of one, the first of the next) arrives twice, and a followed job replays the
+        # events of its earlier runs.
+        self.done: dict[Stage, set[int | None]] = {}
 
     def __enter__(self) -> StageBars:
         self.progress.start()
@@ -71,11 +75,13 @@ class StageBars:
         if stage not in self.tasks:
             self.tasks[stage] = self.progress.add_task(LABELS[stage], total=total, status="")
             self.partial[stage] = {}
-            self.done[stage] = 0
+            self.done[stage] = set()
         return self.tasks[stage]
 
     def _refresh(self, stage: Stage, status: str | None = None) -> None:
-        completed = self.done[stage] + sum(self.partial[stage].values())
+        done = self.done[stage]
+        running = (part for unit, part in self.partial[stage].items() if unit not in done)
+        completed = len(done) + sum(running)
         if status is None:
             self.progress.update(self.tasks[stage], completed=completed)
         else:
@@ -103,7 +109,7 @@ class StageBars:
         elif isinstance(event, StepFinished):
             self._ensure(event.stage, None)
             self.partial[event.stage].pop(event.segment, None)
-            self.done[event.stage] += 1
+            self.done[event.stage].add(event.segment)
             self._refresh(event.stage, "reused" if event.reused else "")
         elif isinstance(event, StepFailed):
             self._ensure(event.stage, None)

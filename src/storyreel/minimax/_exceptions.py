@@ -158,36 +158,28 @@ class UnknownOutcomeError(MiniMaxError):
     """
 
 
-class TaskFailedError(MiniMaxError):
+class _TaskError(MiniMaxError):
+    """A video task went wrong after it was created: the error carries its ``task_id``."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        task_id: str,
+        code: int | None = None,
+        endpoint: str | None = None,
+        trace_id: str | None = None,
+    ) -> None:
+        self.task_id = task_id
+        super().__init__(message, code=code, endpoint=endpoint, trace_id=trace_id)
+
+
+class TaskFailedError(_TaskError):
     """A video task ended in ``Fail``."""
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        task_id: str,
-        code: int | None = None,
-        endpoint: str | None = None,
-        trace_id: str | None = None,
-    ) -> None:
-        self.task_id = task_id
-        super().__init__(message, code=code, endpoint=endpoint, trace_id=trace_id)
 
-
-class TaskTimeoutError(MiniMaxError):
+class TaskTimeoutError(_TaskError):
     """A video task did not finish in time. It keeps running (and billing) on the service."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        task_id: str,
-        code: int | None = None,
-        endpoint: str | None = None,
-        trace_id: str | None = None,
-    ) -> None:
-        self.task_id = task_id
-        super().__init__(message, code=code, endpoint=endpoint, trace_id=trace_id)
 
 
 def _is_duplicate_message(message: str) -> bool:

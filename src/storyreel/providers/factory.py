@@ -178,60 +178,59 @@ def build_providers(
         minimax = AsyncMiniMax(settings.minimax)
         closers.append(minimax.aclose)
 
-    choices: dict[str, str] = {}
-    planner: Planner
-    images: ImageGen
-    video: VideoGen
-    speech: SpeechGen
+    real = _Real(settings, openai_client, minimax, callback_url=callback_url, wakes=wakes)
     offline = _Offline(settings)
-
-    if resolved["planner"] == "openai" and openai_client is not None:
-        from storyreel.providers.openai_planner import OpenAIPlanner
-
-        planner = OpenAIPlanner(settings, client=openai_client)
-        choices["planner"] = planner.describe()
-    else:
-        planner = offline.planner()
-        choices["planner"] = "offline"
-
-    if resolved["images"] == "openai" and openai_client is not None:
-        from storyreel.providers.openai_images import OpenAIImageGen
-
-        images = OpenAIImageGen(settings, client=openai_client)
-        choices["images"] = images.describe()
-    else:
-        images = offline.images()
-        choices["images"] = "offline"
-
-    if resolved["video"] == "minimax" and minimax is not None:
-        from storyreel.providers.minimax_video import MiniMaxVideoGen
-
-        video = MiniMaxVideoGen(settings, client=minimax, callback_url=callback_url, wakes=wakes)
-        choices["video"] = video.describe()
-    else:
-        video = offline.video()
-        choices["video"] = "offline"
-
-    if resolved["speech"] == "minimax" and minimax is not None:
-        from storyreel.providers.minimax_speech import MiniMaxSpeechGen
-
-        speech = MiniMaxSpeechGen(settings, client=minimax)
-        choices["speech"] = speech.describe()
-    else:
-        speech = offline.speech()
-        choices["speech"] = "offline"
-
-    shared_minimax = minimax if "minimax" in resolved.values() else None
-    log.debug("providers: %s", choices)
-    return Providers(
-        planner=planner,
-        images=images,
-        video=video,
-        speech=speech,
-        choices=choices,
-        minimax=shared_minimax,
+    providers = Providers(
+        planner=offline.planner() if resolved["planner"] == "offline" else real.planner(),
+        images=offline.images() if resolved["images"] == "offline" else real.images(),
+        video=offline.video() if resolved["video"] == "offline" else real.video(),
+        speech=offline.speech() if resolved["speech"] == "offline" else real.speech(),
+        choices={stage: name for stage, name in resolved.items()},
+        minimax=minimax if "minimax" in resolved.values() else None,
         _closers=closers,
     )
+    # What each stage is at build time: "offline", or what a real provider calls itself.
+    providers.choices = providers.describe()
+    log.debug("providers: %s", providers.choices)
+    return providers
+
+
+@dataclass
+class _Real:
+    """The real providers, imported only when a stage needs one. A stage resolved to a real
+    provider always has its client: passed in, or opened by ``build_providers``."""
+
+    settings: Settings
+    openai: AsyncOpenAI | None
+    minimax: AsyncMiniMax | None
+    callback_url: str | None = None
+    wakes: WakeRegistry | None = None
+
+    def planner(self) -> Planner:
+        from storyreel.providers.openai_planner import OpenAIPlanner
+
+        assert self.openai is not None
+        return OpenAIPlanner(self.settings, client=self.openai)
+
+    def images(self) -> ImageGen:
+        from storyreel.providers.openai_images import OpenAIImageGen
+
+        assert self.openai is not None
+        return OpenAIImageGen(self.settings, client=self.openai)
+
+    def video(self) -> VideoGen:
+        from storyreel.providers.minimax_video import MiniMaxVideoGen
+
+        assert self.minimax is not None
+        return MiniMaxVideoGen(
+            self.settings, client=self.minimax, callback_url=self.callback_url, wakes=self.wakes
+        )
+
+    def speech(self) -> SpeechGen:
+        from storyreel.providers.minimax_speech import MiniMaxSpeechGen
+
+        assert self.minimax is not None
+        return MiniMaxSpeechGen(self.settings, client=self.minimax)
 
 
 class _Offline:

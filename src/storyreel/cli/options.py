@@ -1,0 +1,46 @@
+"""The options ``make`` and ``plan`` both take, each declared once (flags, help, default), so
+the two commands cannot drift apart. Typer reads a shared declaration afresh for each command."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import typer
+
+
+class Resolution(StrEnum):
+    p768 = "768P"
+    p1080 = "1080P"
+    p720 = "720P"
+
+
+class Subtitles(StrEnum):
+    burn = "burn"
+    srt = "srt"
+    none = "none"
+
+
+class Choice(StrEnum):
+    auto = "auto"
+    openai = "openai"
+    minimax = "minimax"
+    offline = "offline"
+
+
+STORY = typer.Argument(..., help="A text file with the story, or the story itself.")
+# "\[": help is rich markup, where a bare "[default: ...]" would vanish as an unknown tag.
+OUT = typer.Option(
+    None, "--out", "-o", help="Output folder \\[default: out/NAME]; running again resumes it."
+)
+OFFLINE = typer.Option(False, "--offline", help="Use the offline providers for every stage (free).")
+SEGMENTS = typer.Option(None, "--segments", "-n", min=1, max=60, help="Exact number of segments.")
+RESOLUTION = typer.Option(
+    Resolution.p768, "--resolution", help="Video resolution (1080P clips are 6 s)."
+)
+SUBTITLES = typer.Option(
+    Subtitles.srt, "--subtitles", help="Burn subtitles in, write an .srt, or neither."
+)
+BUDGET = typer.Option(None, "--budget", min=0, help="Refuse to spend more than this many USD.")
+VOICE = typer.Option(None, "--voice", help="Narrate with this MiniMax voice id (cloned or stock).")
+PLANNER = typer.Option(None, "--planner", help="Planner provider.")
+YES = typer.Option(False, "--yes", "-y", help="Accept the cost estimate without asking.")
