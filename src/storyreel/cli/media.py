@@ -229,16 +229,16 @@ def register(app: typer.Typer) -> None:
         voice: str = typer.Option(..., "--voice", help="Voice id (cloned or a system voice)."),
         out: Path = typer.Option(..., "--out", "-o", help="Audio file to write (.mp3/.wav/.flac)."),
         model: str | None = typer.Option(
-            None, "--model", help="Speech model [default: STORYREEL_TTS_MODEL or speech-02-hd]."
+            None, "--model", help="Speech model \\[default: STORYREEL_TTS_MODEL or speech-02-hd]."
         ),
         speed: float | None = typer.Option(
-            None, "--speed", help="0.5 to 2.0 [default: STORYREEL_SPEECH_SPEED or 1.0]."
+            None, "--speed", help="0.5 to 2.0 \\[default: STORYREEL_SPEECH_SPEED or 1.0]."
         ),
         fmt: AudioFormat | None = typer.Option(
             None,
             "--format",
             case_sensitive=False,
-            help="Audio format [default: from the --out suffix].",
+            help="Audio format \\[default: from the --out suffix].",
         ),
     ) -> None:
         """Speak TEXT with a MiniMax voice into an audio file."""
@@ -284,7 +284,7 @@ def register(app: typer.Typer) -> None:
         model: str | None = typer.Option(
             None,
             "--model",
-            help="[default: MiniMax-Hailuo-02 with --last, else STORYREEL_VIDEO_MODEL].",
+            help="\\[default: MiniMax-Hailuo-02 with --last, else STORYREEL_VIDEO_MODEL].",
         ),
         duration: int = typer.Option(6, "--duration", help="Clip length: 6 or 10 seconds."),
         resolution: VideoResolution = typer.Option(
