@@ -1,6 +1,7 @@
-"""The HTTP service: ``create_app(settings)`` builds it; the lifespan opens the job store and the
-MiniMax client, resumes unfinished jobs, and at shutdown stops running jobs (they stay
-resumable)."""
+"""The HTTP service: ``create_app(settings)`` builds it; the lifespan opens the job store (the
+shared PostgreSQL one when ``STORYREEL_DATABASE_URL`` is set) and the MiniMax client, resumes
+unfinished jobs, and at shutdown stops running jobs (they stay resumable). With
+``STORYREEL_BROKER_URL`` set, jobs run on the workers instead (see ``JobManager``)."""
 
 from __future__ import annotations
 
@@ -19,8 +20,10 @@ from storyreel.api.errors import install as install_error_handlers
 from storyreel.api.manager import DEFAULT_MAX_JOBS, JobManager
 from storyreel.api.schemas import Info
 from storyreel.config import Settings
+from storyreel.distributed import distributed_enabled
+from storyreel.errors import ConfigError
 from storyreel.minimax import AsyncMiniMax
-from storyreel.pipeline.store import SQLiteJobStore, default_store_path
+from storyreel.pipeline.store import open_store
 
 STATIC = Path(__file__).parent / "static"
 
@@ -50,21 +53,25 @@ def create_app(settings: Settings, *, max_jobs: int = DEFAULT_MAX_JOBS) -> FastA
     """The service, on the store and job folders under ``settings.data_dir``.
 
     ``max_jobs`` jobs run at once (each with ``settings.concurrency`` segments in flight);
-    more wait in the queue.
+    more wait in the queue. With a broker, the workers decide how many run at once.
     """
+    if distributed_enabled(settings):
+        _check_broker(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        path = default_store_path(settings)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        async with SQLiteJobStore(path) as store, AsyncMiniMax(settings.minimax) as minimax:
-            manager = JobManager(settings, store, max_jobs=max_jobs, minimax=minimax)
-            app.state.storyreel = AppState(settings, store, manager, minimax)
-            await manager.start()
-            try:
-                yield
-            finally:
-                await manager.aclose()
+        store = open_store(settings)
+        try:
+            async with AsyncMiniMax(settings.minimax) as minimax:
+                manager = JobManager(settings, store, max_jobs=max_jobs, minimax=minimax)
+                app.state.storyreel = AppState(settings, store, manager, minimax)
+                await manager.start()
+                try:
+                    yield
+                finally:
+                    await manager.aclose()
+        finally:
+            await store.aclose()
 
     app = FastAPI(
         title="storyreel",
@@ -79,6 +86,19 @@ def create_app(settings: Settings, *, max_jobs: int = DEFAULT_MAX_JOBS) -> FastA
     app.include_router(routes_webhooks.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
+
+
+def _check_broker(settings: Settings) -> None:
+    """Refuse to start (rather than fail each submission) without what workers need."""
+    try:
+        from storyreel.distributed.broker import check_broker_url
+    except ImportError:
+        raise ConfigError(
+            "STORYREEL_BROKER_URL is set but the distributed extra is not installed",
+            field="STORYREEL_BROKER_URL",
+            fix="pip install 'storyreel[distributed]', or unset it to run jobs in-process",
+        ) from None
+    check_broker_url(settings.broker_url)
 
 
 __all__ = ["create_app"]

@@ -1,8 +1,14 @@
-"""The service's in-process job manager.
+"""The service's job manager.
 
-Runs :meth:`JobRunner.run` in asyncio tasks, a few at a time; cancels them; resumes unfinished
-jobs on startup and leaves them resumable on shutdown; fans live events out to SSE readers on
-top of the store's events; and turns MiniMax webhooks into early wake-ups of waiting fetches.
+In-process (the default): runs :meth:`JobRunner.run` in asyncio tasks, a few at a time; cancels
+them; resumes unfinished jobs on startup and leaves them resumable on shutdown; fans live events
+out to SSE readers on top of the store's events; and turns MiniMax webhooks into early wake-ups
+of waiting fetches.
+
+Remote (``STORYREEL_BROKER_URL`` set): jobs go to the workers (:mod:`storyreel.distributed`) and
+nothing runs here. The job store is shared, so a job's progress reaches its readers as the
+store's events, polled (:mod:`storyreel.pipeline.follow`); cancelling marks the job cancelled
+in the store, and the workers take no more of its units of work.
 """
 
 from __future__ import annotations
@@ -21,9 +27,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 from storyreel.config import Settings
+from storyreel.distributed import distributed_enabled, submit_job
 from storyreel.errors import JobError
 from storyreel.minimax import AsyncMiniMax, MiniMaxError
 from storyreel.pipeline.events import Event, EventSink, StepProgress
+from storyreel.pipeline.follow import POLL_SECONDS, follow_events
 from storyreel.pipeline.jobs import JobOptions, JobRunner
 from storyreel.pipeline.store import Event as StoredEvent
 from storyreel.pipeline.store import Job, JobStore
@@ -50,6 +58,10 @@ class LiveEvent:
 
 # Put on every subscriber's queue when the job's task ends.
 _END = LiveEvent("end", {})
+
+
+class QueueUnavailableError(JobError):
+    """Remote mode: the job could not be handed to the workers (the broker is unreachable)."""
 
 
 class WebhookTokens:
@@ -98,6 +110,8 @@ class JobManager:
     max_jobs: int = DEFAULT_MAX_JOBS
     minimax: AsyncMiniMax | None = None  # confirms webhook notifications
     wakes: WakeRegistry = field(default_factory=WakeRegistry)
+    # Remote mode: how often an event stream reads the store for a job running on a worker.
+    poll_seconds: float = POLL_SECONDS
     _tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     _subscribers: dict[str, set[asyncio.Queue[LiveEvent]]] = field(default_factory=dict)
     _user_cancelled: set[str] = field(default_factory=set)
@@ -109,10 +123,14 @@ class JobManager:
         self.runner = JobRunner(self.settings, self.store)
         self._slots = asyncio.Semaphore(self.max_jobs)
         self.tokens = WebhookTokens.load(self.settings.data_dir)
+        self.remote = distributed_enabled(self.settings)
 
     @property
     def webhooks_on(self) -> bool:
-        return bool(self.settings.public_url)
+        # Remote mode: workers poll MiniMax and send no callback_url. A notice reaching this
+        # process could not wake a fetch waiting in a worker's process, and relaying it
+        # (pub/sub) would only shorten a wait the poll already ends.
+        return bool(self.settings.public_url) and not self.remote
 
     def callback_url(self, job_id: str) -> str:
         base = (self.settings.public_url or "").rstrip("/")
@@ -121,18 +139,62 @@ class JobManager:
     # -- lifecycle --------------------------------------------------------------------------
 
     async def start(self) -> list[str]:
-        """Resume the service's unfinished jobs (queued or running when it last stopped)."""
+        """Resume the service's unfinished jobs (queued or running when it last stopped); in
+        remote mode, send to the workers those the queue has lost. The ids resumed or sent."""
         jobs_root = (self.settings.data_dir / "jobs").resolve()
-        resumed = []
-        for status in ("running", "queued"):
-            for job in await self.store.list_jobs(status=status, limit=1000):
-                # Jobs of `storyreel make --out DIR` belong to the CLI (it may be running now).
-                if job.output_dir.is_relative_to(jobs_root):
-                    self._schedule(job.id)
-                    resumed.append(job.id)
-        if resumed:
-            log.info("resuming %d unfinished job(s)", len(resumed))
-        return resumed
+        unfinished = [
+            job.id
+            for status in ("running", "queued")
+            for job in await self.store.list_jobs(status=status, limit=1000)
+            # Jobs of `storyreel make --out DIR` belong to the CLI (it may be running now).
+            if job.output_dir.is_relative_to(jobs_root)
+        ]
+        if self.remote:
+            if self.settings.public_url:
+                # Clips an in-process run submitted (before the broker was configured) may
+                # still call back: know their tokens, to answer them (they wake nothing).
+                for job_id in unfinished:
+                    self.tokens.token(job_id)
+            return await self._send_lost(unfinished)
+        for job_id in unfinished:
+            self._schedule(job_id)
+        if unfinished:
+            log.info("resuming %d unfinished job(s)", len(unfinished))
+        return unfinished
+
+    async def _send_lost(self, unfinished: list[str]) -> list[str]:
+        """Remote mode: the workers own unfinished jobs, and dramatiq hands a dead worker's
+        messages to another, so nothing is resumed here. Only a job with no message left in
+        the queue (waiting, in flight or awaiting a retry) is sent again: the service stopped
+        between creating and sending it, it was left unfinished by an in-process run before
+        the broker was configured, or Redis lost its data. Sending every unfinished job again
+        would be safe too (the workers reuse what is done), but each would re-send all its
+        segments, and every duplicate holds a worker thread waiting on its twin's lease."""
+        if not unfinished:
+            return []
+        from storyreel.distributed.queued import jobs_in_queue
+
+        try:
+            held = await asyncio.to_thread(jobs_in_queue, self.settings)
+        except Exception as error:  # the service still serves what it has; sending would fail
+            log.warning(
+                "could not read the queue (%s: %s): %d unfinished job(s) not checked",
+                type(error).__name__,
+                error,
+                len(unfinished),
+            )
+            return []
+        sent = []
+        for job_id in (job_id for job_id in unfinished if job_id not in held):
+            try:
+                await submit_job(job_id, self.settings)
+            except Exception as error:  # left for the next start; the service starts anyway
+                log.warning("could not send lost job %s again: %s", job_id, error)
+            else:
+                sent.append(job_id)
+        if sent:
+            log.info("sent %d unfinished job(s) the queue had lost to the workers", len(sent))
+        return sent
 
     async def aclose(self) -> None:
         """Stop every job; each is left ``queued`` so the next start resumes it."""
@@ -147,14 +209,36 @@ class JobManager:
 
     async def submit(self, story: str, options: JobOptions) -> Job:
         job = await self.runner.create(story, options)
-        self._schedule(job.id)
+        if self.remote:
+            await self._send(job.id)
+        else:
+            self._schedule(job.id)
         return job
 
-    def is_active(self, job_id: str) -> bool:
+    async def _send(self, job_id: str) -> None:
+        try:
+            await submit_job(job_id, self.settings)
+        except Exception as error:
+            reason = f"could not queue the job for the workers ({type(error).__name__}: {error})"
+            # Failed, not queued: nobody would ever take it. (Had the message gone out after
+            # all, the workers skip a failed job.)
+            await self.store.set_status(job_id, "failed", error=reason)
+            raise QueueUnavailableError(reason) from None
+
+    async def is_active(self, job_id: str) -> bool:
+        """Whether the job is running (or waiting for its turn) somewhere: in this process, or
+        in remote mode on the workers, as the shared store says."""
+        if self.remote:
+            return (await self.store.get_job(job_id)).status in ("queued", "running")
         return job_id in self._tasks
 
     async def cancel(self, job_id: str) -> Job:
-        """Stop the job. Finished work stays; ``storyreel resume`` can finish it later."""
+        """Stop the job. Finished work stays; ``storyreel resume`` can finish it later.
+
+        Remote mode: the job is marked cancelled in the store, and each unit of work checks that
+        before it starts (see :mod:`storyreel.distributed.actors`). A unit already running
+        finishes (a clip already paid for is still fetched and muxed); what it enqueues next
+        finds the job cancelled and does nothing."""
         task = self._tasks.get(job_id)
         if task is not None:
             self._user_cancelled.add(job_id)
@@ -242,13 +326,25 @@ class JobManager:
 
     async def stream(self, job_id: str, *, after: int = 0) -> AsyncIterator[LiveEvent]:
         """The job's stored events after ``after``, then live ones, then one ``end`` event
-        carrying the final status. Ends at once for a job that is not running."""
+        carrying the final status. Ends at once for a job that is not running.
+
+        Remote mode: the stored events as the workers store them (progress ticks too, thinned),
+        read every ``poll_seconds`` until the job has finished: ``on_event_stored`` only fires
+        in the process that stores the event."""
+        if self.remote:
+            async for stored in follow_events(
+                self.store, job_id, after=after, poll=self.poll_seconds
+            ):
+                yield LiveEvent(stored.type, stored.payload, stored.seq)
+            job = await self.store.get_job(job_id)
+            yield LiveEvent("end", {"status": job.status, "error": job.error})
+            return
         with self._subscribe(job_id) as queue:
             last = after
             for stored in await self.store.events(job_id, after=last):
                 last = stored.seq
                 yield LiveEvent(stored.type, stored.payload, stored.seq)
-            running = self.is_active(job_id)
+            running = job_id in self._tasks
             while running:
                 item = await queue.get()
                 if item is _END:
@@ -273,6 +369,8 @@ class JobManager:
         waiting fetch. Repeats and ``processing`` cost nothing (nothing to wake for)."""
         if status == "Processing" or (task_id, status) in self._handled_callbacks:
             return
+        if self.remote:
+            return  # a worker is polling for it; nothing waits here to be woken
         self._handled_callbacks.add((task_id, status))
         task = asyncio.get_running_loop().create_task(self._confirm(job_id, task_id, status))
         self._background.add(task)
@@ -304,4 +402,10 @@ class JobManager:
             self._handled_callbacks.discard((task_id, status))
 
 
-__all__ = ["DEFAULT_MAX_JOBS", "JobManager", "LiveEvent", "WebhookTokens"]
+__all__ = [
+    "DEFAULT_MAX_JOBS",
+    "JobManager",
+    "LiveEvent",
+    "QueueUnavailableError",
+    "WebhookTokens",
+]

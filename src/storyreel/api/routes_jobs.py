@@ -13,6 +13,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from storyreel.api.deps import Authorized, JobDep, Manager, SettingsDep
 from storyreel.api.errors import ERROR_RESPONSES, validation_problem
+from storyreel.api.manager import QueueUnavailableError
 from storyreel.api.schemas import (
     EstimateOut,
     JobCreated,
@@ -101,6 +102,7 @@ def progress_of(job: Job, steps: list[Step]) -> Progress:
     status_code=status.HTTP_202_ACCEPTED,
     response_model=JobCreated,
     summary="Submit a story",
+    responses={503: {"model": Problem, "description": "The workers' queue is unreachable."}},
 )
 async def create_job(request: JobRequest, manager: Manager, settings: SettingsDep) -> JobCreated:
     """Queue a job; it starts as soon as a slot is free. Follow it at ``url``."""
@@ -112,6 +114,8 @@ async def create_job(request: JobRequest, manager: Manager, settings: SettingsDe
         job = await manager.submit(request.story, options)
     except UsageError as error:
         raise validation_problem(error) from None
+    except QueueUnavailableError as error:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(error)) from None
     return JobCreated(id=job.id, status=job.status, url=f"/jobs/{job.id}")
 
 
@@ -235,7 +239,7 @@ async def job_storyboard(job: JobDep) -> FileResponse:
 )
 async def cancel_job(job: JobDep, manager: Manager) -> JobSummary:
     """Stop a queued or running job. Finished steps are kept (``storyreel resume`` continues)."""
-    if job.status in ("succeeded", "failed", "cancelled") and not manager.is_active(job.id):
+    if job.status in ("succeeded", "failed", "cancelled") and not await manager.is_active(job.id):
         raise HTTPException(status.HTTP_409_CONFLICT, f"job {job.id} already {job.status}")
     cancelled = await manager.cancel(job.id)
     return JobSummary.model_validate(_summary(cancelled))

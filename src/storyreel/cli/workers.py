@@ -20,10 +20,10 @@ from storyreel.config import Settings
 from storyreel.errors import ConfigError, JobError
 from storyreel.pipeline import events as pipeline_events
 from storyreel.pipeline.cost import ZERO
+from storyreel.pipeline.follow import POLL_SECONDS, follow_events
 from storyreel.pipeline.jobs import JobOptions, JobRunner
 from storyreel.pipeline.store import JobStore, open_store
 
-POLL_SECONDS = 0.5
 _EVENT_TYPES: dict[str, type[pipeline_events.Event]] = {
     cls.__name__: cls
     for cls in vars(pipeline_events).values()
@@ -65,17 +65,11 @@ async def follow_job(
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> str:
     """Pass the job's stored events to ``sink`` until it ends; its final status."""
-    seen = 0
-    while True:
-        status = (await store.get_job(job_id)).status
-        for event in await store.events(job_id, after=seen):
-            seen = event.seq
-            shown = stored_event(event.type, event.payload)
-            if shown is not None:
-                sink(shown)
-        if status in ("succeeded", "failed", "cancelled"):
-            return status
-        await sleep(poll)
+    async for event in follow_events(store, job_id, poll=poll, sleep=sleep):
+        shown = stored_event(event.type, event.payload)
+        if shown is not None:
+            sink(shown)
+    return (await store.get_job(job_id)).status
 
 
 def register(app: typer.Typer) -> None:
