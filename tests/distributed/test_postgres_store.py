@@ -12,33 +12,35 @@ from storyreel.config import Settings
 from storyreel.errors import ConfigError, JobError
 from storyreel.pipeline.store import SCHEMA_VERSION, JobStore, open_store
 from storyreel.pipeline.store._postgres import PostgresJobStore, postgres_statement, redact_url
+from storyreel.pipeline.store._sql import SqlJobStore
 
-# The shared assertions: collected here again, with ``store`` below being PostgreSQL.
-from tests.pipeline.test_store import (  # noqa: F401
-    Clock,
-    clock,
-    test_decisions_on_restart,
-    test_events_append_and_stream,
-    test_find_by_output_dir_and_list,
-    test_jobs_round_trip,
-    test_leases,
-    test_paid_call_lifecycle,
-    test_paying_twice_is_refused,
-    test_spend_per_job_stage_segment_and_step,
-    test_transitions_need_a_started_step,
-)
+# The shared behaviour, collected here again with the three backend fixtures below on PostgreSQL.
+from tests.pipeline.test_store import Clock, NewStore, RawSql, TestStoreBehaviour, clock  # noqa: F401
 
 pytestmark = pytest.mark.services
 
 
 @pytest.fixture
-async def store(pg_url: str, clock: Clock) -> AsyncIterator[PostgresJobStore]:  # noqa: F811
+def new_store(pg_url: str, clock: Clock) -> NewStore:  # noqa: F811
+    return lambda: PostgresJobStore(pg_url, clock=clock)
+
+
+@pytest.fixture
+def raw_sql(pg_url: str) -> RawSql:
     import psycopg
 
-    async with PostgresJobStore(pg_url, clock=clock) as opened:
+    def run(statement: str) -> None:
+        with psycopg.connect(pg_url, autocommit=True) as conn:
+            conn.execute(statement)
+
+    return run
+
+
+@pytest.fixture
+async def store(new_store: NewStore, raw_sql: RawSql) -> AsyncIterator[SqlJobStore]:
+    async with new_store() as opened:  # migrates the session's database if it is new
         # One database per session: each test starts from empty tables.
-        async with await psycopg.AsyncConnection.connect(pg_url, autocommit=True) as conn:
-            await conn.execute("TRUNCATE jobs, steps, spend, events")
+        raw_sql("TRUNCATE jobs, steps, spend, events")
         yield opened
 
 

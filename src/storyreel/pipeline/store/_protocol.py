@@ -1,5 +1,5 @@
-"""The job store's interface. SQLite implements it for one machine; PostgreSQL will implement it
-for many (issue 7), so nothing here names a database."""
+"""The job store's interface. SQLite implements it for one machine and PostgreSQL for many, both
+through the shared ``_sql.SqlJobStore``; nothing here names a database."""
 
 from __future__ import annotations
 
