@@ -259,6 +259,24 @@ class TestStoreBehaviour:
         with pytest.raises(JobError, match="already exists"):
             await store.create_job("x", {}, out, job_id=job.id)
 
+    async def test_a_status_write_can_leave_a_cancel_standing(
+        self, store: SqlJobStore, tmp_path: Path
+    ) -> None:
+        job = await store.create_job("s", {}, tmp_path / "out")
+        assert await store.set_status(job.id, "running", unless=("cancelled",))
+        await store.set_status(job.id, "cancelled", error="cancelled")
+        # A worker finishing its unit after the cancel does not undo it ...
+        assert not await store.set_status(
+            job.id, "succeeded", video_path=tmp_path / "v.mp4", unless=("cancelled",)
+        )
+        got = await store.get_job(job.id)
+        assert got.status == "cancelled" and got.error == "cancelled" and got.video_path is None
+        # ... while a plain write (the user's `storyreel resume`) does.
+        assert await store.set_status(job.id, "running")
+        assert (await store.get_job(job.id)).status == "running"
+        with pytest.raises(JobError, match="no job"):
+            await store.set_status("missing", "failed", unless=("cancelled",))
+
     async def test_find_by_output_dir_and_list(
         self, store: SqlJobStore, tmp_path: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
     ) -> None:

@@ -25,7 +25,7 @@ from storyreel.distributed.runtime import Runtime, runtime
 from storyreel.distributed.settings import WorkerSettings
 from storyreel.errors import ProviderError
 from storyreel.pipeline.cost import Budget
-from storyreel.pipeline.store import Job
+from storyreel.pipeline.store import Job, JobStatus
 
 if TYPE_CHECKING:
     from dramatiq import Broker
@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FINISHED = frozenset({"succeeded", "failed", "cancelled"})
+# Status writes of the workers leave a cancel alone: the service may cancel while a unit runs.
+KEEP_CANCEL: tuple[JobStatus, ...] = ("cancelled",)
 
 
 def is_transient(error: BaseException) -> bool:
@@ -81,8 +83,10 @@ async def _guarded(
             log.warning("%s of job %s failed for now (%s); it will be retried", what, job_id, error)
             raise
         log.error("%s of job %s failed: %s", what, job_id, error)
-        await rt.store.set_status(job_id, "failed", error=f"{what}: {error}")
-        await rt.store.append_event(job_id, "JobFailed", {"error": f"{what}: {error}"})
+        if await rt.store.set_status(
+            job_id, "failed", error=f"{what}: {error}", unless=KEEP_CANCEL
+        ):
+            await rt.store.append_event(job_id, "JobFailed", {"error": f"{what}: {error}"})
     finally:
         rt.health.idle(job_id, what)
 
@@ -92,7 +96,9 @@ async def plan_job(job_id: str) -> None:
     rt = await runtime()
 
     async def work(job: Job) -> None:
-        await rt.store.set_status(job.id, "running")
+        if not await rt.store.set_status(job.id, "running", unless=KEEP_CANCEL):
+            log.info("planning of job %s: cancelled meanwhile; nothing to do", job.id)
+            return
         sink = rt.runner.event_sink(job.id)
         options = rt.options(job)
         async with rt.runner.providers_for(options) as providers:
@@ -121,7 +127,7 @@ async def render_segment(job_id: str, index: int) -> None:
             try:
                 await job_work.pipeline.render_segment(plan, index)
             finally:
-                await job_work.pipeline._drop_frames()
+                await job_work.pipeline.drop_frames()
         await sink.flush()
         if await segments_done(rt, job.id, len(plan.segments)):
             rt.actors["assemble_job"].send(job.id)
@@ -183,7 +189,10 @@ async def assemble_job(job_id: str) -> None:
             result = await job_work.pipeline.assemble(plan)
         await sink.flush()
         await rt.store.set_plan(job.id, plan)  # with the narration-first durations
-        await rt.store.set_status(job.id, "succeeded", video_path=result.video)
+        if not await rt.store.set_status(
+            job.id, "succeeded", video_path=result.video, unless=KEEP_CANCEL
+        ):
+            log.info("job %s was cancelled while it was assembled; it stays cancelled", job.id)
 
     await _guarded(rt, job_id, "assembly", work)
 

@@ -180,7 +180,7 @@ class Pipeline:
             plan.save(self.layout.plan)  # now with the narration-first durations
             return await self.assemble(plan, outcomes)
         finally:
-            await self._drop_frames()
+            await self.drop_frames()
 
     def begin(self, plan: Plan) -> None:
         """Lay out the output folder and announce the plan (once per job and process)."""
@@ -283,7 +283,9 @@ class Pipeline:
 
         return await self._artefact("frame", k, inputs, make, paid=is_paid(images))
 
-    async def _drop_frames(self) -> None:
+    async def drop_frames(self) -> None:
+        """Cancel the keyframe tasks this pipeline started and no one awaits any more. A worker
+        calls it when its unit of work ends, so nothing of that unit runs on behind it."""
         frames, self._frames = list(self._frames.values()), {}
         for task in frames:
             task.cancel()
@@ -424,7 +426,7 @@ class Pipeline:
         try:
             frames = [await self._frame(plan, k) for k in range(len(plan.segments) + 1)]
         finally:
-            await self._drop_frames()
+            await self.drop_frames()
         return await self._storyboard(plan, frames)
 
     async def _storyboard(self, plan: Plan, frames: Sequence[Path]) -> Path:

@@ -3,7 +3,7 @@ through the shared ``_sql.SqlJobStore``; nothing here names a database."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -43,7 +43,12 @@ class JobStore(Protocol):
         *,
         error: str | None = None,
         video_path: Path | None = None,
-    ) -> None: ...
+        unless: Collection[JobStatus] = (),
+    ) -> bool:
+        """Set the job's status; returns False (and writes nothing) when its status is one of
+        ``unless``. Workers write with ``unless={"cancelled"}``: a cancel made by the service
+        while a unit of work was running stands."""
+        ...
 
     async def set_plan(self, job_id: str, plan: Plan | None) -> None: ...
 

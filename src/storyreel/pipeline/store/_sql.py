@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import Callable, Collection, Coroutine, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
@@ -331,18 +331,22 @@ class SqlJobStore(ABC):
 
         return await self._read(select)
 
-    async def _update_job(self, job_id: str, sets: Mapping[str, Any]) -> None:
+    async def _update_job(
+        self, job_id: str, sets: Mapping[str, Any], *, unless: Collection[JobStatus] = ()
+    ) -> bool:
         columns = ", ".join(f"{name} = ?" for name in sets)
+        guard = f" AND status NOT IN ({', '.join('?' for _ in unless)})" if unless else ""
 
-        async def update(db: Db) -> None:
+        async def update(db: Db) -> bool:
             updated = await db.execute(
-                f"UPDATE jobs SET {columns}, updated_at = ? WHERE id = ?",
-                (*sets.values(), self._clock(), job_id),
+                f"UPDATE jobs SET {columns}, updated_at = ? WHERE id = ?{guard}",
+                (*sets.values(), self._clock(), job_id, *unless),
             )
             if not updated:
-                raise JobError(f"no job {job_id!r}")
+                await _require_job(db, job_id)  # no such job, or its status is in ``unless``
+            return bool(updated)
 
-        await self._write(job_id, update)
+        return await self._write(job_id, update)
 
     async def set_status(
         self,
@@ -351,13 +355,14 @@ class SqlJobStore(ABC):
         *,
         error: str | None = None,
         video_path: Path | None = None,
-    ) -> None:
+        unless: Collection[JobStatus] = (),
+    ) -> bool:
         if status not in JOB_STATUSES:
             raise JobError(f"unknown job status {status!r}")
         sets: dict[str, Any] = {"status": status, "error": error}
         if video_path is not None:
             sets["video_path"] = str(video_path)
-        await self._update_job(job_id, sets)
+        return await self._update_job(job_id, sets, unless=unless)
 
     async def set_plan(self, job_id: str, plan: Plan | None) -> None:
         await self._update_job(job_id, {"plan": None if plan is None else plan.model_dump_json()})
