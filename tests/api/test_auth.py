@@ -34,6 +34,7 @@ async def client(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[http
         ("POST", "/jobs/aaaaaaaaaaaaaaaa/cancel"),
         ("GET", "/voices"),
         ("POST", "/voices"),
+        ("GET", "/workers"),
     ],
 )
 async def test_api_routes_want_the_token(client: httpx.AsyncClient, method: str, path: str) -> None:

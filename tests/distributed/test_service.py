@@ -16,6 +16,7 @@ import pytest
 
 from storyreel.assembly.probe import probe
 from storyreel.config import Settings
+from storyreel.pipeline.jobs import JobOptions, JobRunner
 from storyreel.pipeline.store import JobStore, open_store
 from tests.distributed.helpers import StartWorkers, alive_workers, depth, wait_for
 from tests.fakes.fake_minimax import FakeMiniMax
@@ -122,6 +123,43 @@ async def test_jobs_run_on_workers_and_stream_their_progress(
         return sum(w.done for w in workers) == 4 and len(workers)
 
     assert await wait_for("the workers' health to count 4 units", units_done, 30) == 2
+
+
+async def test_workers_route_lists_the_workers_the_queue_and_the_jobs(
+    distributed_env: dict[str, str],
+    start_workers: StartWorkers,
+    service_url: str,
+    store: JobStore,
+    redis_url: str,
+    redis_namespace: str,
+) -> None:
+    procs = start_workers(2, threads=1)
+    # A job the store says is running, never sent: the workers leave it alone.
+    job = await JobRunner(Settings(), store).create(STORY, JobOptions(segments=1))
+    await store.set_status(job.id, "running")
+    async with httpx.AsyncClient(base_url=service_url, timeout=30) as client:
+
+        async def both_beating() -> dict[str, Any] | None:
+            response = await client.get("/workers")
+            assert response.status_code == 200, response.text
+            body: dict[str, Any] = response.json()
+            return body if len(body["workers"]) == 2 else None
+
+        seen = await wait_for("GET /workers to list 2 workers", both_beating, 60)
+    assert seen["mode"] == "remote"
+    assert {w["pid"] for w in seen["workers"]} == {p.pid for p in procs}
+    assert all(w["threads"] == 1 and w["doing"] == [] for w in seen["workers"])
+    assert seen["queue"] == {"waiting": 0, "in_flight": 0, "delayed": 0, "dead": 0}
+    assert seen["queue"] == vars(await depth(redis_url, redis_namespace))
+    assert seen["jobs"] == [
+        {
+            "id": job.id,
+            "status": "running",
+            "url": f"/jobs/{job.id}",
+            "steps_done": 0,
+            "steps_total": 0,
+        }
+    ]
 
 
 async def test_cancel_stops_the_workers_taking_the_job(

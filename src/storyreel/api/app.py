@@ -14,7 +14,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from storyreel import __version__
-from storyreel.api import routes_jobs, routes_voices, routes_webhooks
+from storyreel.api import routes_jobs, routes_voices, routes_webhooks, routes_workers
 from storyreel.api.deps import AppState, State
 from storyreel.api.errors import install as install_error_handlers
 from storyreel.api.manager import DEFAULT_MAX_JOBS, JobManager
@@ -84,6 +84,7 @@ def create_app(settings: Settings, *, max_jobs: int = DEFAULT_MAX_JOBS) -> FastA
     app.include_router(routes_jobs.router)
     app.include_router(routes_voices.router)
     app.include_router(routes_webhooks.router)
+    app.include_router(routes_workers.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 

@@ -232,6 +232,10 @@ class JobManager:
             return (await self.store.get_job(job_id)).status in ("queued", "running")
         return job_id in self._tasks
 
+    def jobs_here(self) -> list[str]:
+        """Ids of the jobs this process runs or holds waiting for a slot (none in remote mode)."""
+        return list(self._tasks)
+
     async def cancel(self, job_id: str) -> Job:
         """Stop the job. Finished work stays; ``storyreel resume`` can finish it later.
 

@@ -126,6 +126,47 @@ class Info(BaseModel):
     max_jobs: int
 
 
+class WorkUnitOut(BaseModel):
+    job: str = Field(description="The job's id.")
+    work: str = Field(description="The unit of work: planning, segment N or assembly.")
+    since: float = Field(description="When it started (Unix time).")
+
+
+class WorkerOut(BaseModel):
+    id: str
+    host: str
+    pid: int
+    threads: int = Field(description="Units of work it takes at once.")
+    started_at: float
+    beat_at: float = Field(description="Its last heartbeat (Unix time).")
+    done: int = Field(description="Units of work it has finished.")
+    doing: list[WorkUnitOut] = Field(description="What it is doing now; empty when idle.")
+
+
+class QueueDepthOut(BaseModel):
+    waiting: int = Field(description="Units of work enqueued, not yet taken by a worker.")
+    in_flight: int = Field(description="Taken by a worker, not yet finished.")
+    delayed: int = Field(description="Waiting for a retry's backoff.")
+    dead: int = Field(description="Failed for good (the dead-letter queue).")
+
+
+class JobInFlightOut(BaseModel):
+    id: str
+    status: JobStatus
+    url: str
+    steps_done: int | None = Field(None, description="Null while queued.")
+    steps_total: int | None = Field(None, description="Steps known so far; null while queued.")
+
+
+class WorkersOut(BaseModel):
+    """``GET /workers``. In-process (no broker): no workers, no queue, the service's own jobs."""
+
+    mode: Literal["remote", "in-process"]
+    workers: list[WorkerOut] = Field(description="Alive now (their heartbeat has not expired).")
+    queue: QueueDepthOut | None = Field(None, description="Null in-process.")
+    jobs: list[JobInFlightOut] = Field(description="Queued and running jobs, running first.")
+
+
 class Problem(BaseModel):
     """An error: what went wrong, in one line."""
 

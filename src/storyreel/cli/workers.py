@@ -103,31 +103,20 @@ def register(app: typer.Typer) -> None:
 
 
 async def _show_workers(settings: Settings) -> None:
-    from redis import Redis
+    from storyreel.distributed.broker import check_broker_url
+    from storyreel.distributed.health import snapshot
 
-    from storyreel.distributed.broker import QUEUE, check_broker_url
-    from storyreel.distributed.health import QueueDepth, WorkerInfo, list_workers, queue_depth
-    from storyreel.distributed.settings import WorkerSettings
-
-    url = check_broker_url(settings.broker_url)
-    namespace = WorkerSettings().redis_namespace
-
-    def read() -> tuple[list[WorkerInfo], QueueDepth]:
-        client = Redis.from_url(url, socket_connect_timeout=5)
-        try:
-            return list_workers(client, namespace), queue_depth(client, namespace, QUEUE)
-        finally:
-            client.close()
-
+    check_broker_url(settings.broker_url)  # before the store: a missing URL is the error to show
+    store = open_store(settings)
     try:
-        alive, depth = await asyncio.to_thread(read)
-    except Exception as error:
-        raise JobError(f"cannot read the broker: {type(error).__name__}: {error}") from None
+        seen = await snapshot(settings, store)
+    finally:
+        await store.aclose()
     now = time.time()
-    table = Table(title=f"{len(alive)} worker(s) alive", show_edge=False)
+    table = Table(title=f"{len(seen.workers)} worker(s) alive", show_edge=False)
     for column in ("worker", "threads", "up", "last beat", "done", "doing now"):
         table.add_column(column)
-    for w in alive:
+    for w in seen.workers:
         doing = "; ".join(f"{d['work']} of {d['job']}" for d in w.doing) or "idle"
         table.add_row(
             escape(w.id),
@@ -138,24 +127,19 @@ async def _show_workers(settings: Settings) -> None:
             escape(doing),
         )
     console.print(table)
+    depth = seen.depth
     console.print(
         f"queue: {depth.waiting} waiting, {depth.in_flight} in flight, "
         f"{depth.delayed} waiting to retry, {depth.dead} dead"
     )
-    store = open_store(settings)
-    try:
-        running = await store.list_jobs(status="running")
-        queued = await store.list_jobs(status="queued")
-        console.print(f"jobs: {len(running)} running, {len(queued)} queued")
-        for job in running:
-            steps = await store.list_steps(job.id)
-            done = sum(1 for s in steps if s.state == "done")
-            console.print(
-                f"  {job.id}: {done}/{len(steps)} steps done -> {escape(str(job.output_dir))}",
-                style="dim",
-            )
-    finally:
-        await store.aclose()
+    running = [job for job in seen.jobs if job.status == "running"]
+    console.print(f"jobs: {len(running)} running, {len(seen.jobs) - len(running)} queued")
+    for job in running:
+        console.print(
+            f"  {job.id}: {job.steps_done}/{job.steps_total} steps done"
+            f" -> {escape(str(job.output_dir))}",
+            style="dim",
+        )
 
 
 async def make_remote(

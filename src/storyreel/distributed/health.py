@@ -4,22 +4,32 @@ A beat (1) writes ``{namespace}:worker:{id}`` (host, pid, threads, what it is do
 expiry of three beats, so a killed worker disappears from ``storyreel workers`` on its own, and
 (2) tells dramatiq's broker the process is alive (and lets it requeue dead workers' messages),
 which its busy consumer threads would not do while every thread waits on a video.
+
+:func:`snapshot` gathers what ``storyreel workers`` and the service's ``GET /workers`` show: the
+workers alive, the queue's depth and the jobs in flight.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from storyreel.errors import JobError
+from storyreel.pipeline.store import Job, JobStatus, JobStore
 
 if TYPE_CHECKING:
     from redis import Redis
+
+    from storyreel.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -147,3 +157,80 @@ def queue_depth(client: Redis, namespace: str, queue: str) -> QueueDepth:
     delayed = int(client.hlen(f"{base}.DQ.msgs"))
     dead = int(client.zcard(f"{base}.XQ"))
     return QueueDepth(waiting, max(0, bodies - waiting), delayed, dead)
+
+
+# Seconds to wait for Redis before saying it is unreachable (a health view must not hang).
+BROKER_TIMEOUT = 5.0
+# The most queued and the most running jobs listed (the store's newest first).
+JOBS_SHOWN = 100
+
+
+class BrokerUnreachableError(JobError):
+    """The broker (``STORYREEL_BROKER_URL``) could not be read."""
+
+
+@dataclass(frozen=True)
+class JobInFlight:
+    id: str
+    status: JobStatus
+    output_dir: Path
+    # Steps done and known so far; None while the job is queued (not read for those).
+    steps_done: int | None = None
+    steps_total: int | None = None
+
+
+@dataclass(frozen=True)
+class HealthSnapshot:
+    workers: list[WorkerInfo]
+    depth: QueueDepth
+    jobs: list[JobInFlight]  # running, then queued
+
+
+def read_broker(url: str, namespace: str, queue: str) -> tuple[list[WorkerInfo], QueueDepth]:
+    """The workers alive and the queue's depth, in one connection. (Blocking: call it in a
+    thread.)"""
+    from redis import Redis
+
+    client = Redis.from_url(
+        url, socket_connect_timeout=BROKER_TIMEOUT, socket_timeout=BROKER_TIMEOUT
+    )
+    try:
+        return list_workers(client, namespace), queue_depth(client, namespace, queue)
+    finally:
+        client.close()
+
+
+async def jobs_in_flight(store: JobStore, jobs: Iterable[Job]) -> list[JobInFlight]:
+    """``jobs`` with their step counts (for running ones: a queued job's are not read)."""
+    found = []
+    for job in jobs:
+        done = total = None
+        if job.status == "running":
+            try:
+                steps = await store.list_steps(job.id)
+            except JobError:  # deleted since it was listed
+                continue
+            done, total = sum(1 for s in steps if s.state == "done"), len(steps)
+        found.append(JobInFlight(job.id, job.status, job.output_dir, done, total))
+    return found
+
+
+async def snapshot(settings: Settings, store: JobStore) -> HealthSnapshot:
+    """What the workers' installation is doing: the workers alive (from their beats), the
+    queue's depth (from dramatiq's layout in Redis) and the jobs in flight (from the store).
+    Raises :class:`BrokerUnreachableError` when Redis does not answer."""
+    from storyreel.distributed.broker import QUEUE, check_broker_url
+    from storyreel.distributed.settings import WorkerSettings
+
+    url = check_broker_url(settings.broker_url)
+    namespace = WorkerSettings().redis_namespace
+    try:
+        workers, depth = await asyncio.to_thread(read_broker, url, namespace, QUEUE)
+    except Exception as error:
+        # The redis client's message names host and port, never the URL's password.
+        raise BrokerUnreachableError(
+            f"cannot read the broker at STORYREEL_BROKER_URL ({type(error).__name__}: {error})"
+        ) from None
+    running = await store.list_jobs(status="running", limit=JOBS_SHOWN)
+    queued = await store.list_jobs(status="queued", limit=JOBS_SHOWN)
+    return HealthSnapshot(workers, depth, await jobs_in_flight(store, [*running, *queued]))

@@ -25,7 +25,9 @@ async function api(path, options = {}) {
   try { body = await response.json(); } catch { body = null; }
   if (!response.ok) {
     const message = body && (body.message || (typeof body.detail === "string" ? body.detail : null));
-    throw new Error(message || `${response.status} ${response.statusText}`);
+    const error = new Error(message || `${response.status} ${response.statusText}`);
+    error.status = response.status;
+    throw error;
   }
   return body;
 }
@@ -237,6 +239,35 @@ async function refreshJobs() {
   }
 }
 
+// --- workers (only with a broker: the line stays hidden in-process) -------------------------
+
+const WORKERS_POLL_MS = 5000;
+let workersTimer = null;
+
+async function refreshWorkers() {
+  if (document.hidden) return; // a background tab need not ask
+  const line = $("workers");
+  try {
+    const health = await api("/workers");
+    if (health.mode !== "remote") {
+      clearInterval(workersTimer);
+      line.hidden = true;
+      return;
+    }
+    const n = health.workers.length;
+    const q = health.queue;
+    say(line, `${n} worker${n === 1 ? "" : "s"} alive · ${q.waiting + q.delayed} units queued` +
+      ` · ${q.in_flight} in progress`, n === 0);
+    line.title = "";
+    line.hidden = false;
+  } catch (error) {
+    if (error.status === 401) { line.hidden = true; return; } // no token yet
+    say(line, "workers' queue unreachable", true);
+    line.title = error.message;
+    line.hidden = false;
+  }
+}
+
 // --- start ---------------------------------------------------------------------------------
 
 async function start() {
@@ -259,6 +290,8 @@ async function start() {
   $("cancel").addEventListener("click", cancelJob);
   $("refresh").addEventListener("click", refreshJobs);
   refreshJobs();
+  refreshWorkers();
+  workersTimer = setInterval(refreshWorkers, WORKERS_POLL_MS);
 }
 
 document.addEventListener("DOMContentLoaded", start);
