@@ -33,6 +33,17 @@ STORY = (
 # The quickest real job: one segment at 720P, offline.
 QUICK = {"offline": True, "segments": 1, "resolution": "720P"}
 JOB_TIMEOUT = 60.0
+# The browser tests drive Debian's Chromium (Playwright's own browsers are not downloaded).
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @asynccontextmanager

@@ -10,18 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.api.helpers import live_app
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+from tests.api.helpers import CHROMIUM, CHROMIUM_ARGS, live_app
 
 pytestmark = pytest.mark.skipif(
     not os.access(CHROMIUM, os.X_OK),
@@ -36,6 +25,14 @@ async def test_page_submits_a_story_shows_progress_and_plays_the_video(tmp_path:
             browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             try:
                 page = await browser.new_page(viewport={"width": 1100, "height": 1400})
+                errors: list[str] = []
+                page.on("pageerror", lambda error: errors.append(str(error)))
+                page.on(
+                    "console",
+                    lambda msg: (
+                        errors.append(f"{msg.text} {msg.location}") if msg.type == "error" else None
+                    ),
+                )
                 await page.goto(server.url + "/")
                 # No keys: the page offers offline, checked.
                 await page.wait_for_selector("#mode:not([hidden])")
@@ -83,6 +80,9 @@ async def test_page_submits_a_story_shows_progress_and_plays_the_video(tmp_path:
                 assert played["now"] > played["start"], played
                 recent = await page.locator("#jobs li").all_inner_texts()
                 assert any("succeeded" in item for item in recent), recent
+                # In-process: no workers line; and no script error all along.
+                assert await page.is_hidden("#workers")
+                assert errors == [], errors
                 shots = os.environ.get("STORYREEL_SCREENSHOT_DIR")
                 if shots:
                     await page.screenshot(path=str(Path(shots) / "page.png"), full_page=True)

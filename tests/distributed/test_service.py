@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,6 +19,7 @@ from storyreel.assembly.probe import probe
 from storyreel.config import Settings
 from storyreel.pipeline.jobs import JobOptions, JobRunner
 from storyreel.pipeline.store import JobStore, open_store
+from tests.api.helpers import CHROMIUM, CHROMIUM_ARGS
 from tests.distributed.helpers import StartWorkers, alive_workers, depth, wait_for
 from tests.fakes.fake_minimax import FakeMiniMax
 
@@ -160,6 +162,38 @@ async def test_workers_route_lists_the_workers_the_queue_and_the_jobs(
             "steps_total": 0,
         }
     ]
+
+
+@pytest.mark.skipif(
+    not os.access(CHROMIUM, os.X_OK), reason=f"needs Debian's chromium at {CHROMIUM}"
+)
+async def test_page_shows_the_workers_line(
+    distributed_env: dict[str, str],
+    start_workers: StartWorkers,
+    service_url: str,
+    redis_url: str,
+    redis_namespace: str,
+) -> None:
+    playwright_api = pytest.importorskip("playwright.async_api")
+    start_workers(2, threads=1)
+
+    async def both_beating() -> bool:
+        return len(await alive_workers(redis_url, redis_namespace)) == 2
+
+    await wait_for("two workers to beat", both_beating, 60)
+    async with playwright_api.async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = await browser.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            await page.goto(service_url + "/")
+            await page.wait_for_selector("#workers:not([hidden])", timeout=15_000)
+            line = await page.inner_text("#workers")
+            assert line.startswith("2 workers alive"), line
+            assert errors == [], errors
+        finally:
+            await browser.close()
 
 
 async def test_cancel_stops_the_workers_taking_the_job(

@@ -30,8 +30,8 @@ from storyreel.assembly.probe import MediaInfo, probe
 from storyreel.cli.common import console, err_console, load_settings, run
 from storyreel.cli.voice import minimax_client, usage_error
 from storyreel.errors import UsageError
+from storyreel.files import write_bytes_atomic
 from storyreel.minimax import AsyncMiniMax, MiniMaxValidationError, TaskTimeoutError, VideoTask
-from storyreel.providers._files import write_bytes_atomic
 
 AUDIO_SUFFIXES = {".mp3": "mp3", ".wav": "wav", ".flac": "flac"}
 # A TEXT argument with one of these suffixes is a file even when it does not exist (a typo

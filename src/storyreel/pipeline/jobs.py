@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from storyreel.config import ProviderChoice, Settings
 from storyreel.errors import JobError, UsageError
+from storyreel.files import write_bytes_atomic_sync
 from storyreel.pipeline.cost import (
     ZERO,
     Budget,
@@ -404,9 +405,7 @@ async def add_spend_to_manifest(manifest: Path, spend: Spend) -> None:
             # Per step key ("video:2" is segment 3's clip; "frame:k" is shared by two segments).
             "by_step": {key: str(v) for key, v in sorted(spend.by_step.items())},
         }
-        tmp = manifest.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-        tmp.replace(manifest)
+        write_bytes_atomic_sync(manifest, (json.dumps(data, indent=2) + "\n").encode())
 
     await asyncio.to_thread(write)
 

@@ -28,6 +28,7 @@ from storyreel.assembly.storyboard import render_storyboard
 from storyreel.assembly.subtitles import narration_cues, write_srt
 from storyreel.assembly.timing import choose_duration, plan_timing
 from storyreel.errors import MediaError, ProviderError, StoryreelError, UsageError
+from storyreel.files import write_bytes_atomic_sync
 from storyreel.pipeline.events import (
     EventSink,
     JobFinished,
@@ -480,9 +481,9 @@ class Pipeline:
                 for i, (seg, o) in enumerate(zip(plan.segments, outcomes, strict=True))
             ],
         }
-        tmp = self.layout.manifest.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-        tmp.replace(self.layout.manifest)
+        write_bytes_atomic_sync(
+            self.layout.manifest, (json.dumps(manifest, indent=2) + "\n").encode()
+        )
 
     # -- plumbing --------------------------------------------------------------------------------
 

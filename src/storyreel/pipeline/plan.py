@@ -5,11 +5,13 @@ It is saved as ``plan.json`` in the output folder; a user may edit it and render
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from storyreel.files import write_bytes_atomic_sync
 from storyreel.minimax._camera import CAMERA_COMMANDS, canonical_camera
 
 Duration = Literal[6, 10]
@@ -60,7 +62,13 @@ class Plan(BaseModel):
     segments: list[Segment] = Field(min_length=1)
 
     def save(self, path: Path) -> None:
-        path.write_text(self.model_dump_json(indent=2) + "\n", encoding="utf-8")
+        """Write ``path`` atomically, and only when it changes: workers on other machines read
+        the same ``plan.json`` while one of them saves it."""
+        data = (self.model_dump_json(indent=2) + "\n").encode()
+        with contextlib.suppress(OSError):
+            if path.read_bytes() == data:
+                return
+        write_bytes_atomic_sync(path, data)
 
     @classmethod
     def load(cls, path: Path) -> Plan:

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from storyreel.config import Settings
 from storyreel.errors import ProviderError
+from storyreel.files import write_bytes_atomic
 from storyreel.minimax import AsyncMiniMax, DuplicateVoiceError, MiniMaxError, UnknownOutcomeError
-from storyreel.providers._files import write_bytes_atomic
 from storyreel.providers._minimax_common import PROVIDER, provider_error
 
 log = logging.getLogger(__name__)

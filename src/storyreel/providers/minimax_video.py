@@ -19,6 +19,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from storyreel.config import Settings
 from storyreel.errors import ConfigError, MediaError, ProviderError
+from storyreel.files import partial_path
 from storyreel.minimax import (
     AsyncMiniMax,
     BeforeSend,
@@ -31,7 +32,6 @@ from storyreel.minimax import (
     VideoTask,
 )
 from storyreel.minimax._validation import validate_video
-from storyreel.providers._files import partial_path
 from storyreel.providers._minimax_common import PROVIDER, provider_error
 from storyreel.providers.base import ClipRequest, ProgressFn
 

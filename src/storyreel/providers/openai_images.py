@@ -24,7 +24,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from storyreel.config import Settings
 from storyreel.errors import ProviderError
-from storyreel.providers._files import write_bytes_atomic_sync
+from storyreel.files import write_bytes_atomic_sync
 from storyreel.providers._openai_common import PROVIDER, build_openai_client, provider_error
 
 log = logging.getLogger(__name__)

@@ -23,7 +23,7 @@ from PIL import Image, ImageDraw, ImageFont, ImageOps
 from PIL.PngImagePlugin import PngInfo
 
 from storyreel.errors import UsageError
-from storyreel.providers._files import write_bytes_atomic_sync
+from storyreel.files import write_bytes_atomic_sync
 
 RGB = tuple[int, int, int]
 # Shapes are drawn at twice the size and shrunk, which anti-aliases every edge for free.

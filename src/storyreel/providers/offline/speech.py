@@ -13,7 +13,7 @@ from pathlib import Path
 
 from storyreel.assembly.ffmpeg import run_ffmpeg
 from storyreel.errors import ProviderError, UsageError
-from storyreel.providers._files import partial_path, write_bytes_atomic_sync
+from storyreel.files import partial_path, write_bytes_atomic_sync
 from storyreel.providers.offline import _espeak
 
 DEFAULT_VOICE = "en-us"

@@ -12,8 +12,8 @@ from pathlib import Path
 from storyreel.assembly.ffmpeg import run_ffmpeg
 from storyreel.assembly.spec import RESOLUTIONS
 from storyreel.errors import ProviderError, UsageError
+from storyreel.files import partial_path
 from storyreel.minimax import BeforeSend
-from storyreel.providers._files import partial_path
 from storyreel.providers.base import ClipRequest, ProgressFn
 from storyreel.providers.offline._motion import clip_argv
 from storyreel.providers.offline.images import caption_share

@@ -1,5 +1,6 @@
-"""Atomic file writes for provider outputs: a crash never leaves a half-written frame or clip
-under its final name, so "the file exists" keeps meaning "the step is done"."""
+"""Atomic file writes: a crash never leaves a half-written frame, clip or plan under its final
+name, so "the file exists" keeps meaning "the step is done", and a reader in another process
+(a worker) sees the old file or the new one, never half of one."""
 
 from __future__ import annotations
 
