@@ -2,14 +2,16 @@
 
 N jobs of S segments (default 20 x 4, 720P) handed to 1, 2 and 4 ``storyreel worker`` processes
 (3 threads each) through real Redis and PostgreSQL, against the fake MiniMax and OpenAI on local
-sockets with latency (video 5 s per task, every other call 0.2 s); assembly is local FFmpeg.
-Reports jobs per minute and where the time goes.
+sockets with latency (video 10 s per task, every other call 0.2 s). The fake MiniMax renders one
+clip per shape and serves it to every task (MiniMax renders on its own machines; here its
+rendering would take the CPU being measured); downloads, muxing and assembly are the workers' own
+FFmpeg work. Reports jobs per minute, the videos started per minute, and how busy the CPU was.
 
 Where the RPM limit binds: every video create takes a slot in the Redis window shared by all
 workers, so N x S videos need at least (N x S / MINIMAX_VIDEO_RPM - 1) minutes whatever the
 number of workers. Below that floor, throughput grows with workers (each adds threads waiting
-on videos in parallel); at it, more workers only wait longer for slots. On this 2-core machine
-the local FFmpeg work (the fake's clips, muxing, assembly) is the other ceiling.
+on videos in parallel); at it, more workers only wait longer for slots. The other ceiling is the
+CPU: the "CPU busy" column is the workers' (and their FFmpeg's) CPU time over wall time x cores.
 
 Run:  .venv/bin/python bench/bench_workers.py [--jobs 20 --segments 4 --workers 1,2,4 --rpm 60]
 Needs Redis (STORYREEL_TEST_REDIS, default redis://127.0.0.1:6379/13) and PostgreSQL
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import resource
 import secrets
 import signal
 import sys
@@ -78,6 +81,7 @@ async def one_run(workers: int, args: argparse.Namespace) -> dict[str, float]:
     namespace = f"storyreel-bench-{secrets.token_hex(4)}"
     data = Path(tempfile.mkdtemp(prefix="storyreel-bench-"))
     with FakeMiniMax() as minimax, FakeOpenAI() as openai:
+        minimax.reuse_clips = True
         minimax.set_latency("video", args.video)
         for endpoint in ("t2a_v2", "files/upload", "query/video_generation", "files/retrieve"):
             minimax.set_latency(endpoint, args.other)
@@ -98,6 +102,7 @@ async def one_run(workers: int, args: argparse.Namespace) -> dict[str, float]:
             "MINIMAX_POLL_INTERVAL": "0.5",
         }
         os.environ.update(env)
+        cpu_before = _children_cpu()
         procs = [
             await asyncio.create_subprocess_exec(
                 *(sys.executable, "-m", "storyreel.cli", "worker", "--threads", str(args.threads)),
@@ -132,6 +137,7 @@ async def one_run(workers: int, args: argparse.Namespace) -> dict[str, float]:
                 proc.send_signal(signal.SIGTERM)
             for proc in procs:
                 await asyncio.wait_for(proc.wait(), 30)
+            cpu = _children_cpu() - cpu_before
             _forget(namespace)
             _drop(name)
         videos = minimax.accepted["video_generation"]
@@ -143,7 +149,14 @@ async def one_run(workers: int, args: argparse.Namespace) -> dict[str, float]:
             "videos": videos,
             "max_rpm": minimax.max_per_minute("video_generation"),
             "floor": max(0.0, (videos / args.rpm - 1) * 60) if videos > args.rpm else 0.0,
+            "cpu_busy": cpu / (wall * (os.cpu_count() or 1)),
         }
+
+
+def _children_cpu() -> float:
+    """CPU seconds of the waited-for child processes (the workers, with their FFmpeg)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 async def main() -> None:
@@ -153,25 +166,26 @@ async def main() -> None:
     parser.add_argument("--workers", default="1,2,4")
     parser.add_argument("--threads", type=int, default=3)
     parser.add_argument("--rpm", type=int, default=60)
-    parser.add_argument("--video", type=float, default=5.0)
+    parser.add_argument("--video", type=float, default=10.0)
     parser.add_argument("--other", type=float, default=0.2)
     args = parser.parse_args()
     rows = [await one_run(int(w), args) for w in args.workers.split(",")]
     print(
-        f"\n{args.jobs} jobs x {args.segments} segments, video {args.video:g} s, others "
-        f"{args.other:g} s, MINIMAX_VIDEO_RPM={args.rpm}, {args.threads} threads per worker\n"
+        f"\n{args.jobs} jobs x {args.segments} segments, {os.cpu_count()} cores, video "
+        f"{args.video:g} s, others {args.other:g} s, MINIMAX_VIDEO_RPM={args.rpm}, "
+        f"{args.threads} threads per worker\n"
     )
     print(
         "| workers | wall (s) | first job (s) | jobs/min | speed-up | videos | max videos/min |"
-        " RPM floor (s) |"
+        " RPM floor (s) | CPU busy |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     base = rows[0]["wall"]
     for r in rows:
         print(
             f"| {r['workers']:.0f} | {r['wall']:.1f} | {r['first']:.1f} | {r['jobs_per_min']:.1f}"
             f" | {base / r['wall']:.2f}x | {r['videos']:.0f} | {r['max_rpm']:.0f} |"
-            f" {r['floor']:.0f} |"
+            f" {r['floor']:.0f} | {r['cpu_busy']:.0%} |"
         )
 
 

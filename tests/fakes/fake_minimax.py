@@ -239,6 +239,11 @@ class FakeMiniMax(FakeService):
         self.fail_status = "Fail"
         #: Seconds a download URL stays valid (``None``: forever).
         self.download_ttl: float | None = None
+        #: Render one clip per (duration, size) and serve it for every task of that shape. For
+        #: benchmarks: MiniMax renders on its own machines, so the fake's rendering must not take
+        #: the CPU of the machine it measures. (Tests keep it off: each clip shows its frames.)
+        self.reuse_clips = False
+        self._shared_clips: dict[tuple[int, int, int], asyncio.Task[bytes]] = {}
         self.files: dict[int, StoredFile] = {}
         self.voices: dict[str, Voice] = {}
         self.tasks: dict[str, VideoTask] = {}
@@ -667,7 +672,14 @@ class FakeMiniMax(FakeService):
                 label=task.prompt[:60],
             )
 
-        self._clips[task.task_id] = asyncio.get_running_loop().create_task(render())
+        loop = asyncio.get_running_loop()
+        if not self.reuse_clips:
+            self._clips[task.task_id] = loop.create_task(render())
+            return
+        shape = (task.duration, task.width, task.height)
+        if shape not in self._shared_clips:
+            self._shared_clips[shape] = loop.create_task(render())
+        self._clips[task.task_id] = self._shared_clips[shape]  # a done task gives its bytes again
 
     async def _clip(self, task: VideoTask) -> bytes:
         key = f"clip-{task.task_id}.mp4"
