@@ -113,9 +113,9 @@ async def test_start_sends_again_only_the_jobs_the_queue_lost(
     done = await remote.runner.create(STORY, options)
     await store.set_status(done.id, "succeeded")
     cli_job = await store.create_job(STORY, QUICK, tmp_path / "elsewhere")  # the CLI's own
-    from storyreel.distributed import queued
+    from storyreel.distributed import health
 
-    monkeypatch.setattr(queued, "jobs_in_queue", lambda settings: {held.id})
+    monkeypatch.setattr(health, "jobs_in_queue", lambda settings: {held.id})
     assert sorted(await remote.start()) == sorted([lost_running.id, lost_queued.id])
     assert sorted(sent) == sorted([lost_running.id, lost_queued.id])
     assert cli_job.id not in sent and not remote._tasks
@@ -125,12 +125,12 @@ async def test_start_goes_on_when_the_queue_cannot_be_read(
     remote: JobManager, sent: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await remote.runner.create(STORY, JobOptions.model_validate(QUICK))
-    from storyreel.distributed import queued
+    from storyreel.distributed import health
 
     def unreachable(settings: Settings) -> set[str]:
         raise ConnectionError("Connection refused")
 
-    monkeypatch.setattr(queued, "jobs_in_queue", unreachable)
+    monkeypatch.setattr(health, "jobs_in_queue", unreachable)
     assert await remote.start() == [] and sent == []
 
 

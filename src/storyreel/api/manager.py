@@ -33,8 +33,8 @@ from storyreel.minimax import AsyncMiniMax, MiniMaxError
 from storyreel.pipeline.events import Event, EventSink, StepProgress
 from storyreel.pipeline.follow import POLL_SECONDS, follow_events
 from storyreel.pipeline.jobs import JobOptions, JobRunner
+from storyreel.pipeline.store import FINISHED_STATUSES, Job, JobStore
 from storyreel.pipeline.store import Event as StoredEvent
-from storyreel.pipeline.store import Job, JobStore
 from storyreel.providers.minimax_video import WakeRegistry
 
 log = logging.getLogger(__name__)
@@ -172,7 +172,7 @@ class JobManager:
         segments, and every duplicate holds a worker thread waiting on its twin's lease."""
         if not unfinished:
             return []
-        from storyreel.distributed.queued import jobs_in_queue
+        from storyreel.distributed.health import jobs_in_queue
 
         try:
             held = await asyncio.to_thread(jobs_in_queue, self.settings)
@@ -229,7 +229,7 @@ class JobManager:
         """Whether the job is running (or waiting for its turn) somewhere: in this process, or
         in remote mode on the workers, as the shared store says."""
         if self.remote:
-            return (await self.store.get_job(job_id)).status in ("queued", "running")
+            return (await self.store.get_job(job_id)).status not in FINISHED_STATUSES
         return job_id in self._tasks
 
     def jobs_here(self) -> list[str]:
@@ -250,7 +250,7 @@ class JobManager:
             await asyncio.gather(task, return_exceptions=True)
         else:
             job = await self.store.get_job(job_id)
-            if job.status in ("queued", "running"):
+            if job.status not in FINISHED_STATUSES:
                 await self.store.set_status(job_id, "cancelled", error="cancelled")
         return await self.store.get_job(job_id)
 

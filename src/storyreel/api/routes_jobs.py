@@ -30,7 +30,7 @@ from storyreel.api.schemas import (
 from storyreel.errors import StoryreelError, UsageError
 from storyreel.pipeline.jobs import JobOptions
 from storyreel.pipeline.layout import OutputLayout
-from storyreel.pipeline.store import Job, JobStatus, Step
+from storyreel.pipeline.store import FINISHED_STATUSES, Job, JobStatus, Step
 from storyreel.providers.factory import resolve_choices
 
 router = APIRouter(
@@ -134,7 +134,7 @@ async def get_job(job: JobDep, manager: Manager) -> JobDetail:
     steps = await manager.store.list_steps(job.id)
     spend = await manager.store.spend(job.id)
     estimate: EstimateOut | None = None
-    if job.status in ("queued", "running"):
+    if job.status not in FINISHED_STATUSES:
         try:
             est = await manager.runner.estimate(job)
             estimate = EstimateOut(
@@ -239,7 +239,7 @@ async def job_storyboard(job: JobDep) -> FileResponse:
 )
 async def cancel_job(job: JobDep, manager: Manager) -> JobSummary:
     """Stop a queued or running job. Finished steps are kept (``storyreel resume`` continues)."""
-    if job.status in ("succeeded", "failed", "cancelled") and not await manager.is_active(job.id):
+    if job.status in FINISHED_STATUSES and not await manager.is_active(job.id):
         raise HTTPException(status.HTTP_409_CONFLICT, f"job {job.id} already {job.status}")
     cancelled = await manager.cancel(job.id)
     return JobSummary.model_validate(_summary(cancelled))

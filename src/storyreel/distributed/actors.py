@@ -25,14 +25,13 @@ from storyreel.distributed.runtime import Runtime, runtime
 from storyreel.distributed.settings import WorkerSettings
 from storyreel.errors import ProviderError
 from storyreel.pipeline.cost import Budget
-from storyreel.pipeline.store import Job, JobStatus
+from storyreel.pipeline.store import FINISHED_STATUSES, Job, JobStatus
 
 if TYPE_CHECKING:
     from dramatiq import Broker
 
 log = logging.getLogger(__name__)
 
-FINISHED = frozenset({"succeeded", "failed", "cancelled"})
 # Status writes of the workers leave a cancel alone: the service may cancel while a unit runs.
 KEEP_CANCEL: tuple[JobStatus, ...] = ("cancelled",)
 
@@ -72,7 +71,7 @@ async def _guarded(
 ) -> None:
     """Run ``work`` on a live job; record a lasting failure on the job instead of retrying."""
     job = await rt.store.get_job(job_id)
-    if job.status in FINISHED:
+    if job.status in FINISHED_STATUSES:
         log.info("%s of job %s: the job is %s; nothing to do", what, job_id, job.status)
         return
     rt.health.busy(job_id, what)

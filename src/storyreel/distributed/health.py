@@ -12,13 +12,14 @@ workers alive, the queue's depth and the jobs in flight.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -186,18 +187,60 @@ class HealthSnapshot:
     jobs: list[JobInFlight]  # running, then queued
 
 
-def read_broker(url: str, namespace: str, queue: str) -> tuple[list[WorkerInfo], QueueDepth]:
-    """The workers alive and the queue's depth, in one connection. (Blocking: call it in a
-    thread.)"""
+@contextlib.contextmanager
+def broker_client(url: str) -> Iterator[Redis]:
+    """A blocking Redis client on the broker that gives up after :data:`BROKER_TIMEOUT`."""
     from redis import Redis
 
     client = Redis.from_url(
         url, socket_connect_timeout=BROKER_TIMEOUT, socket_timeout=BROKER_TIMEOUT
     )
     try:
-        return list_workers(client, namespace), queue_depth(client, namespace, queue)
+        yield client
     finally:
         client.close()
+
+
+def read_broker(url: str, namespace: str, queue: str) -> tuple[list[WorkerInfo], QueueDepth]:
+    """The workers alive and the queue's depth, in one connection. (Blocking: call it in a
+    thread.)"""
+    with broker_client(url) as client:
+        return list_workers(client, namespace), queue_depth(client, namespace, queue)
+
+
+def jobs_in_queue(settings: Settings) -> set[str]:
+    """Ids of the jobs with a message in the broker: waiting, taken by a worker and not yet
+    acknowledged, or waiting to be retried. The service asks when it starts, to send again only
+    the unfinished jobs that have none left (see ``JobManager.start``). (Blocking: call it in a
+    thread.)
+
+    Read from dramatiq's layout (as :func:`queue_depth`): a hash of message bodies per queue;
+    every storyreel actor's first argument is the job id.
+    """
+    from dramatiq import Message
+    from dramatiq.errors import DecodeError
+
+    from storyreel.distributed.broker import QUEUE, check_broker_url
+    from storyreel.distributed.settings import WorkerSettings
+
+    base = f"{WorkerSettings().redis_namespace}:{QUEUE}"
+    # One transaction: a message moving from the retry queue to the main one is not missed.
+    with (
+        broker_client(check_broker_url(settings.broker_url)) as client,
+        client.pipeline(transaction=True) as pipe,
+    ):
+        pipe.hvals(f"{base}.msgs")
+        pipe.hvals(f"{base}.DQ.msgs")
+        waiting, delayed = pipe.execute()
+    found: set[str] = set()
+    for body in [*waiting, *delayed]:
+        try:
+            message = Message.decode(body)
+        except DecodeError:
+            continue  # not ours to judge; the workers will reject it
+        if message.args:
+            found.add(str(message.args[0]))
+    return found
 
 
 async def jobs_in_flight(store: JobStore, jobs: Iterable[Job]) -> list[JobInFlight]:

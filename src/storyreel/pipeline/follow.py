@@ -10,10 +10,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-from storyreel.pipeline.store import Event, JobStatus, JobStore
+from storyreel.pipeline.store import FINISHED_STATUSES, Event, JobStore
 
 POLL_SECONDS = 0.5
-FINISHED: frozenset[JobStatus] = frozenset({"succeeded", "failed", "cancelled"})
 
 
 async def follow_events(
@@ -32,9 +31,9 @@ async def follow_events(
         for event in await store.events(job_id, after=seen):
             seen = event.seq
             yield event
-        if status in FINISHED:
+        if status in FINISHED_STATUSES:
             return
         await sleep(poll)
 
 
-__all__ = ["FINISHED", "POLL_SECONDS", "follow_events"]
+__all__ = ["POLL_SECONDS", "follow_events"]

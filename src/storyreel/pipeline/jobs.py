@@ -364,7 +364,7 @@ class JobWork:
             plan = Plan.load(layout.plan)
         else:
             self.job.output_dir.mkdir(parents=True, exist_ok=True)
-            plan.save(layout.plan)
+            await asyncio.to_thread(plan.save, layout.plan)
             await self._close_plan_step(layout.plan)
         self.plan = plan
         await self.store.set_plan(self.job.id, plan)

@@ -164,7 +164,7 @@ class Pipeline:
 
         plan = await self._run("plan", None, make_plan)
         self.layout.root.mkdir(parents=True, exist_ok=True)
-        plan.save(self.layout.plan)
+        await asyncio.to_thread(plan.save, self.layout.plan)  # fsync: not on the event loop
         return plan
 
     async def make(self, story: str, *, segments: int | None = None) -> RenderResult:
@@ -178,7 +178,8 @@ class Pipeline:
             outcomes = await self._gather(
                 [self.render_segment(plan, i) for i in range(len(plan.segments))]
             )
-            plan.save(self.layout.plan)  # now with the narration-first durations
+            # Now with the narration-first durations.
+            await asyncio.to_thread(plan.save, self.layout.plan)
             return await self.assemble(plan, outcomes)
         finally:
             await self.drop_frames()
@@ -417,7 +418,7 @@ class Pipeline:
             segments=len(parts),
             reused=self._reused,
         )
-        self._write_manifest(plan, outcomes, starts, result)
+        await asyncio.to_thread(self._write_manifest, plan, outcomes, starts, result)
         self.emit(JobFinished(video=str(video), duration=info.duration, segments=len(parts)))
         return result
 

@@ -18,6 +18,7 @@ from storyreel.pipeline.store._decide import (
     may_repeat_unknown,
 )
 from storyreel.pipeline.store._models import (
+    FINISHED_STATUSES,
     JOB_STATUSES,
     PAID_KINDS,
     STEP_KINDS,
@@ -69,6 +70,7 @@ def open_store(settings: Settings) -> JobStore:
 
 __all__ = [
     "DB_NAME",
+    "FINISHED_STATUSES",
     "JOB_STATUSES",
     "PAID_KINDS",
     "SCHEMA_VERSION",

@@ -14,6 +14,8 @@ from storyreel.pipeline.plan import Plan
 
 JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 JOB_STATUSES: tuple[JobStatus, ...] = get_args(JobStatus)
+# A job in one of these is over: nothing works on it until the user resumes it.
+FINISHED_STATUSES: frozenset[JobStatus] = frozenset({"succeeded", "failed", "cancelled"})
 
 StepState = Literal["pending", "running", "submitted", "done", "failed"]
 STEP_STATES: tuple[StepState, ...] = get_args(StepState)
