@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 
 from storyreel import __version__
 from storyreel.api import routes_jobs, routes_voices, routes_webhooks, routes_workers
+from storyreel.api.bodylimit import BodyLimit
 from storyreel.api.deps import AppState, State
 from storyreel.api.errors import install as install_error_handlers
 from storyreel.api.manager import DEFAULT_MAX_JOBS, JobManager
@@ -86,6 +87,9 @@ def create_app(settings: Settings, *, max_jobs: int = DEFAULT_MAX_JOBS) -> FastA
     app.include_router(routes_webhooks.router)
     app.include_router(routes_workers.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    # Every route's body is capped; only the voice upload needs room for a 20 MB sample.
+    voices = routes_voices.MAX_SAMPLE_BYTES + routes_voices.FORM_OVERHEAD_BYTES
+    app.add_middleware(BodyLimit, per_path={"/voices": voices})
     return app
 
 

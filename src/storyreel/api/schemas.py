@@ -6,13 +6,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from storyreel.limits import MAX_STORY_CHARS
 from storyreel.pipeline.jobs import JobOptions
 from storyreel.pipeline.plan import Plan
 from storyreel.pipeline.store import JobStatus
 
 # A step that has no record yet is "pending", like one recorded but not started.
 StepStateOut = Literal["pending", "running", "submitted", "done", "failed"]
-MAX_STORY_CHARS = 50_000
 
 
 class JobRequest(JobOptions):

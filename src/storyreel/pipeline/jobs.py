@@ -16,11 +16,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
 
 from storyreel.config import ProviderChoice, Settings
 from storyreel.errors import JobError, UsageError
 from storyreel.files import write_bytes_atomic_sync
+from storyreel.limits import MAX_SEGMENTS
 from storyreel.pipeline.cost import (
     ZERO,
     Budget,
@@ -54,17 +55,36 @@ class JobOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    offline: bool = Field(False, description="Use the offline providers for every stage.")
+    # Strict: JSON ``true`` is not a segment count and ``"yes"`` is not a boolean.
+    offline: StrictBool = Field(False, description="Use the offline providers for every stage.")
     planner: ProviderChoice | None = None
     images: ProviderChoice | None = None
     video: ProviderChoice | None = None
     speech: ProviderChoice | None = None
-    segments: int | None = Field(None, ge=1, le=60, description="Exact number of segments.")
+    segments: StrictInt | None = Field(
+        None, ge=1, le=MAX_SEGMENTS, description="Exact number of segments."
+    )
     resolution: Literal["720P", "768P", "1080P"] = "768P"
     subtitles: Literal["burn", "srt", "none"] = "srt"
     budget: Decimal | None = Field(None, ge=0, description="Refuse to spend more than this (USD).")
-    voice_id: str | None = Field(None, description="Narrate with this (cloned or stock) voice.")
-    concurrency: int | None = Field(None, ge=1, le=32)
+    voice_id: str | None = Field(
+        None, max_length=256, description="Narrate with this (cloned or stock) voice."
+    )
+    concurrency: StrictInt | None = Field(None, ge=1, le=32)
+
+    @field_validator("voice_id")
+    @classmethod
+    def _voice_id_pattern(cls, value: str | None) -> str | None:
+        # The same rule as POST /voices: an unchecked id was stored and echoed at any size.
+        if value is not None:
+            from storyreel.minimax import MiniMaxValidationError
+            from storyreel.minimax._validation import validate_voice_id
+
+            try:
+                validate_voice_id(value)
+            except MiniMaxValidationError as error:
+                raise ValueError(f"not a valid voice id: {error.fix}") from None
+        return value
 
     def overrides(self) -> dict[str, str]:
         if self.offline:

@@ -1,0 +1,69 @@
+"""Issue 14, finding 4: hostile POST /jobs bodies are refused before anything is stored."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from storyreel.api.app import create_app
+from storyreel.limits import MAX_REQUEST_BYTES, MAX_STORY_CHARS
+from tests.api.helpers import QUICK, STORY, in_process, offline_settings
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def client(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[httpx.AsyncClient]:
+    settings = offline_settings(tmp_path_factory.mktemp("api-hostile"))
+    async with in_process(create_app(settings)) as client:
+        yield client
+
+
+async def _jobs(client: httpx.AsyncClient) -> int:
+    return len((await client.get("/jobs")).json()["jobs"])
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("segments", True),
+        ("offline", "yes"),
+        ("offline", 0),
+        ("concurrency", "2"),
+        ("voice_id", "x" * 300),
+        ("voice_id", "1bad id!"),
+    ],
+)
+async def test_loose_types_and_bad_voice_id_are_422_naming_the_field(
+    client: httpx.AsyncClient, field: str, value: object
+) -> None:
+    before = await _jobs(client)
+    response = await client.post("/jobs", json={"story": STORY, **QUICK, field: value})
+    assert response.status_code == 422, response.text
+    assert field in response.json()["message"]
+    assert await _jobs(client) == before
+
+
+async def test_story_over_the_documented_maximum_is_422(client: httpx.AsyncClient) -> None:
+    response = await client.post("/jobs", json={"story": "a" * (MAX_STORY_CHARS + 1), **QUICK})
+    assert response.status_code == 422
+    assert "story" in response.json()["message"]
+
+
+async def test_oversized_body_is_413_before_it_is_read(client: httpx.AsyncClient) -> None:
+    before = await _jobs(client)
+    huge = {"story": STORY, **QUICK, "voice_id": "a" * (MAX_REQUEST_BYTES + 10)}
+    response = await client.post("/jobs", json=huge)
+    assert response.status_code == 413
+    assert "too large" in response.json()["detail"]
+    assert await _jobs(client) == before
+
+
+async def test_a_valid_voice_id_is_still_accepted(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/jobs", json={"story": STORY, **QUICK, "voice_id": "MyNarrator01"}
+    )
+    assert response.status_code == 202, response.text
