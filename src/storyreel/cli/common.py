@@ -13,6 +13,7 @@ from rich.console import Console
 
 from storyreel.config import Settings
 from storyreel.errors import ConfigError, UsageError
+from storyreel.limits import MAX_STORY_CHARS
 
 T = TypeVar("T")
 
@@ -40,10 +41,22 @@ def read_story(story: str) -> tuple[str, str]:
     looks_like_file = (
         "\n" not in story
         and len(story) < 4096
-        and (path.suffix.lower() in _STORY_SUFFIXES or path.exists())
+        # is_symlink: a dangling link or a link loop is a file the user meant, not story text.
+        and (path.suffix.lower() in _STORY_SUFFIXES or path.exists() or path.is_symlink())
     )
     if looks_like_file:
-        if not path.is_file():
+        try:
+            is_file = path.is_file()
+            size = path.stat().st_size if is_file else 0
+        except OSError as error:  # a symlink loop, a permission problem
+            raise UsageError(
+                f"cannot read {story!r}: {error.strerror or error}",
+                field="STORY",
+                fix="pass a readable text file or the story text",
+            ) from None
+        if is_file and size > 4 * MAX_STORY_CHARS:  # UTF-8 is at most 4 bytes a character
+            _too_long(size)
+        if not is_file:
             raise UsageError(
                 f"no such file {story!r}", field="STORY", fix="pass a text file or the story text"
             )
@@ -51,13 +64,27 @@ def read_story(story: str) -> tuple[str, str]:
             text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError:
             raise UsageError(f"{story} is not UTF-8 text", field="STORY") from None
+        except OSError as error:
+            raise UsageError(
+                f"cannot read {story!r}: {error.strerror or error}", field="STORY"
+            ) from None
         name = path.stem
     else:
         text = story
         name = "-".join(re.findall(r"[a-z0-9]+", story.lower())[:5]) or "story"
     if not text.strip():
         raise UsageError("the story is empty", field="STORY", fix="write a few sentences")
+    if len(text) > MAX_STORY_CHARS:
+        _too_long(len(text))
     return text, name
+
+
+def _too_long(size: int) -> None:
+    raise UsageError(
+        f"the story is too long ({size:,} characters or bytes; at most {MAX_STORY_CHARS:,})",
+        field="STORY",
+        fix="split it into shorter stories",
+    )
 
 
 def run(coro: Coroutine[Any, Any, T]) -> T:

@@ -1,0 +1,26 @@
+"""Issue 14, findings 10 and 1 (the CLI's side): STORY problems are one line and exit 2."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from storyreel.limits import MAX_STORY_CHARS
+from tests.cli.conftest import Invoke
+
+
+def test_a_symlink_loop_as_story_is_one_line_exit_2(cli: Invoke, tmp_path: Path) -> None:
+    loop = tmp_path / "loop"
+    loop.symlink_to(tmp_path / "loop")
+    result = cli("plan", str(loop), "--out", str(tmp_path / "out"), "--offline")
+    assert result.code == 2, result.output
+    assert "STORY" in result.flat_stderr
+    assert "Traceback" not in result.output
+
+
+def test_a_story_over_the_maximum_is_exit_2_naming_the_limit(cli: Invoke, tmp_path: Path) -> None:
+    story = tmp_path / "long.txt"
+    story.write_text("word " * (MAX_STORY_CHARS // 5 + 10))
+    result = cli("plan", str(story), "--out", str(tmp_path / "out"), "--offline")
+    assert result.code == 2, result.output
+    assert f"{MAX_STORY_CHARS:,}" in result.flat_stderr
+    assert not (tmp_path / "out" / "plan.json").exists()
