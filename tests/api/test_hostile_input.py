@@ -67,3 +67,58 @@ async def test_a_valid_voice_id_is_still_accepted(client: httpx.AsyncClient) -> 
         "/jobs", json={"story": STORY, **QUICK, "voice_id": "MyNarrator01"}
     )
     assert response.status_code == 202, response.text
+
+
+async def test_an_estimate_that_fails_in_any_layer_is_not_a_500(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Finding 3: a pydantic error from the planner used to escape GET /jobs/{id} as a 500."""
+    import pydantic
+
+    from storyreel.pipeline import jobs
+
+    class Strict(pydantic.BaseModel):
+        n: int
+
+    def broken(*_: object, **__: object) -> object:
+        return Strict.model_validate({"n": "x"})
+
+    monkeypatch.setattr(jobs, "build_plan", broken)
+
+    created = await client.post("/jobs", json={"story": STORY, **QUICK})
+    assert created.status_code == 202
+    response = await client.get(created.json()["url"])
+    assert response.status_code == 200, response.text
+    assert "pydantic" not in response.text.lower()
+
+
+async def test_estimates_run_off_the_event_loop(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Finding 2: a slow plan in flight; GET /info answers meanwhile (event-driven, no timing)."""
+    import asyncio
+    import threading
+
+    from storyreel.pipeline import jobs
+
+    started = threading.Event()
+    release = threading.Event()
+    real = jobs.build_plan
+
+    def slow(*args: object, **kwargs: object) -> object:
+        started.set()
+        release.wait(30)  # held until /info has answered; would block the loop if run on it
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(jobs, "build_plan", slow)
+    created = await client.post("/jobs", json={"story": STORY, **QUICK})
+    detail = asyncio.create_task(client.get(created.json()["url"]))
+    try:
+        await asyncio.to_thread(started.wait, 30)
+        assert started.is_set()
+        info = await client.get("/info")
+        assert info.status_code == 200
+        assert not detail.done()
+    finally:
+        release.set()
+    assert (await detail).status_code == 200

@@ -3,16 +3,20 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 
 from storyreel.api.schemas import Problem, ValidationProblem
 from storyreel.errors import JobError, ProviderError, UsageError
 from storyreel.minimax import MiniMaxError, MiniMaxValidationError
+
+log = logging.getLogger(__name__)
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": Problem, "description": "STORYREEL_API_TOKEN is set and was not sent."},
@@ -66,7 +70,25 @@ async def _on_provider_error(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_502_BAD_GATEWAY)
 
 
+async def _on_model_error(request: Request, exc: Exception) -> JSONResponse:
+    # A pydantic check raised by code behind a route (not by the request's own parsing): still
+    # the API's 422 shape, never a 500 carrying pydantic's raw text.
+    assert isinstance(exc, ValidationError)
+    errors = [{**e, "loc": ("body", *e.get("loc", ()))} for e in exc.errors()]
+    return await _on_validation(request, RequestValidationError(errors))
+
+
+async def _on_unexpected(_: Request, exc: Exception) -> JSONResponse:
+    log.exception("unexpected error", exc_info=exc)
+    return JSONResponse(
+        {"detail": f"internal error ({type(exc).__name__}); the service log has the details"},
+        status_code=status.HTTP_500_INTERNAL_SERVER_ERROR,
+    )
+
+
 def install(app: FastAPI) -> None:
+    app.add_exception_handler(ValidationError, _on_model_error)
+    app.add_exception_handler(Exception, _on_unexpected)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(UsageError, _on_usage_error)
     app.add_exception_handler(MiniMaxValidationError, _on_usage_error)

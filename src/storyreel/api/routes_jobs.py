@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Annotated
@@ -27,11 +28,13 @@ from storyreel.api.schemas import (
     SpendOut,
     StepStateOut,
 )
-from storyreel.errors import StoryreelError, UsageError
+from storyreel.errors import UsageError
 from storyreel.pipeline.jobs import JobOptions
 from storyreel.pipeline.layout import OutputLayout
 from storyreel.pipeline.store import FINISHED_STATUSES, Job, JobStatus, Step
 from storyreel.providers.factory import resolve_choices
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(
     prefix="/jobs", tags=["jobs"], dependencies=[Authorized], responses=ERROR_RESPONSES
@@ -141,7 +144,10 @@ async def get_job(job: JobDep, manager: Manager) -> JobDetail:
                 total_usd=_usd(est.total),
                 by_stage={k: _usd(v) for k, v in est.by_stage().items()},
             )
-        except StoryreelError:
+        except Exception as error:
+            # Any layer (the planner's own validation included) may fail here: the job is still
+            # shown, without an estimate, rather than the request failing with a raw message.
+            log.warning("estimate of job %s failed: %s", job.id, type(error).__name__)
             estimate = None
     else:
         estimate = EstimateOut(total_usd=0.0)

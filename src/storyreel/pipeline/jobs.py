@@ -40,7 +40,7 @@ from storyreel.pipeline.plan import Plan
 from storyreel.pipeline.store import Event as StoredEvent
 from storyreel.pipeline.store import Job, JobStatus, JobStore, Spend, new_job_id
 from storyreel.providers.factory import Providers, build_providers
-from storyreel.providers.offline import OfflinePlanner
+from storyreel.providers.offline.planner import build_plan
 
 log = logging.getLogger(__name__)
 
@@ -187,7 +187,11 @@ class JobRunner:
             # Before the real plan exists, price the plan the offline planner makes of the story
             # (free, instant, same segment rules): its segments and clip lengths are what the
             # real plan will have, near enough, which a guess from the story's length is not.
-            draft = await OfflinePlanner().plan(job.story, segments=job.options.get("segments"))
+            # In a worker thread: planning a long story is CPU work that would freeze the
+            # service's event loop (every request) for as long as it takes.
+            draft = await asyncio.to_thread(
+                build_plan, job.story, segments=job.options.get("segments")
+            )
             return estimate(draft, cost, self._prices(), include_planning=True)
         done = {s.key for s in await self.store.list_steps(job.id) if s.state == "done"}
         return estimate(plan, cost, self._prices()).without(done)
