@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -122,3 +123,43 @@ async def test_estimates_run_off_the_event_loop(
     finally:
         release.set()
     assert (await detail).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/", "/info", "/jobs", "/static/app.js", "/jobs/nosuchjob"])
+async def test_security_headers_on_every_response(client: httpx.AsyncClient, path: str) -> None:
+    """Finding 7: CSP without inline scripts, nosniff, frame-ancestors 'none', Referrer-Policy."""
+    response = await client.get(path)
+    csp = response.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in csp
+    assert "unsafe-inline" not in csp
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["referrer-policy"] == "no-referrer"
+
+
+async def test_the_page_has_no_inline_script_or_style(client: httpx.AsyncClient) -> None:
+    page = (await client.get("/")).text
+    assert "<style" not in page and " style=" not in page
+    assert all("src=" in tag for tag in page.split("<script")[1:])
+
+
+async def test_webhook_refuses_an_oversized_body_from_content_length(tmp_path: Path) -> None:
+    """Finding 11: refused from the declared length, before the body is read."""
+    from storyreel.api.deps import get_manager
+    from storyreel.api.routes_webhooks import MAX_CALLBACK_BYTES
+
+    class Tokens:
+        def job_for(self, _: str) -> str:
+            return "a" * 16
+
+    class Manager:
+        tokens = Tokens()
+
+    app = create_app(offline_settings(tmp_path))
+    app.dependency_overrides[get_manager] = Manager
+    async with in_process(app) as own:
+        response = await own.post(
+            "/webhooks/minimax/" + "t" * 24,
+            content=b"{" + b" " * (MAX_CALLBACK_BYTES + 1) + b"}",
+            headers={"content-type": "application/json"},
+        )
+    assert response.status_code == 413

@@ -43,6 +43,14 @@ async def minimax_callback(
     job_id = manager.tokens.job_for(token)
     if job_id is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "unknown callback token")
+    # Refused from the declared length before a byte is read (a chunked body is still capped by
+    # the app's BodyLimit and checked again below).
+    declared = request.headers.get("content-length", "0")
+    if not declared.isdigit() or int(declared) > MAX_CALLBACK_BYTES:
+        raise HTTPException(
+            status.HTTP_413_CONTENT_TOO_LARGE,
+            f"callback body too large: at most {MAX_CALLBACK_BYTES} bytes",
+        )
     raw = await request.body()
     try:
         if len(raw) > MAX_CALLBACK_BYTES:
