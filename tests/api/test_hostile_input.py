@@ -163,3 +163,17 @@ async def test_webhook_refuses_an_oversized_body_from_content_length(tmp_path: P
             headers={"content-type": "application/json"},
         )
     assert response.status_code == 413
+
+
+async def test_nul_and_control_characters_are_stripped_from_the_story(
+    client: httpx.AsyncClient,
+) -> None:
+    """Finding 9: a NUL must not reach espeak (it cut the narration) nor the subtitles."""
+    response = await client.post(
+        "/jobs", json={"story": "A keeper\x00 wakes\x07 at dawn.", **QUICK}
+    )
+    assert response.status_code == 202, response.text
+    job = (await client.get(response.json()["url"])).json()
+    assert job["story"] == "A keeper wakes at dawn."
+    only_controls = await client.post("/jobs", json={"story": "\x00\x01", **QUICK})
+    assert only_controls.status_code == 422

@@ -24,3 +24,11 @@ def test_a_story_over_the_maximum_is_exit_2_naming_the_limit(cli: Invoke, tmp_pa
     assert result.code == 2, result.output
     assert f"{MAX_STORY_CHARS:,}" in result.flat_stderr
     assert not (tmp_path / "out" / "plan.json").exists()
+
+
+def test_read_story_strips_nul_and_control_characters(tmp_path: Path) -> None:
+    from storyreel.cli.common import read_story
+
+    story = tmp_path / "nul.txt"
+    story.write_text("A keeper\x00 wakes.\nThe sea\x1b is calm.\n")
+    assert read_story(str(story))[0] == "A keeper wakes.\nThe sea is calm.\n"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from storyreel.limits import MAX_STORY_CHARS
+from storyreel.limits import MAX_STORY_CHARS, strip_controls
 from storyreel.pipeline.jobs import JobOptions
 from storyreel.pipeline.plan import Plan
 from storyreel.pipeline.store import JobStatus
@@ -23,6 +23,14 @@ class JobRequest(JobOptions):
         max_length=MAX_STORY_CHARS,
         description="The story to turn into a video: a few sentences to a few pages.",
     )
+
+    @field_validator("story")
+    @classmethod
+    def _no_controls(cls, value: str) -> str:
+        story = strip_controls(value)
+        if not story.strip():
+            raise ValueError("the story is empty once control characters are removed")
+        return story
 
     def options(self) -> JobOptions:
         return JobOptions.model_validate(self.model_dump(exclude={"story"}))

@@ -13,7 +13,7 @@ from rich.console import Console
 
 from storyreel.config import Settings
 from storyreel.errors import ConfigError, UsageError
-from storyreel.limits import MAX_STORY_CHARS
+from storyreel.limits import MAX_STORY_CHARS, strip_controls
 
 T = TypeVar("T")
 
@@ -72,6 +72,7 @@ def read_story(story: str) -> tuple[str, str]:
     else:
         text = story
         name = "-".join(re.findall(r"[a-z0-9]+", story.lower())[:5]) or "story"
+    text = strip_controls(text)
     if not text.strip():
         raise UsageError("the story is empty", field="STORY", fix="write a few sentences")
     if len(text) > MAX_STORY_CHARS:
