@@ -177,3 +177,20 @@ async def test_nul_and_control_characters_are_stripped_from_the_story(
     assert job["story"] == "A keeper wakes at dawn."
     only_controls = await client.post("/jobs", json={"story": "\x00\x01", **QUICK})
     assert only_controls.status_code == 422
+
+
+async def test_a_cross_origin_post_is_403_and_a_same_origin_one_passes(
+    client: httpx.AsyncClient,
+) -> None:
+    """Finding 5 (Origin part): a page elsewhere cannot submit or clone on a token-less service."""
+    before = await _jobs(client)
+    body = {"story": STORY, **QUICK}
+    evil = await client.post("/jobs", json=body, headers={"origin": "https://evil.example"})
+    assert evil.status_code == 403
+    voices = await client.post(
+        "/voices", files={"sample": ("a.wav", b"x")}, headers={"origin": "https://evil.example"}
+    )
+    assert voices.status_code == 403
+    assert await _jobs(client) == before
+    same = await client.post("/jobs", json=body, headers={"origin": "http://storyreel.test"})
+    assert same.status_code == 202

@@ -20,6 +20,7 @@ from storyreel.api.deps import AppState, State
 from storyreel.api.errors import install as install_error_handlers
 from storyreel.api.headers import SecurityHeaders
 from storyreel.api.manager import DEFAULT_MAX_JOBS, JobManager
+from storyreel.api.origin import SameOrigin
 from storyreel.api.schemas import Info
 from storyreel.config import Settings
 from storyreel.distributed import distributed_enabled
@@ -91,6 +92,7 @@ def create_app(settings: Settings, *, max_jobs: int = DEFAULT_MAX_JOBS) -> FastA
     # Every route's body is capped; only the voice upload needs room for a 20 MB sample.
     voices = routes_voices.MAX_SAMPLE_BYTES + routes_voices.FORM_OVERHEAD_BYTES
     app.add_middleware(BodyLimit, per_path={"/voices": voices})
+    app.add_middleware(SameOrigin)
     app.add_middleware(SecurityHeaders)  # outermost: on every answer, the 413s included
     return app
 
