@@ -45,9 +45,10 @@ async def test_page_submits_a_story_shows_progress_and_plays_the_video(tmp_path:
                 await page.wait_for_selector("#job:not([hidden])")
                 # Live progress: the segment table fills in from the event stream.
                 await page.wait_for_selector("#stages tbody tr", timeout=30_000)
-                await page.wait_for_function(
-                    "document.getElementById('job-status').textContent === 'succeeded'",
-                    timeout=60_000,
+                # A locator wait, not wait_for_function: the page's CSP (no 'unsafe-eval') refuses
+                # the string predicate that wait_for_function evaluates.
+                await playwright_api.expect(page.locator("#job-status")).to_have_text(
+                    "succeeded", timeout=60_000
                 )
                 states = await page.locator("#stages .state").all_inner_texts()
                 assert states and all(state == "done" for state in states), states
