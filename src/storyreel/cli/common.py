@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 from collections.abc import Coroutine
 from pathlib import Path
@@ -86,6 +87,34 @@ def _too_long(size: int) -> None:
         field="STORY",
         fix="split it into shorter stories",
     )
+
+
+def check_out_dir(out: Path) -> Path:
+    """``out`` as a folder the job can write into, or one line naming --out (before paying)."""
+    if out.exists() and not out.is_dir():
+        raise UsageError(
+            f"{str(out)!r} is a file, not a folder", field="--out", fix="name a folder for the job"
+        )
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UsageError(
+            f"cannot create {str(out)!r}: {error.strerror or error}",
+            field="--out",
+            fix="name a folder you can write to",
+        ) from None
+    # mkdir succeeds on an existing read-only folder; root passes os.access, so try a write too.
+    probe = out / f".storyreel-write-check-{os.getpid()}"
+    try:
+        probe.touch()
+        probe.unlink()
+    except OSError as error:
+        raise UsageError(
+            f"cannot write in {str(out)!r}: {error.strerror or error}",
+            field="--out",
+            fix="name a folder you can write to",
+        ) from None
+    return out
 
 
 def run(coro: Coroutine[Any, Any, T]) -> T:

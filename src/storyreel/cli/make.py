@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from storyreel.cli import options as opt
-from storyreel.cli.common import err_console, load_settings, read_story, run
+from storyreel.cli.common import check_out_dir, err_console, load_settings, read_story, run
 from storyreel.cli.options import Choice, Resolution, Subtitles
 from storyreel.cli.running import job_runner, run_with_progress, summary
 from storyreel.errors import UsageError
@@ -92,7 +92,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         text, name = read_story(story)
         settings = load_settings()
-        target = out or Path("out") / name
+        target = check_out_dir(out or Path("out") / name)
         if remote:
             from storyreel.cli.workers import make_remote
 

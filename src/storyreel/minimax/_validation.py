@@ -179,6 +179,9 @@ def check_image_bytes(data: bytes, field: str) -> str:
         # Pillow reads only the header here; pixels are never decoded.
         with Image.open(io.BytesIO(data)) as img:
             kind, (width, height) = img.format, img.size
+    except Image.DecompressionBombError as exc:
+        # The header claims more pixels than any frame MiniMax takes: refuse before decoding.
+        raise _fail(field, "claims far too many pixels", "use an image under 20 MB") from exc
     except (UnidentifiedImageError, OSError) as exc:
         raise _fail(field, "is not a readable image", "use a JPG, PNG or WebP file") from exc
     mime = IMAGE_FORMATS.get(kind or "")
