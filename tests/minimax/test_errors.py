@@ -167,3 +167,27 @@ async def test_unexpected_shape_is_server_error(
     )
     with pytest.raises(ServerError, match="unexpected answer shape"):
         await client.retrieve_file("5")
+
+
+@pytest.mark.parametrize("echo", ["{key}", "Bearer {key}", "x" * 5000, "line\nbreak"])
+async def test_a_trace_id_echoing_the_key_never_reaches_the_error(
+    client: AsyncMiniMax, router: respx.MockRouter, echo: str
+) -> None:
+    # Hostile-input finding 8: the trace id comes from the network and is shown and stored.
+    from .conftest import KEY
+
+    trace = echo.format(key=KEY)
+    router.get("/query/video_generation").mock(
+        return_value=httpx.Response(
+            200,
+            headers={"Trace-Id": trace} if "\n" not in trace else {},
+            json={"base_resp": {"status_code": 1008, "status_msg": "no"}, "trace_id": trace},
+        )
+    )
+    with pytest.raises(InsufficientBalanceError) as info:
+        await client.query_video_status("1")
+    err = info.value
+    for text in (str(err), repr(err), str(err.trace_id)):
+        assert KEY not in text
+        assert "\n" not in text
+        assert len(text) < 400

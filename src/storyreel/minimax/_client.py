@@ -58,6 +58,7 @@ from ._exceptions import (
     ServerError,
     UnknownOutcomeError,
     make_error,
+    safe_trace_id,
 )
 from ._models import (
     AudioSetting,
@@ -204,6 +205,17 @@ class AsyncMiniMax:
     def _redact(self, text: str) -> str:
         return text.replace(self._secret, "***") if self._secret else text
 
+    def _trace_id(self, response: httpx.Response, body: Any = None) -> str | None:
+        """The answer's trace id (header first, then body), as a string safe to log and store.
+
+        It comes from the network: a misbehaving server or proxy could echo the key in it, or
+        send megabytes. So the key is redacted and anything but a short token is dropped.
+        """
+        value = response.headers.get("Trace-Id")
+        if not value and isinstance(body, dict) and body.get("trace_id"):
+            value = str(body["trace_id"])
+        return safe_trace_id(self._redact(value)) if value else None
+
     async def _call(
         self,
         method: str,
@@ -279,11 +291,10 @@ class AsyncMiniMax:
         self, endpoint: str, response: httpx.Response, body: object
     ) -> dict[str, Any]:
         """Return the JSON body, or raise the named error (HTTP status, base_resp, non-JSON)."""
-        trace_id = response.headers.get("Trace-Id")
+        trace_id = self._trace_id(response, body)
         code: int | None = None
         message = ""
         if isinstance(body, dict):
-            trace_id = trace_id or (str(body["trace_id"]) if body.get("trace_id") else None)
             base = body.get("base_resp")
             if isinstance(base, dict):
                 code = _int_or_none(base.get("status_code"))
@@ -534,7 +545,7 @@ class AsyncMiniMax:
         self, endpoint: str, response: httpx.Response, *, fmt: str
     ) -> SpeechResult:
         content_type = response.headers.get("content-type", "").lower()
-        trace_id = response.headers.get("Trace-Id")
+        trace_id = self._trace_id(response)
         if response.status_code < 400 and content_type.startswith("text/event-stream"):
             return await self._read_speech_stream(endpoint, response, fmt=fmt)
         if response.status_code < 400 and content_type.startswith(
@@ -547,7 +558,7 @@ class AsyncMiniMax:
                 audio=audio, format=format_from_content_type(content_type, fmt), trace_id=trace_id
             )
         body = await self._read_json(endpoint, response)
-        trace_id = trace_id or (str(body["trace_id"]) if body.get("trace_id") else None)
+        trace_id = self._trace_id(response, body)
         data = body.get("data") or {}
         value = str(data.get("audio") or "") if isinstance(data, dict) else ""
         if not value:
@@ -576,7 +587,7 @@ class AsyncMiniMax:
                     assembler.add(chunk)
         except (ValueError, AudioDecodeError) as exc:
             raise ServerError(f"bad stream chunk: {exc}", endpoint=endpoint) from exc
-        trace_id = response.headers.get("Trace-Id") or assembler.trace_id
+        trace_id = self._trace_id(response, {"trace_id": assembler.trace_id})
         if not assembler.audio:
             raise ServerError(
                 "the stream ended without audio", endpoint=endpoint, trace_id=trace_id
@@ -615,7 +626,7 @@ class AsyncMiniMax:
                         http_status=response.status_code,
                         code=None,
                         message="audio URL refused",
-                        trace_id=response.headers.get("Trace-Id"),
+                        trace_id=self._trace_id(response),
                         retry_after=parse_retry_after(response.headers.get("Retry-After")),
                     )
                 return response.content

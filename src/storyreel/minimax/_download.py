@@ -26,7 +26,14 @@ from ._constants import (
     MAX_DOWNLOAD_ATTEMPTS,
     MAX_RETRY_DELAY,
 )
-from ._exceptions import APIConnectionError, APITimeoutError, MiniMaxError, ServerError, make_error
+from ._exceptions import (
+    APIConnectionError,
+    APITimeoutError,
+    MiniMaxError,
+    ServerError,
+    make_error,
+    safe_trace_id,
+)
 from ._models import RetrievedFile
 
 log = logging.getLogger(__name__)
@@ -111,7 +118,7 @@ class Downloader:
                         http_status=response.status_code,
                         code=None,
                         message=f"download of file {info.file_id} refused",
-                        trace_id=response.headers.get("Trace-Id"),
+                        trace_id=safe_trace_id(response.headers.get("Trace-Id")),
                     )
                 total = info.bytes
                 if total is None and "content-length" in response.headers:

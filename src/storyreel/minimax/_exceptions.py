@@ -25,6 +25,8 @@ class; :func:`make_error` builds the instance with the region hint for authentic
 
 from __future__ import annotations
 
+import re
+
 from ._constants import (
     AUTH_CODES,
     BALANCE_CODES,
@@ -249,3 +251,19 @@ def make_error(
     error = cls(message, code=code, endpoint=endpoint, trace_id=trace_id, http_status=http_status)
     error.retry_after = retry_after
     return error
+
+
+# MiniMax trace ids are short hex tokens; allow a little more, never a paragraph.
+_TRACE_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
+
+
+def safe_trace_id(value: str | None) -> str | None:
+    """A trace id from the network, kept only if it looks like one (a short token).
+
+    It is shown, logged and stored; a server that echoes a header or a key into it must not get
+    that text into any of those places. The caller redacts its own key first.
+    """
+    if not value:
+        return None
+    value = value.strip()
+    return value if _TRACE_ID.fullmatch(value) else "[not shown: not a trace id]"

@@ -56,7 +56,8 @@ def provider_error(
 ) -> ProviderError:
     """Translate an SDK error, once, at the boundary. The caller raises it ``from exc``."""
     if isinstance(exc, openai.APIStatusError):
-        trace_id = exc.request_id
+        # The request id comes from the network: scrubbed and bounded like any text not ours.
+        trace_id = _short(exc.request_id, 128) if exc.request_id else None
         code: int | str = exc.code or exc.status_code
         if isinstance(exc, openai.AuthenticationError):
             # The body may quote part of the key: say what to do instead of repeating it.
