@@ -14,7 +14,13 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from storyreel import __version__
-from storyreel.api import routes_jobs, routes_voices, routes_webhooks, routes_workers
+from storyreel.api import (
+    routes_jobs,
+    routes_session,
+    routes_voices,
+    routes_webhooks,
+    routes_workers,
+)
 from storyreel.api.bodylimit import BodyLimit
 from storyreel.api.deps import AppState, State
 from storyreel.api.errors import install as install_error_handlers
@@ -88,6 +94,7 @@ def create_app(settings: Settings, *, max_jobs: int = DEFAULT_MAX_JOBS) -> FastA
     app.include_router(routes_voices.router)
     app.include_router(routes_webhooks.router)
     app.include_router(routes_workers.router)
+    app.include_router(routes_session.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # Every route's body is capped; only the voice upload needs room for a 20 MB sample.
     voices = routes_voices.MAX_SAMPLE_BYTES + routes_voices.FORM_OVERHEAD_BYTES

@@ -19,8 +19,10 @@ from storyreel.pipeline.store import Job, JobStore
 # new_job_id(): 16 characters of base32, lowercase. Anything else never reaches the store.
 JOB_ID_PATTERN = r"^[a-z2-7]{16}$"
 _JOB_ID = re.compile(JOB_ID_PATTERN)
-# Browsers cannot put a header on <video src>, <img src> or EventSource: the page sets this
-# cookie (SameSite=Strict) and safe GET requests may use it instead of the header.
+# Browsers cannot put a header on <video src>, <img src> or EventSource: ``POST /session`` sets
+# this cookie (HttpOnly, SameSite=Strict, the token exactly), and requests may use it instead of
+# the header: GETs always, other methods only from a page of this host (they carry Origin, which
+# the SameOrigin middleware has already checked), so a cross-site form can never spend with it.
 TOKEN_COOKIE = "storyreel_token"
 
 
@@ -64,16 +66,23 @@ def require_token(
     """401 unless the request carries STORYREEL_API_TOKEN (when one is set)."""
     if settings.api_token is None or not settings.api_token.get_secret_value():
         return
-    expected = settings.api_token.get_secret_value().encode()
     given = credentials.credentials if credentials is not None else None
-    if given is None and request.method == "GET":
+    if given is None and (request.method == "GET" or "origin" in request.headers):
         given = request.cookies.get(TOKEN_COOKIE)
-    if given is None or not hmac.compare_digest(given.encode(), expected):
+    if given is None or not token_matches(settings, given):
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             "missing or wrong API token: send Authorization: Bearer <STORYREEL_API_TOKEN>",
             headers={"WWW-Authenticate": "Bearer"},
         )
+
+
+def token_matches(settings: Settings, given: str) -> bool:
+    """Constant-time comparison with STORYREEL_API_TOKEN (any characters)."""
+    if settings.api_token is None:
+        return False
+    expected = settings.api_token.get_secret_value().encode()
+    return hmac.compare_digest(given.encode(), expected)
 
 
 Authorized = Depends(require_token)

@@ -2,25 +2,23 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const TOKEN_KEY = "storyreel_token";
 let info = null;
 let source = null; // the EventSource of the job on screen
 let current = null; // { id, segments, states: {"video:0": "running", ...}, pct: {...} }
 
-function token() {
-  return localStorage.getItem(TOKEN_KEY) || "";
-}
-
-function saveToken(value) {
-  localStorage.setItem(TOKEN_KEY, value);
-  // <video>, <img> and EventSource cannot send a header: the server also reads this cookie on GET.
-  document.cookie = `${TOKEN_KEY}=${encodeURIComponent(value)}; path=/; SameSite=Strict`;
+// The token goes to the server once; it answers with an HttpOnly cookie that every request
+// (fetch, <video>, <img>, EventSource) then carries. The page never keeps the token itself.
+async function logIn(value) {
+  await api("/session", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ token: value }),
+  });
 }
 
 async function api(path, options = {}) {
   const headers = new Headers(options.headers || {});
-  if (token()) headers.set("Authorization", `Bearer ${token()}`);
-  const response = await fetch(path, { ...options, headers });
+  const response = await fetch(path, { ...options, headers, credentials: "same-origin" });
   let body = null;
   try { body = await response.json(); } catch { body = null; }
   if (!response.ok) {
@@ -282,8 +280,17 @@ async function start() {
   }
   if (info.auth_required) {
     $("token-row").hidden = false;
-    $("token").value = token();
-    $("token").addEventListener("change", () => { saveToken($("token").value); refreshJobs(); });
+    $("token").addEventListener("change", async () => {
+      try {
+        await logIn($("token").value);
+        $("token").value = "";
+        $("token").placeholder = "logged in";
+      } catch (error) {
+        $("token").value = "";
+        $("token").placeholder = error.status === 401 ? "wrong token" : error.message;
+      }
+      refreshJobs();
+    });
   }
   $("job-form").addEventListener("submit", submitJob);
   $("clone").addEventListener("click", cloneVoice);
