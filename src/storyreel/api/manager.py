@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from cachetools import TTLCache
+
 from storyreel.config import Settings
 from storyreel.distributed import distributed_enabled, submit_job
 from storyreel.errors import JobError
@@ -43,6 +45,12 @@ DEFAULT_MAX_JOBS = 2
 # With webhooks on, polling is only the fallback for a lost callback: it may be slower.
 WEBHOOK_POLL_SLOWDOWN = 3.0
 WEBHOOK_SECRET_FILE = "webhook.secret"
+# Restart reads unfinished jobs this many at a time (all of them, however many).
+RESUME_PAGE = 500
+# Callbacks already handled, so a repeat costs nothing: bounded and expiring, since every
+# distinct task id (a flood of made-up ones included) would otherwise stay for good.
+HANDLED_CALLBACKS_MAX = 10_000
+HANDLED_CALLBACKS_TTL = 24 * 3600.0
 CallbackStatus = Literal["Processing", "Success", "Fail"]
 
 
@@ -116,7 +124,9 @@ class JobManager:
     _subscribers: dict[str, set[asyncio.Queue[LiveEvent]]] = field(default_factory=dict)
     _user_cancelled: set[str] = field(default_factory=set)
     _background: set[asyncio.Task[Any]] = field(default_factory=set)
-    _handled_callbacks: set[tuple[str, str]] = field(default_factory=set)
+    _handled_callbacks: TTLCache[tuple[str, str], bool] = field(
+        default_factory=lambda: TTLCache(HANDLED_CALLBACKS_MAX, HANDLED_CALLBACKS_TTL)
+    )
     _closing: bool = False
 
     def __post_init__(self) -> None:
@@ -144,8 +154,7 @@ class JobManager:
         jobs_root = (self.settings.data_dir / "jobs").resolve()
         unfinished = [
             job.id
-            for status in ("running", "queued")
-            for job in await self.store.list_jobs(status=status, limit=1000)
+            async for job in self._unfinished_jobs()
             # Jobs of `storyreel make --out DIR` belong to the CLI (it may be running now).
             if job.output_dir.is_relative_to(jobs_root)
         ]
@@ -161,6 +170,19 @@ class JobManager:
         if unfinished:
             log.info("resuming %d unfinished job(s)", len(unfinished))
         return unfinished
+
+    async def _unfinished_jobs(self) -> AsyncIterator[Job]:
+        """Every running or queued job, page by page (all are read before any is started, so a
+        job changing status while we page cannot shift the pages)."""
+        for status in ("running", "queued"):
+            offset = 0
+            while True:
+                page = await self.store.list_jobs(status=status, limit=RESUME_PAGE, offset=offset)
+                for job in page:
+                    yield job
+                if len(page) < RESUME_PAGE:
+                    break
+                offset += RESUME_PAGE
 
     async def _send_lost(self, unfinished: list[str]) -> list[str]:
         """Remote mode: the workers own unfinished jobs, and dramatiq hands a dead worker's
@@ -375,7 +397,7 @@ class JobManager:
             return
         if self.remote:
             return  # a worker is polling for it; nothing waits here to be woken
-        self._handled_callbacks.add((task_id, status))
+        self._handled_callbacks[(task_id, status)] = True
         task = asyncio.get_running_loop().create_task(self._confirm(job_id, task_id, status))
         self._background.add(task)
         task.add_done_callback(self._background.discard)
@@ -394,7 +416,7 @@ class JobManager:
             task = await self.minimax.query_video_status(task_id)
         except MiniMaxError as error:
             log.info("could not confirm the callback for %s: %s", task_id, error)
-            self._handled_callbacks.discard((task_id, status))
+            self._handled_callbacks.pop((task_id, status), None)
             return
         if task.done or task.failed:
             # The fetch may not be waiting yet (its task id is recorded just after the create
@@ -403,7 +425,7 @@ class JobManager:
             self.wakes.notify(task_id)
         else:
             log.info("callback said %s for %s but MiniMax says %s", status, task_id, task.status)
-            self._handled_callbacks.discard((task_id, status))
+            self._handled_callbacks.pop((task_id, status), None)
 
 
 __all__ = [

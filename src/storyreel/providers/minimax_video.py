@@ -15,6 +15,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from cachetools import TTLCache
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from storyreel.config import Settings
@@ -72,11 +73,20 @@ class WakeRegistry:
     fallback, so a lost callback only costs time.
     """
 
+    # Bounded and expiring: a callback for a task nobody waits for (or a flood of made-up ids)
+    # must not grow it for good. A fetch holds its own Event, so an evicted entry only means a
+    # later callback is missed and polling finds the clip instead.
+    MAX_TASKS = 10_000
+    TTL_SECONDS = 6 * 3600.0
+
     def __init__(self) -> None:
-        self._events: dict[str, asyncio.Event] = {}
+        self._events: TTLCache[str, asyncio.Event] = TTLCache(self.MAX_TASKS, self.TTL_SECONDS)
 
     def event(self, task_id: str) -> asyncio.Event:
-        return self._events.setdefault(task_id, asyncio.Event())
+        event = self._events.get(task_id)
+        if event is None:
+            event = self._events[task_id] = asyncio.Event()
+        return event
 
     def notify(self, task_id: str) -> None:
         # A callback may arrive before fetch starts waiting; the event stays set for it.

@@ -32,7 +32,9 @@ class JobStore(Protocol):
         """The latest job writing into ``output_dir`` (``make --out DIR`` resumes it)."""
         ...
 
-    async def list_jobs(self, *, status: JobStatus | None = None, limit: int = 100) -> list[Job]:
+    async def list_jobs(
+        self, *, status: JobStatus | None = None, limit: int = 100, offset: int = 0
+    ) -> list[Job]:
         """Newest first, each with its spend."""
         ...
 

@@ -318,14 +318,16 @@ class SqlJobStore(ABC):
 
         return await self._read(find)
 
-    async def list_jobs(self, *, status: JobStatus | None = None, limit: int = 100) -> list[Job]:
+    async def list_jobs(
+        self, *, status: JobStatus | None = None, limit: int = 100, offset: int = 0
+    ) -> list[Job]:
         where, args = ("WHERE status = ?", (status,)) if status else ("", ())
 
         async def select(db: Db) -> list[Job]:
             rows = await db.all(
                 f"SELECT {_JOB_COLUMNS} FROM jobs {where}"
-                " ORDER BY created_at DESC, id DESC LIMIT ?",
-                (*args, limit),
+                " ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
+                (*args, limit, offset),
             )
             return [_job(row) for row in rows]
 
