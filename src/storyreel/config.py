@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     speech_speed: float = Field(1.0, ge=0.5, le=2.0)
     concurrency: int = Field(4, ge=1, le=32)
     public_url: str | None = None
+    # Host names a service without STORYREEL_API_TOKEN answers to, beyond localhost and the
+    # public URL's (JSON list): any other Host header is refused, against DNS rebinding.
+    allowed_hosts: list[str] = Field(default_factory=list)
     api_token: SecretStr | None = None
     broker_url: str | None = None
     # postgresql://... puts the job store in PostgreSQL (several machines); unset: SQLite.

@@ -52,7 +52,7 @@ async def in_process(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     async with (
         LifespanManager(app) as manager,
         httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=manager.app), base_url="http://storyreel.test"
+            transport=httpx.ASGITransport(app=manager.app), base_url="http://localhost"
         ) as client,
     ):
         yield client

@@ -192,5 +192,23 @@ async def test_a_cross_origin_post_is_403_and_a_same_origin_one_passes(
     )
     assert voices.status_code == 403
     assert await _jobs(client) == before
-    same = await client.post("/jobs", json=body, headers={"origin": "http://storyreel.test"})
+    same = await client.post("/jobs", json=body, headers={"origin": "http://localhost"})
     assert same.status_code == 202
+
+
+async def test_a_foreign_host_header_is_403_without_a_token(tmp_path: Path) -> None:
+    # Finding 5, DNS rebinding: a page on evil.example resolves its name to 127.0.0.1.
+    settings = offline_settings(tmp_path, public_url="https://reel.example.org")
+    async with in_process(create_app(settings)) as client:
+        assert (await client.get("/info")).status_code == 200  # Host: localhost
+        for host in ("127.0.0.1:8000", "[::1]:8000", "reel.example.org"):
+            assert (await client.get("/info", headers={"Host": host})).status_code == 200, host
+        for host in ("evil.example", "localhost.evil.example", ""):
+            refused = await client.get("/info", headers={"Host": host})
+            assert refused.status_code == 403, host
+            assert "STORYREEL_ALLOWED_HOSTS" in refused.json()["detail"]
+    token = offline_settings(tmp_path / "t", api_token="tok")
+    async with in_process(create_app(token)) as client:
+        # With a token the token protects; any Host may carry it.
+        answer = await client.get("/info", headers={"Host": "reel.internal"})
+        assert answer.status_code == 200

@@ -23,6 +23,7 @@ pytestmark = [pytest.mark.services, pytest.mark.slow]
 
 VIDEO_RPM = 6
 JOBS, SEGMENTS = 3, 3
+WORKER_THREADS = 3
 STORY = (
     "A lighthouse keeper finds a glass bottle on the shore. Inside is a map of the stars. "
     "She climbs the tower at midnight and the beam of light turns into a bridge to the sky."
@@ -52,7 +53,7 @@ async def test_jobs_survive_a_worker_killed_mid_video(
     redis_namespace: str,
 ) -> None:
     fake_minimax.set_latency("video", 4.0)  # each clip takes 4 s: time to kill a worker
-    workers = start_workers(3)
+    workers = start_workers(3, threads=WORKER_THREADS)
 
     async def three_alive() -> bool:
         return len(await alive_workers(redis_url, redis_namespace)) == 3
@@ -118,15 +119,18 @@ async def test_jobs_survive_a_worker_killed_mid_video(
     assert before is not None and after is not None
     assert after.provider_ref == before.provider_ref and after.attempts == 1
     assert after.lease_owner != owner
-    # One paid video per segment, across all jobs and workers; the fakes billed exactly what
-    # the ledger recorded. (A keyframe or narration being drawn when the worker died may be
-    # asked again, once: those calls answer at once, with no task id to resume.)
+    # One paid video per segment, across all jobs and workers; the fakes billed what the ledger
+    # recorded. (A keyframe or narration being drawn when the worker died may be asked again,
+    # once: those calls answer at once, with no task id to resume. One cut off mid-upload was
+    # recorded as an attempt but never reached the service, so it was not billed: at most one
+    # per thread of the killed worker.)
     steps = [s for job_id in jobs for s in await store.list_steps(job_id)]
     attempts = {kind: sum(s.attempts for s in steps if s.kind == kind) for kind in PAID_KINDS}
     assert fake_minimax.accepted["video_generation"] == JOBS * SEGMENTS
     assert all(s.attempts == 1 for s in steps if s.kind == "video")
-    assert fake_minimax.accepted["t2a_v2"] == attempts["speech"]
-    assert fake_openai.images_made == attempts["frame"]
+    cut_off = WORKER_THREADS
+    assert attempts["speech"] - cut_off <= fake_minimax.accepted["t2a_v2"] <= attempts["speech"]
+    assert attempts["frame"] - cut_off <= fake_openai.images_made <= attempts["frame"]
     assert attempts["frame"] + attempts["speech"] <= JOBS * (2 * SEGMENTS + 1) + 3
     # The RPM limit held across the workers (no 1002 from the fake either).
     assert fake_minimax.max_per_minute("video_generation") <= VIDEO_RPM

@@ -33,6 +33,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from PIL import Image
 from starlette.datastructures import UploadFile
+from starlette.requests import ClientDisconnect
 from starlette.responses import JSONResponse, Response
 from starlette.types import Scope
 
@@ -375,6 +376,12 @@ class FakeOpenAI(FakeService):
         return await self._images(request, body, base=None)
 
     async def _edit(self, request: Request) -> Response:
+        try:
+            # The whole body first: a client killed mid-upload (the worker-kill test) then ends
+            # here, before the multipart parser has opened temporary files it would never close.
+            await request.body()
+        except ClientDisconnect:
+            return Response(status_code=499)  # nobody is listening; like the real one, no charge
         async with request.form() as form:
             fields = {k: v for k, v in form.multi_items() if isinstance(v, str)}
             uploads = [

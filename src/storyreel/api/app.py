@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import FileResponse
@@ -26,7 +27,7 @@ from storyreel.api.deps import AppState, State
 from storyreel.api.errors import install as install_error_handlers
 from storyreel.api.headers import SecurityHeaders
 from storyreel.api.manager import DEFAULT_MAX_JOBS, JobManager
-from storyreel.api.origin import SameOrigin
+from storyreel.api.origin import LOCAL_HOSTS, SameOrigin, host_name
 from storyreel.api.schemas import Info
 from storyreel.config import Settings
 from storyreel.distributed import distributed_enabled
@@ -99,9 +100,17 @@ def create_app(settings: Settings, *, max_jobs: int = DEFAULT_MAX_JOBS) -> FastA
     # Every route's body is capped; only the voice upload needs room for a 20 MB sample.
     voices = routes_voices.MAX_SAMPLE_BYTES + routes_voices.FORM_OVERHEAD_BYTES
     app.add_middleware(BodyLimit, per_path={"/voices": voices})
-    app.add_middleware(SameOrigin)
+    app.add_middleware(SameOrigin, allowed_hosts=None if settings.api_token else _hosts(settings))
     app.add_middleware(SecurityHeaders)  # outermost: on every answer, the 413s included
     return app
+
+
+def _hosts(settings: Settings) -> set[str]:
+    """The host names a token-less service answers to (against DNS rebinding)."""
+    hosts = {*LOCAL_HOSTS, *(h.lower() for h in settings.allowed_hosts)}
+    if settings.public_url:
+        hosts.add(host_name(urlsplit(settings.public_url).netloc))
+    return hosts
 
 
 def _check_broker(settings: Settings) -> None:
