@@ -68,13 +68,17 @@ class BodyLimit:
 
 
 async def _too_large(send: Send, limit: int) -> None:
-    body = json.dumps(
-        {"detail": f"request body too large: at most {limit} bytes (send a shorter story or file)"}
-    ).encode()
+    detail = f"request body too large: at most {limit} bytes (send a shorter story or file)"
+    await send_detail(send, 413, detail)
+
+
+async def send_detail(send: Send, status: int, detail: str) -> None:
+    """Answer ``{"detail": ...}`` from a middleware, before any route (the API's error shape)."""
+    body = json.dumps({"detail": detail}).encode()
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
+            "status": status,
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),
