@@ -32,3 +32,21 @@ def test_read_story_strips_nul_and_control_characters(tmp_path: Path) -> None:
     story = tmp_path / "nul.txt"
     story.write_text("A keeper\x00 wakes.\nThe sea\x1b is calm.\n")
     assert read_story(str(story))[0] == "A keeper wakes.\nThe sea is calm.\n"
+
+
+def test_a_story_of_more_than_60_segments_is_exit_2_naming_the_cap(
+    cli: Invoke, tmp_path: Path
+) -> None:
+    # Finding 1: without --segments the split had no cap (365 segments from 49,900 characters).
+    from storyreel.limits import MAX_SEGMENTS
+
+    sentences = [
+        f"Keeper number {n} climbed the long stair of the old lighthouse and lit the lamp again."
+        for n in range(4 * MAX_SEGMENTS)
+    ]
+    story = tmp_path / "long.txt"
+    story.write_text("\n\n".join(sentences))
+    result = cli("plan", str(story), "--out", str(tmp_path / "out"), "--offline")
+    assert result.code == 2, result.output
+    assert f"at most {MAX_SEGMENTS}" in result.flat_stderr
+    assert not (tmp_path / "out" / "plan.json").exists()

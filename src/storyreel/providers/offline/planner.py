@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from storyreel.errors import UsageError
+from storyreel.limits import MAX_SEGMENTS
 from storyreel.pipeline.plan import Duration, Plan, Segment
 
 WORDS_PER_SECOND = 2.6
@@ -403,6 +404,14 @@ def build_plan(story: str, *, segments: int | None = None) -> Plan:
         raise UsageError("the story has no words to narrate", field="story")
     if segments is None:
         groups = group_auto(units)
+        if len(groups) > MAX_SEGMENTS:
+            # Every segment is a paid clip: a story this long is refused, not planned silently.
+            raise UsageError(
+                f"the story makes {len(groups)} segments; at most {MAX_SEGMENTS}",
+                field="story",
+                fix="split it into shorter stories, or pass --segments up to "
+                f"{MAX_SEGMENTS} for longer narration per segment",
+            )
     else:
         words = sum(u.words for u in units)
         if segments < 1 or segments > words:
