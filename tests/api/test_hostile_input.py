@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest_asyncio
 
 from storyreel.api.app import create_app
 from storyreel.limits import MAX_REQUEST_BYTES, MAX_STORY_CHARS
-from tests.api.helpers import QUICK, STORY, in_process, offline_settings
+from tests.api.helpers import QUICK, STORY, in_process, offline_settings, wait_for
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -91,6 +92,13 @@ async def test_an_estimate_that_fails_in_any_layer_is_not_a_500(
     response = await client.get(created.json()["url"])
     assert response.status_code == 200, response.text
     assert "pydantic" not in response.text.lower()
+    # The job's own estimate meets the same error (before or after that GET, as the machine's
+    # load decides): it fails with one line naming the field, not pydantic's report.
+    job = await wait_for(client, created.json()["id"], statuses=("failed",))
+    assert (
+        job["error"] == "n: Input should be a valid integer, unable to parse string as an integer"
+    )
+    assert "pydantic" not in json.dumps(job).lower()
 
 
 async def test_estimates_run_off_the_event_loop(

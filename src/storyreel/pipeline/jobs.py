@@ -16,7 +16,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    ValidationError,
+    field_validator,
+)
 
 from storyreel.config import ProviderChoice, Settings
 from storyreel.errors import JobError, UsageError
@@ -241,9 +249,7 @@ class JobRunner:
             raise
         except BaseException as error:
             status: JobStatus = "cancelled" if isinstance(error, KeyboardInterrupt) else "failed"
-            await _quietly(
-                self.store.set_status(job.id, status, error=str(error) or type(error).__name__)
-            )
+            await _quietly(self.store.set_status(job.id, status, error=failure_text(error)))
             await sink.flush()
             raise
         await sink.flush()
@@ -475,6 +481,17 @@ class _StoreSink:
     async def flush(self) -> None:
         if self._pending:
             await asyncio.gather(*self._pending, return_exceptions=True)
+
+
+def failure_text(error: BaseException) -> str:
+    """The one line a failed job shows: a validation error as ``field: problem``, never
+    pydantic's multi-line report with its links."""
+    if isinstance(error, ValidationError) and error.errors():
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or error.title
+        more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
+        return f"{where}: {first['msg']}{more}"
+    return str(error) or type(error).__name__
 
 
 async def _quietly(work: Awaitable[Any]) -> None:
