@@ -64,7 +64,11 @@ class ProviderError(StoryreelError):
         code: int | str | None = None,
         trace_id: str | None = None,
         retryable: bool = False,
+        content_policy: bool = False,
     ) -> None:
+        self.message = message
+        # A content filter refused the prompt: the user's fix is to edit it in plan.json.
+        self.content_policy = content_policy
         self.stage = stage
         self.provider = provider
         self.segment = segment

@@ -105,7 +105,7 @@ async def test_happy_path_sends_strict_schema_and_returns_plan(settings: Setting
     assert [s.camera for s in plan.segments] == ["Zoom in"] * 3
     assert plan.title == "The Fox" and plan.style.startswith("watercolour")
     body = calls.bodies[0]
-    assert body["model"] == "gpt-4o"
+    assert body["model"] == "gpt-5.5"  # the current default (catalogue.DEFAULTS)
     fmt = body["response_format"]
     assert fmt["type"] == "json_schema" and fmt["json_schema"]["strict"] is True
     seg_schema = fmt["json_schema"]["schema"]["$defs"]["SegmentDraft"]

@@ -150,6 +150,19 @@ def _with_camera(prompt: str, camera: str) -> str:
     return prompt
 
 
+def check_video_settings(model: str, resolution: str) -> None:
+    """ConfigError unless ``model`` makes first-last-frame clips at ``resolution`` in every
+    length a segment may need (narration-first durations are 6 or 10 s; 1080P renders 6 s)."""
+    res = CLIP_RESOLUTIONS.get(resolution.upper(), resolution.upper())
+    durations = (6,) if res == "1080P" else (6, 10)
+    try:
+        for duration in durations:
+            validate_video(model=model, mode="fl2v", duration=duration, resolution=res)
+    except MiniMaxValidationError as exc:
+        field = "STORYREEL_VIDEO_MODEL" if exc.field == "model" else "--resolution"
+        raise ConfigError(str(exc), field=field) from None
+
+
 class MiniMaxVideoGen:
     """FL2V clips with ``settings.video_model`` (MiniMax-Hailuo-02)."""
 
@@ -181,16 +194,8 @@ class MiniMaxVideoGen:
             await self._client.aclose()
 
     def check(self, resolution: str) -> None:
-        """Refuse, before anything is paid, settings no clip of this job could be made with
-        (narration-first durations are 6 or 10 s; 1080P renders 6 s only)."""
-        res = CLIP_RESOLUTIONS.get(resolution.upper(), resolution.upper())
-        durations = (6,) if res == "1080P" else (6, 10)
-        try:
-            for duration in durations:
-                validate_video(model=self.model, mode="fl2v", duration=duration, resolution=res)
-        except MiniMaxValidationError as exc:
-            field = "STORYREEL_VIDEO_MODEL" if exc.field == "model" else "--resolution"
-            raise ConfigError(str(exc), field=field) from None
+        """Refuse, before anything is paid, settings no clip of this job could be made with."""
+        check_video_settings(self.model, resolution)
 
     async def submit(self, request: ClipRequest, *, before_send: BeforeSend | None = None) -> str:
         workdir = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="storyreel-fl2v-"))

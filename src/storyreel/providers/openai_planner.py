@@ -1,4 +1,4 @@
-"""The GPT-4o planner: one structured-output call turns a story into a validated ``Plan``.
+"""The OpenAI planner: one structured-output call turns a story into a validated ``Plan``.
 
 The model answers into ``PlanDraft``, a schema OpenAI's strict mode accepts (every field
 required, no defaults, enums for the camera and the duration). The draft is then checked and
@@ -177,7 +177,7 @@ def draft_to_plan(draft: PlanDraft, *, segments: int | None = None) -> Plan:
 
 
 class OpenAIPlanner:
-    """Plans with an OpenAI chat model (``settings.planner_model``, default ``gpt-4o``)."""
+    """Plans with an OpenAI chat model (``settings.planner_model``, default ``gpt-5.5``)."""
 
     name = "openai"
 
