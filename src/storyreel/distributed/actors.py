@@ -101,6 +101,8 @@ async def plan_job(job_id: str) -> None:
         sink = rt.runner.event_sink(job.id)
         options = rt.options(job)
         async with rt.runner.providers_for(options) as providers:
+            # Free calls first: a retired model or a dead key fails the job with nothing paid.
+            await rt.runner.preflight(providers, options)
             # The estimate was shown when the job was submitted; the budget still binds here.
             left = await rt.runner.estimate(job, providers)
             Budget(options.budget).check_estimate(left, spent=(await rt.store.spend(job.id)).total)

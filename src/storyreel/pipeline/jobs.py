@@ -301,6 +301,11 @@ class JobRunner:
 
     # -- shared with the workers (storyreel.distributed) ----------------------------------------
 
+    async def check(self, options: JobOptions) -> preflight_checks.Report:
+        """The preflight of a job with ``options``, before it exists (the service's submit)."""
+        async with self._providers(options) as providers:
+            return await self.preflight(providers, options)
+
     async def preflight(
         self, providers: Providers, options: JobOptions, *, clones_voice: bool = False
     ) -> preflight_checks.Report:

@@ -172,9 +172,9 @@ def _video_check(settings: Settings, calls: Calls) -> Check:
     try:
         check_video_settings(settings.video_model, calls.resolution)
     except ConfigError as exc:
-        return Check("video model", "fail", str(exc))
+        return Check("video clips", "fail", str(exc))
     return Check(
-        "video model", "ok", f"{settings.video_model} first-last-frame at {calls.resolution}"
+        "video clips", "ok", f"{settings.video_model} first-last-frame at {calls.resolution}"
     )
 
 
@@ -185,7 +185,8 @@ async def _openai_model(client: AsyncOpenAI, settings: Settings, kind: catalogue
     name = _model_name(settings, kind)
     label = f"OpenAI {kind} model"
     try:
-        await client.models.retrieve(name)
+        # One quick retry at most: a preflight that hangs on a dead host helps nobody.
+        await client.with_options(max_retries=1, timeout=20.0).models.retrieve(name)
     except openai.NotFoundError:
         return Check(
             label,
@@ -211,7 +212,7 @@ async def _openai_model(client: AsyncOpenAI, settings: Settings, kind: catalogue
 
 async def _minimax_checks(client: AsyncMiniMax, settings: Settings, calls: Calls) -> list[Check]:
     """``get_voice``: the key works on this host, and the chosen voice is on the account."""
-    from storyreel.minimax import AuthenticationError, MiniMaxError
+    from storyreel.minimax import APIConnectionError, AuthenticationError, MiniMaxError
 
     host = settings.minimax.base_url
     if client.mocked:
@@ -227,6 +228,8 @@ async def _minimax_checks(client: AsyncMiniMax, settings: Settings, calls: Calls
                 "region's host (MINIMAX_BASE_URL: api.minimax.io or api.minimaxi.com)",
             )
         ]
+    except APIConnectionError:
+        return [Check("MiniMax key", "fail", f"could not reach {host}; check MINIMAX_BASE_URL")]
     except MiniMaxError as exc:
         return [Check("MiniMax key", "fail", f"get_voice on {host} failed: {exc}")]
     checks = [Check("MiniMax key", "ok", f"accepted on {host}")]
