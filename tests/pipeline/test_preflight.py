@@ -16,19 +16,11 @@ from storyreel.minimax import AsyncMiniMax
 from storyreel.pipeline import preflight
 from storyreel.providers import catalogue
 from storyreel.providers._openai_common import build_openai_client
-from tests.fakes.fixtures import FakeAPIs
+from tests.fakes.fixtures import FakeAPIs, assert_nothing_paid
 from tests.pipeline._cli import CLI
 
 ALL_REAL = {"planner": "openai", "images": "openai", "video": "minimax", "speech": "minimax"}
-FREE_OPENAI = {"models"}
-FREE_MINIMAX = {"get_voice"}
 STORY = "The keeper lights the lamp and the boat comes home."
-
-
-def nothing_paid(apis: FakeAPIs) -> None:
-    """Only free lookups reached the fakes: no plan, image, speech, clone or video."""
-    assert {r.endpoint for r in apis.openai.requests} <= FREE_OPENAI, apis.openai.stats()
-    assert {r.endpoint for r in apis.minimax.requests} <= FREE_MINIMAX, apis.minimax.stats()
 
 
 @pytest.fixture(autouse=True)
@@ -103,7 +95,7 @@ async def test_a_passing_preflight_is_remembered(fake_apis: FakeAPIs) -> None:
     second = await run_preflight(settings, voice_id="English_expressive_narrator")
     assert second.ok and second.remembered
     assert (fake_apis.openai.accepted["models"], fake_apis.minimax.calls["get_voice"]) == lookups
-    nothing_paid(fake_apis)
+    assert_nothing_paid(fake_apis)
 
 
 @pytest.mark.parametrize(
@@ -127,7 +119,7 @@ async def test_a_failing_check_names_what_to_fix(
         report.raise_for_failure()
     assert named in str(refused.value) and "\n" not in str(refused.value)
     assert refused.value.exit_code == 2  # type: ignore[attr-defined]
-    nothing_paid(fake_apis)
+    assert_nothing_paid(fake_apis)
     # A failure is not remembered: fixing the setting is seen at once.
     assert not (await run_preflight(configured, **calls)).remembered
 
@@ -157,7 +149,7 @@ async def test_a_retired_model_stops_make_before_any_paid_call(
     assert done.returncode == 2, done.output
     errors = [line for line in done.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and model in errors[0] and variable in errors[0], done.stderr
-    nothing_paid(fake_apis)
+    assert_nothing_paid(fake_apis)
 
 
 async def test_doctor_offline_and_against_the_fakes(
@@ -171,7 +163,7 @@ async def test_doctor_offline_and_against_the_fakes(
     assert "ready" in ready.stdout and " fail " not in ready.stdout
     retired = await cli.run("doctor", extra_env={"STORYREEL_IMAGE_MODEL": "dall-e-3"})
     assert retired.returncode == 2 and "dall-e-3 was shut down" in retired.stdout
-    nothing_paid(fake_apis)
+    assert_nothing_paid(fake_apis)
     offline = await cli.run(
         "doctor", extra_env={"OPENAI_API_KEY": "", "MINIMAX_API_KEY": "", "OPENAI_BASE_URL": ""}
     )

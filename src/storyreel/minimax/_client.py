@@ -38,8 +38,9 @@ from ._constants import (
     CONNECT_TIMEOUT,
     DOWNLOAD,
     DOWNLOAD_READ_TIMEOUT,
+    GATEWAY_TIMEOUTS,
     GET_VOICE,
-    PAID_ENDPOINTS,
+    NOT_REPEATED_BLINDLY,
     RETRIEVE,
     T2A,
     UPLOAD,
@@ -229,7 +230,8 @@ class AsyncMiniMax:
 
         ``before_send`` is awaited inside the rate-limit slot, right before each attempt's
         request leaves: the moment a paid create may start to cost (see ``generate_video``)."""
-        paid = endpoint in PAID_ENDPOINTS
+        # 'paid' here means costly to repeat (see _constants): video creates and voice clones.
+        paid = endpoint in NOT_REPEATED_BLINDLY
         reader = read
         retrying = build_retrying(
             max_retries=self.settings.max_retries, paid=paid, sleep=self._sleep
@@ -311,6 +313,15 @@ class AsyncMiniMax:
                 message = (
                     f"non-JSON answer (HTTP {response.status_code}, a gateway page?): {snippet!r}"
                 )
+        if endpoint in NOT_REPEATED_BLINDLY and response.status_code in GATEWAY_TIMEOUTS:
+            # The gateway gave up waiting, not the service: the create may have gone through.
+            raise UnknownOutcomeError(
+                f"HTTP {response.status_code} from the gateway after the request was sent; it "
+                "may have been accepted and billed, so it is not repeated automatically",
+                endpoint=endpoint,
+                http_status=response.status_code,
+                trace_id=trace_id,
+            )
         raise make_error(
             endpoint,
             http_status=response.status_code,
@@ -686,9 +697,9 @@ class AsyncMiniMax:
 
     async def generate_video_fl2v(
         self,
-        prompt: str,
-        first_frame_image: str | Path,
-        last_frame_image: str | Path,
+        prompt: str | None = None,
+        first_frame_image: str | Path | None = None,
+        last_frame_image: str | Path | None = None,
         *,
         model: str = "MiniMax-Hailuo-02",
         duration: int = 6,
@@ -697,7 +708,16 @@ class AsyncMiniMax:
         callback_url: str | None = None,
         before_send: BeforeSend | None = None,
     ) -> str:
-        """First-and-last-frame video (Hailuo-02 only). Returns task_id."""
+        """First-and-last-frame video (Hailuo-02 only). Returns task_id.
+
+        The first frame is optional (the seed says so, and the API requires only ``model`` and
+        ``last_frame_image``); the last frame is not."""
+        if last_frame_image is None:
+            raise MiniMaxValidationError(
+                "is missing",
+                field="last_frame_image",
+                fix="first-last-frame video needs at least the last frame",
+            )
         return await self.generate_video(
             prompt,
             model=model,

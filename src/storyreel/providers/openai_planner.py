@@ -18,7 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from storyreel.config import Settings
 from storyreel.errors import ProviderError
-from storyreel.minimax._camera import CAMERA_COMMANDS, unknown_commands
+from storyreel.minimax import OFFICIAL_CAMERA_COMMANDS as CAMERA_COMMANDS
+from storyreel.minimax import unknown_camera_commands as unknown_commands
 from storyreel.pipeline.plan import MAX_VIDEO_PROMPT, Plan
 from storyreel.providers._openai_common import PROVIDER, build_openai_client, provider_error
 
