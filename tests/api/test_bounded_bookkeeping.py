@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from storyreel.api.manager import HANDLED_CALLBACKS_MAX, JobManager
+from storyreel.api.manager import JobManager
+from storyreel.api.webhooks import HANDLED_CALLBACKS_MAX
 from storyreel.pipeline.store import SQLiteJobStore, default_store_path
 from storyreel.providers.minimax_video import WakeRegistry
 from tests.api.helpers import QUICK, STORY, offline_settings
@@ -24,7 +25,7 @@ async def test_restart_resumes_every_unfinished_job_past_a_thousand(
         manager = JobManager(settings, store, max_jobs=1, minimax=None)
         scheduled: list[str] = []
         # Record instead of running: the finding is about which jobs are found, not their run.
-        monkeypatch.setattr(manager, "_schedule", scheduled.append)
+        monkeypatch.setattr(manager.backend, "_schedule", scheduled.append)
         resumed = await manager.start()
     assert sorted(resumed) == sorted(made)
     assert sorted(scheduled) == sorted(made)
@@ -40,5 +41,5 @@ def test_handled_callbacks_and_wakes_stay_bounded(tmp_path: Path) -> None:
     settings = offline_settings(tmp_path)
     manager = JobManager(settings, store=None, max_jobs=1, minimax=None)  # type: ignore[arg-type]
     for n in range(HANDLED_CALLBACKS_MAX + 500):
-        manager._handled_callbacks[(f"task-{n}", "Success")] = True
-    assert len(manager._handled_callbacks) <= HANDLED_CALLBACKS_MAX
+        manager.webhooks._handled_callbacks[(f"task-{n}", "Success")] = True
+    assert len(manager.webhooks._handled_callbacks) <= HANDLED_CALLBACKS_MAX

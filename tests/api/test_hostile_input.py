@@ -152,18 +152,18 @@ async def test_the_page_has_no_inline_script_or_style(client: httpx.AsyncClient)
 
 async def test_webhook_refuses_an_oversized_body_from_content_length(tmp_path: Path) -> None:
     """Finding 11: refused from the declared length, before the body is read."""
-    from storyreel.api.deps import get_manager
+    from storyreel.api.deps import get_webhooks
     from storyreel.api.routes_webhooks import MAX_CALLBACK_BYTES
 
     class Tokens:
         def job_for(self, _: str) -> str:
             return "a" * 16
 
-    class Manager:
+    class Webhooks:
         tokens = Tokens()
 
     app = create_app(offline_settings(tmp_path))
-    app.dependency_overrides[get_manager] = Manager
+    app.dependency_overrides[get_webhooks] = Webhooks
     async with in_process(app) as own:
         response = await own.post(
             "/webhooks/minimax/" + "t" * 24,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from storyreel.api import manager as manager_module
+from storyreel.api import jobs_remote
 from storyreel.api.app import create_app
 from storyreel.api.manager import JobManager, LiveEvent
 from storyreel.config import Settings
@@ -31,7 +31,7 @@ def sent(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         ids.append(job_id)
         return f"message-{len(ids)}"
 
-    monkeypatch.setattr(manager_module, "submit_job", record)
+    monkeypatch.setattr(jobs_remote, "submit_job", record)
     return ids
 
 
@@ -50,7 +50,7 @@ async def test_submit_sends_the_job_and_runs_nothing_here(
 ) -> None:
     job = await remote.submit(STORY, JobOptions.model_validate(QUICK))
     assert sent == [job.id]
-    assert not remote._tasks
+    assert not remote.jobs_here()
     assert (await remote.store.get_job(job.id)).status == "queued"
     assert await remote.is_active(job.id)
     assert not remote.webhooks_on
@@ -118,7 +118,7 @@ async def test_start_sends_again_only_the_jobs_the_queue_lost(
     monkeypatch.setattr(health, "jobs_in_queue", lambda settings: {held.id})
     assert sorted(await remote.start()) == sorted([lost_running.id, lost_queued.id])
     assert sorted(sent) == sorted([lost_running.id, lost_queued.id])
-    assert cli_job.id not in sent and not remote._tasks
+    assert cli_job.id not in sent and not remote.jobs_here()
 
 
 async def test_start_goes_on_when_the_queue_cannot_be_read(
@@ -140,7 +140,7 @@ async def test_unreachable_broker_is_503_and_the_job_failed(
     async def refuse(job_id: str, settings: Settings) -> str:
         raise ConnectionError("Error 111 connecting to 127.0.0.1:9. Connection refused.")
 
-    monkeypatch.setattr(manager_module, "submit_job", refuse)
+    monkeypatch.setattr(jobs_remote, "submit_job", refuse)
     async with in_process(create_app(offline_settings(tmp_path, broker_url=BROKER))) as client:
         response = await client.post("/jobs", json={"story": STORY, **QUICK})
         assert response.status_code == 503

@@ -79,8 +79,8 @@ async def test_webhook_route_answers_challenges_fast_and_ignores_repeats(
     settings = Settings(data_dir=tmp_path, public_url="https://storyreel.example")
     app = create_app(settings)
     async with in_process(app) as client:
-        manager = app.state.storyreel.manager
-        url = manager.callback_url("aaaaaaaaaaaaaaaa").removeprefix("https://storyreel.example")
+        webhooks = app.state.storyreel.manager.webhooks
+        url = webhooks.callback_url("aaaaaaaaaaaaaaaa").removeprefix("https://storyreel.example")
         started = time.monotonic()
         challenge = await client.post(url, json={"challenge": "abc123"})
         assert time.monotonic() - started < 1

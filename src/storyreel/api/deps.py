@@ -11,6 +11,7 @@ from fastapi import Depends, HTTPException, Path, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from storyreel.api.manager import JobManager
+from storyreel.api.webhooks import Webhooks
 from storyreel.config import Settings
 from storyreel.errors import JobError
 from storyreel.minimax import AsyncMiniMax
@@ -48,11 +49,16 @@ def get_manager(state: State) -> JobManager:
     return state.manager
 
 
+def get_webhooks(state: State) -> Webhooks:
+    return state.manager.webhooks
+
+
 def get_settings(state: State) -> Settings:
     return state.settings
 
 
 Manager = Annotated[JobManager, Depends(get_manager)]
+WebhooksDep = Annotated[Webhooks, Depends(get_webhooks)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 _bearer = HTTPBearer(auto_error=False, description="Set when STORYREEL_API_TOKEN is set.")

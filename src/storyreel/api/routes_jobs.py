@@ -14,7 +14,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from storyreel.api.deps import Authorized, JobDep, Manager, SettingsDep
 from storyreel.api.errors import ERROR_RESPONSES, validation_problem
-from storyreel.api.manager import QueueUnavailableError
+from storyreel.api.jobs_remote import QueueUnavailableError
 from storyreel.api.schemas import (
     EstimateOut,
     JobCreated,

@@ -14,7 +14,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Request, status
 
-from storyreel.api.deps import Manager
+from storyreel.api.deps import WebhooksDep
 from storyreel.api.errors import validation_problem
 from storyreel.api.schemas import Problem, ValidationProblem, WebhookAck
 from storyreel.minimax import MiniMaxValidationError, parse_callback
@@ -38,9 +38,9 @@ MAX_CALLBACK_BYTES = 64 * 1024
 async def minimax_callback(
     token: Annotated[str, Path(min_length=20, max_length=100, pattern=r"^[A-Za-z0-9_-]+$")],
     request: Request,
-    manager: Manager,
+    webhooks: WebhooksDep,
 ) -> WebhookAck:
-    job_id = manager.tokens.job_for(token)
+    job_id = webhooks.tokens.job_for(token)
     if job_id is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "unknown callback token")
     # Refused from the declared length before a byte is read (a chunked body is still capped by
@@ -66,5 +66,5 @@ async def minimax_callback(
         return WebhookAck(challenge=event.challenge)
     if event.task_id is not None and event.status is not None:
         log.debug("callback for job %s: task %s %s", job_id, event.task_id, event.status)
-        manager.on_callback(job_id, event.task_id, event.status)
+        webhooks.on_callback(job_id, event.task_id, event.status)
     return WebhookAck(status="received")
