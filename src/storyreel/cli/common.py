@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
@@ -14,6 +13,7 @@ from rich.console import Console
 
 from storyreel.config import Settings
 from storyreel.errors import ConfigError, UsageError
+from storyreel.language import slug
 from storyreel.limits import MAX_STORY_CHARS, strip_controls
 
 T = TypeVar("T")
@@ -72,7 +72,7 @@ def read_story(story: str) -> tuple[str, str]:
         name = path.stem
     else:
         text = story
-        name = "-".join(re.findall(r"[a-z0-9]+", story.lower())[:5]) or "story"
+        name = slug(story)
     text = strip_controls(text)
     if not text.strip():
         raise UsageError("the story is empty", field="STORY", fix="write a few sentences")

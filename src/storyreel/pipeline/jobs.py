@@ -29,6 +29,7 @@ from pydantic import (
 from storyreel.config import ProviderChoice, Settings
 from storyreel.errors import JobError, UsageError
 from storyreel.files import write_bytes_atomic_sync
+from storyreel.language import MAX_TAG, is_espeak_voice_name, normalize_language
 from storyreel.limits import MAX_SEGMENTS
 from storyreel.pipeline.cost import (
     ZERO,
@@ -79,6 +80,17 @@ class JobOptions(BaseModel):
         None, max_length=256, description="Narrate with this (cloned or stock) voice."
     )
     concurrency: StrictInt | None = Field(None, ge=1, le=32)
+    language: str | None = Field(
+        None,
+        max_length=MAX_TAG,
+        description="The story's language (ISO 639 code: en, zh, ar, ru, es...); "
+        "detected from the story when not given.",
+    )
+
+    @field_validator("language")
+    @classmethod
+    def _language_tag(cls, value: str | None) -> str | None:
+        return None if value is None else normalize_language(value)
 
     @field_validator("voice_id")
     @classmethod
@@ -88,6 +100,8 @@ class JobOptions(BaseModel):
             from storyreel.minimax import MiniMaxValidationError
             from storyreel.minimax._validation import validate_voice_id
 
+            if is_espeak_voice_name(value):  # an offline voice ("es", "en-us", "cmn")
+                return value
             try:
                 validate_voice_id(value)
             except MiniMaxValidationError as error:
@@ -382,10 +396,13 @@ class JobWork:
                 provider=planner.name,
                 model=identity(planner),
                 segments=self.options.segments,
+                language=self.options.language,
             )
 
             async def make_plan() -> Path:
-                await self.pipeline.plan(self.job.story, segments=self.options.segments)
+                await self.pipeline.plan(
+                    self.job.story, segments=self.options.segments, language=self.options.language
+                )
                 return layout.plan
 
             await self.ledger.produce(

@@ -29,6 +29,7 @@ from storyreel.assembly.subtitles import narration_cues, write_srt
 from storyreel.assembly.timing import choose_duration, plan_timing
 from storyreel.errors import MediaError, ProviderError, StoryreelError, UsageError
 from storyreel.files import write_bytes_atomic_sync
+from storyreel.language import detect_language
 from storyreel.pipeline.events import (
     EventSink,
     JobFinished,
@@ -154,13 +155,20 @@ class Pipeline:
 
     # -- public steps ----------------------------------------------------------------------------
 
-    async def plan(self, story: str, *, segments: int | None = None) -> Plan:
-        """Ask the planner for a plan and save it as ``plan.json``."""
+    async def plan(
+        self, story: str, *, segments: int | None = None, language: str | None = None
+    ) -> Plan:
+        """Ask the planner for a plan and save it as ``plan.json``. The plan carries the story's
+        ``language`` (given, else the planner's, else detected): speech is spoken in it."""
         if not story.strip():
             raise UsageError("the story is empty", field="story", fix="write a few sentences")
 
         async def make_plan() -> tuple[Plan, bool]:
-            return await self.providers.planner.plan(story, segments=segments), False
+            plan = await self.providers.planner.plan(story, segments=segments)
+            plan.language = (
+                language or plan.language or await asyncio.to_thread(detect_language, story)
+            )
+            return plan, False
 
         plan = await self._run("plan", None, make_plan)
         self.layout.root.mkdir(parents=True, exist_ok=True)
@@ -245,9 +253,14 @@ class Pipeline:
             provider=speech.name,
             model=identity(speech),
             speed=self.options.speech_speed,
+            language=plan.language,
         )
         path = await self._artefact(
-            "speech", i, inputs, lambda: speech.speak(text, out=out), paid=is_paid(speech)
+            "speech",
+            i,
+            inputs,
+            lambda: speech.speak(text, out=out, language=plan.language),
+            paid=is_paid(speech),
         )
         seconds = (await asyncio.to_thread(probe, path)).duration
         if seconds <= 0:

@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from storyreel.files import write_bytes_atomic_sync
+from storyreel.language import normalize_language
 from storyreel.minimax._camera import CAMERA_COMMANDS, canonical_camera
 
 Duration = Literal[6, 10]
@@ -59,7 +60,17 @@ class Plan(BaseModel):
 
     title: str = Field(min_length=1)
     style: str = Field("", description="Visual style shared by every frame prompt.")
+    language: str | None = Field(
+        None,
+        description="The story's language (ISO 639 code such as en, zh, ar): the narration's "
+        "language, its voice and its pronunciation. None in plans from before it existed.",
+    )
     segments: list[Segment] = Field(min_length=1)
+
+    @field_validator("language")
+    @classmethod
+    def _language_tag(cls, value: str | None) -> str | None:
+        return None if value is None else normalize_language(value)
 
     def save(self, path: Path) -> None:
         """Write ``path`` atomically, and only when it changes: workers on other machines read
