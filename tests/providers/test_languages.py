@@ -184,3 +184,39 @@ def test_titles_keep_their_letters() -> None:
 
 def test_right_to_left_is_recognised() -> None:
     assert is_rtl("كان هناك منارة") and not is_rtl("Mara lit the lamp")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("text", "language", "voice"),
+    [
+        ("هل كان الحارس وحيدا؟ لا، كان معه قط صغير.", "ar", "ar"),
+        ("灯塔上住着一位老人。他每天晚上都点灯！", "zh", "cmn"),
+    ],
+)
+async def test_offline_video_speaks_every_sentence_in_the_languages_voice(
+    tmp_path: Path, text: str, language: str, voice: str
+) -> None:
+    import json
+
+    import srt
+
+    from storyreel.config import Settings
+    from storyreel.pipeline.orchestrator import Pipeline, RenderOptions
+    from storyreel.providers.factory import STAGES, build_providers
+
+    offline = dict.fromkeys(STAGES, "offline")
+    async with build_providers(Settings(), overrides=offline) as providers:
+        pipeline = Pipeline(providers, tmp_path, options=RenderOptions(resolution="720P"))
+        result = await pipeline.make(text)
+
+    manifest = json.loads(result.manifest.read_text(encoding="utf-8"))
+    assert (manifest["language"], manifest["voice"]) == (language, voice)
+    info = probe(result.video)
+    assert info.video is not None and info.audio is not None and info.duration > 1
+    assert result.subtitles is not None
+    cues = "".join(
+        c.content.replace("\n", "") for c in srt.parse(result.subtitles.read_text(encoding="utf-8"))
+    )
+    for sentence in sentences_of(text):
+        assert sentence.replace(" ", "") in cues.replace(" ", "")

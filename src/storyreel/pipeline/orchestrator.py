@@ -113,6 +113,15 @@ def identity(provider: object) -> str:
     return str(describe()) if callable(describe) else str(getattr(provider, "name", "unknown"))
 
 
+def _voice_used(speech: object, language: str | None) -> str | None:
+    """The voice the narration was spoken in: espeak-ng's for the language offline."""
+    voice_for = getattr(speech, "voice_for", None)
+    if callable(voice_for):
+        return str(voice_for(language))
+    voice = getattr(speech, "voice_id", None)
+    return str(voice) if voice else None
+
+
 def is_paid(provider: object) -> bool:
     return getattr(provider, "name", "offline") != "offline"
 
@@ -471,6 +480,8 @@ class Pipeline:
             "plan": rel(self.layout.plan),
             "duration": round(result.duration, 3),
             "resolution": self.options.resolution,
+            "language": plan.language,
+            "voice": _voice_used(self.providers.speech, plan.language),
             "providers": {
                 "planner": identity(self.providers.planner),
                 "images": identity(self.providers.images),
