@@ -43,7 +43,13 @@ def read_story(story: str) -> tuple[str, str]:
         "\n" not in story
         and len(story) < 4096
         # is_symlink: a dangling link or a link loop is a file the user meant, not story text.
-        and (path.suffix.lower() in _STORY_SUFFIXES or path.exists() or path.is_symlink())
+        and (
+            path.suffix.lower() in _STORY_SUFFIXES
+            or path.exists()
+            or path.is_symlink()
+            # "examples/lighthouse" (the .txt forgotten) is a path, not a one-line story.
+            or (any(sep in story for sep in "/\\") and not any(c.isspace() for c in story))
+        )
     )
     if looks_like_file:
         try:
@@ -58,8 +64,11 @@ def read_story(story: str) -> tuple[str, str]:
         if is_file and size > 4 * MAX_STORY_CHARS:  # UTF-8 is at most 4 bytes a character
             _too_long(size)
         if not is_file:
+            found = _with_story_suffix(path)
             raise UsageError(
-                f"no such file {story!r}", field="STORY", fix="pass a text file or the story text"
+                f"no such file {story!r}",
+                field="STORY",
+                fix=f"did you mean {found}?" if found else "pass a text file or the story text",
             )
         try:
             text = path.read_text(encoding="utf-8")
@@ -79,6 +88,14 @@ def read_story(story: str) -> tuple[str, str]:
     if len(text) > MAX_STORY_CHARS:
         _too_long(len(text))
     return text, name
+
+
+def _with_story_suffix(path: Path) -> str | None:
+    """``examples/lighthouse`` -> ``examples/lighthouse.txt`` when that file exists."""
+    if not path.name or path.suffix:
+        return None
+    near = (path.with_name(path.name + suffix) for suffix in sorted(_STORY_SUFFIXES))
+    return next((str(p) for p in near if p.is_file()), None)
 
 
 def _too_long(size: int) -> None:

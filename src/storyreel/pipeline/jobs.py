@@ -221,13 +221,12 @@ class JobRunner:
     def _saved_plan(self, job: Job) -> Plan | None:
         path = OutputLayout(job.output_dir).plan
         if path.is_file():
+            # A PlanError (exit 2, before anything is paid) lists every problem in the file.
             try:
                 return Plan.load(path)
-            except ValueError as error:
+            except OSError as error:
                 raise UsageError(
-                    f"{path} is not a valid plan: {str(error).splitlines()[0]}",
-                    field="plan.json",
-                    fix="fix the file, or delete it to plan again",
+                    f"cannot read {path}: {error.strerror or error}", field="plan.json"
                 ) from None
         return job.plan
 

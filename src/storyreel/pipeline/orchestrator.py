@@ -161,6 +161,8 @@ class Pipeline:
         self._limits = _stage_limits(providers, self.options.concurrency)
         self._frames: dict[int, asyncio.Task[Path]] = {}
         self._reused = 0
+        # What rendering changed in the plan (a clip's duration), one line each, for the user.
+        self.changes: list[str] = []
 
     # -- public steps ----------------------------------------------------------------------------
 
@@ -215,7 +217,15 @@ class Pipeline:
         keyframes are made once (the ledger claims them) and reused by the neighbour.
         """
         outcome = await self._narrate(plan, i)
-        plan.segments[i].duration = self.clip_duration(outcome.speech_seconds)
+        before, after = plan.segments[i].duration, self.clip_duration(outcome.speech_seconds)
+        if after != before:
+            why = (
+                f"{self.options.resolution} clips are 6 s"
+                if self.options.resolution.upper() in SIX_SECONDS_ONLY
+                else f"the narration takes {outcome.speech_seconds:.1f} s"
+            )
+            self.changes.append(f"plan.json segments[{i}].duration: {before} -> {after} s ({why})")
+        plan.segments[i].duration = after
         await self._segment(plan, i, outcome)
         return outcome
 
@@ -439,9 +449,18 @@ class Pipeline:
             duration=info.duration,
             segments=len(parts),
             reused=self._reused,
+            # What was changed in the plan and why: said, not done silently.
+            warnings=[*plan.changes, *self.changes],
         )
         await asyncio.to_thread(self._write_manifest, plan, outcomes, starts, result)
-        self.emit(JobFinished(video=str(video), duration=info.duration, segments=len(parts)))
+        self.emit(
+            JobFinished(
+                video=str(video),
+                duration=info.duration,
+                segments=len(parts),
+                warnings=list(result.warnings),
+            )
+        )
         return result
 
     async def preview(self, plan: Plan) -> Path:
