@@ -220,3 +220,20 @@ async def test_offline_video_speaks_every_sentence_in_the_languages_voice(
     )
     for sentence in sentences_of(text):
         assert sentence.replace(" ", "") in cues.replace(" ", "")
+
+
+def test_voice_is_honoured_offline_as_an_espeak_voice() -> None:
+    from storyreel.config import Settings
+    from storyreel.errors import ConfigError
+    from storyreel.pipeline.jobs import JobOptions
+    from storyreel.providers.factory import STAGES, build_providers
+
+    assert JobOptions(voice_id="es").voice_id == "es"  # not refused as a MiniMax voice id
+    offline = dict.fromkeys(STAGES, "offline")
+    speech = build_providers(Settings(voice_id="es"), overrides=offline).speech
+    assert isinstance(speech, OfflineSpeechGen) and speech.voice_for("ru") == "es"
+    # A MiniMax voice id means nothing to espeak-ng: the plan's language picks the voice.
+    speech = build_providers(Settings(voice_id="MyNarrator01"), overrides=offline).speech
+    assert isinstance(speech, OfflineSpeechGen) and speech.voice_for("ru") == "ru"
+    with pytest.raises(ConfigError, match="espeak-ng has no voice 'xx'"):
+        build_providers(Settings(voice_id="xx"), overrides=offline)
