@@ -13,6 +13,7 @@ resumed rather than paid twice, and an edited ``plan.json`` re-makes only what i
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
@@ -21,12 +22,13 @@ from pathlib import Path
 from typing import Literal, Protocol, TypeVar
 
 from storyreel.assembly.concat import concat_segments
+from storyreel.assembly.pacing import Fit, Silence, fit, measure_silence, paced, paced_on_disk
 from storyreel.assembly.probe import MediaInfo, probe
 from storyreel.assembly.segment import mux_segment
 from storyreel.assembly.spec import OutputSpec
 from storyreel.assembly.storyboard import render_storyboard
 from storyreel.assembly.subtitles import narration_cues, write_srt
-from storyreel.assembly.timing import choose_duration, plan_timing
+from storyreel.assembly.timing import plan_timing
 from storyreel.errors import MediaError, ProviderError, StoryreelError, UsageError
 from storyreel.files import write_bytes_atomic_sync
 from storyreel.language import detect_language
@@ -105,6 +107,7 @@ class RenderResult:
     segments: int
     reused: int = 0
     warnings: list[str] = field(default_factory=list)
+    silence: Silence | None = None  # FFmpeg silencedetect over the final video
 
 
 def identity(provider: object) -> str:
@@ -229,11 +232,14 @@ class Pipeline:
         await self._segment(plan, i, outcome)
         return outcome
 
+    def fit(self, speech_seconds: float) -> Fit:
+        """Narration first: the spoken length decides the clip (1080P renders 6 s only) and
+        the tempo that fills it (see :mod:`storyreel.assembly.pacing`)."""
+        six_only = self.options.resolution.upper() in SIX_SECONDS_ONLY
+        return fit(speech_seconds, six_only=six_only)
+
     def clip_duration(self, speech_seconds: float) -> Literal[6, 10]:
-        """Narration first: the spoken length decides the clip (1080P renders 6 s only)."""
-        if self.options.resolution.upper() in SIX_SECONDS_ONLY:
-            return 6
-        return choose_duration(speech_seconds)
+        return self.fit(speech_seconds).clip
 
     async def assemble(
         self, plan: Plan, outcomes: Sequence[SegmentOutcome] | None = None
@@ -250,11 +256,13 @@ class Pipeline:
         narrations = sorted(self.layout.segment_dir(i).glob("narration.*"))
         if not narrations or not segment.is_file():
             raise MediaError(f"segment {i + 1} is not made yet ({segment})")
-        speech = await asyncio.to_thread(probe, narrations[0])
-        plan.segments[i].duration = self.clip_duration(speech.duration)
+        spoken = (await asyncio.to_thread(probe, narrations[0])).duration
+        fitted = self.fit(spoken)
+        narration = paced_on_disk(narrations[0], fitted.tempo)
+        plan.segments[i].duration = fitted.clip
         return SegmentOutcome(
-            narration=narrations[0],
-            speech_seconds=speech.duration,
+            narration=narration,
+            speech_seconds=(await asyncio.to_thread(probe, narration)).duration,
             clip=self.layout.clip(i),
             segment=segment,
             info=await asyncio.to_thread(probe, segment),
@@ -284,7 +292,11 @@ class Pipeline:
         seconds = (await asyncio.to_thread(probe, path)).duration
         if seconds <= 0:
             raise MediaError(f"segment {i + 1}: the narration {path} has no audio")
-        return SegmentOutcome(narration=path, speech_seconds=seconds)
+        # Fill the clip: a little slower into the gap, or a little faster into a 6 s clip.
+        narration = await paced(path, self.fit(seconds).tempo)
+        if narration != path:
+            seconds = (await asyncio.to_thread(probe, narration)).duration
+        return SegmentOutcome(narration=narration, speech_seconds=seconds)
 
     def _frame(self, plan: Plan, k: int) -> asyncio.Task[Path]:
         """Keyframe ``k`` of the N+1: frame k is the last frame of segment k-1 and the first of
@@ -440,6 +452,7 @@ class Pipeline:
 
         video = await self._artefact("assemble", None, inputs, concat, paid=False)
         info = await asyncio.to_thread(probe, video)
+        silence = await measure_silence(video, info.duration)
         storyboard = await self._storyboard(plan, frame_paths)
         result = RenderResult(
             video=video,
@@ -451,6 +464,7 @@ class Pipeline:
             reused=self._reused,
             # What was changed in the plan and why: said, not done silently.
             warnings=[*plan.changes, *self.changes],
+            silence=silence,
         )
         await asyncio.to_thread(self._write_manifest, plan, outcomes, starts, result)
         self.emit(
@@ -499,6 +513,7 @@ class Pipeline:
             "plan": rel(self.layout.plan),
             "duration": round(result.duration, 3),
             "resolution": self.options.resolution,
+            "silence": dataclasses.asdict(result.silence) if result.silence else None,
             "language": plan.language,
             "voice": _voice_used(self.providers.speech, plan.language),
             "providers": {
