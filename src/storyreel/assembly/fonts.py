@@ -12,6 +12,7 @@ letters (it has Latin for the rest), the CJK one otherwise.
 
 from __future__ import annotations
 
+import logging
 import re
 from functools import cache
 from pathlib import Path
@@ -19,6 +20,8 @@ from pathlib import Path
 from PIL import ImageFont, features
 
 from storyreel.language import SPACELESS_CHARS, has_arabic, join_text
+
+log = logging.getLogger(__name__)
 
 # Noto Sans CJK's collection: JP, KR, SC, TC, HK. Simplified Chinese glyph forms by default.
 CJK_INDEX = 2
@@ -40,10 +43,16 @@ def _arabic_path() -> Path:
 
 
 @cache
+def _have_raqm() -> bool:
+    return bool(features.check("raqm"))
+
+
+@cache
 def _load(kind: str, size: int) -> ImageFont.FreeTypeFont:
-    if not features.check("raqm"):
-        # Without raqm Arabic is drawn unjoined and backwards; say so rather than mislead.
-        raise RuntimeError("Pillow lacks libraqm; cannot lay out right-to-left text")
+    if kind == "arabic" and not _have_raqm():
+        # libraqm needs the system's FriBiDi (libfribidi0): without it Arabic is drawn unjoined
+        # and left to right. Say so once; everything else draws as before.
+        log.warning("Pillow cannot use libraqm (install libfribidi0): Arabic text is not shaped")
     if kind == "arabic":
         font = ImageFont.truetype(str(_arabic_path()), size)
     else:
