@@ -43,16 +43,19 @@ def _arabic_path() -> Path:
 
 
 @cache
-def _have_raqm() -> bool:
-    return bool(features.check("raqm"))
+def _check_raqm() -> bool:
+    """libraqm needs the system's FriBiDi (libfribidi0): without it Arabic is drawn unjoined and
+    left to right. Said once; everything else draws as before."""
+    if features.check("raqm"):
+        return True
+    log.warning("Pillow cannot use libraqm (install libfribidi0): Arabic text is not shaped")
+    return False
 
 
 @cache
 def _load(kind: str, size: int) -> ImageFont.FreeTypeFont:
-    if kind == "arabic" and not _have_raqm():
-        # libraqm needs the system's FriBiDi (libfribidi0): without it Arabic is drawn unjoined
-        # and left to right. Say so once; everything else draws as before.
-        log.warning("Pillow cannot use libraqm (install libfribidi0): Arabic text is not shaped")
+    if kind == "arabic":
+        _check_raqm()
     if kind == "arabic":
         font = ImageFont.truetype(str(_arabic_path()), size)
     else:
