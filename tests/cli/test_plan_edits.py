@@ -128,6 +128,8 @@ def test_a_one_line_story_with_a_slash_and_spaces_is_still_a_story() -> None:
 
     text, name = read_story("Day and night/rain and sun, the keeper kept the light.")
     assert text.startswith("Day and night") and name == "day-and-night-rain-and"
+    chinese = "\u4ed6\u8bf4/\u5979\u8bf4\u3002"  # a Chinese line has no spaces
+    assert read_story(chinese)[0] == chinese
 
 
 def test_bad_language_is_one_line_exit_2(cli: Invoke, tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from rich.console import Console
 
 from storyreel.config import Settings
 from storyreel.errors import ConfigError, UsageError
-from storyreel.language import slug
+from storyreel.language import slug, spaceless_count
 from storyreel.limits import MAX_STORY_CHARS, strip_controls
 
 T = TypeVar("T")
@@ -47,8 +47,13 @@ def read_story(story: str) -> tuple[str, str]:
             path.suffix.lower() in _STORY_SUFFIXES
             or path.exists()
             or path.is_symlink()
-            # "examples/lighthouse" (the .txt forgotten) is a path, not a one-line story.
-            or (any(sep in story for sep in "/\\") and not any(c.isspace() for c in story))
+            # "examples/lighthouse" (the .txt forgotten) is a path, not a one-line story; a
+            # Chinese line has no spaces either, so it stays text unless it exists as a file.
+            or (
+                any(sep in story for sep in "/\\")
+                and not any(c.isspace() for c in story)
+                and not spaceless_count(story)
+            )
         )
     )
     if looks_like_file:
