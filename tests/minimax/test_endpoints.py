@@ -141,7 +141,19 @@ async def test_t2a_hex_request_and_response(client: AsyncMiniMax, router: respx.
     }
     assert body["audio_setting"] == {"format": "mp3", "bitrate": 128000}
     assert "output_format" not in body and "stream_options" not in body
+    assert "language_boost" not in body  # not sent unless the language is known
     assert "audio" not in repr(result.audio[:0]) or MP3.hex() not in repr(result)
+
+
+async def test_t2a_language_boost_is_sent_and_checked(
+    client: AsyncMiniMax, router: respx.MockRouter
+) -> None:
+    route = router.post("/t2a_v2").mock(return_value=ok(data={"audio": MP3.hex(), "status": 2}))
+    await client.text_to_audio("你好。", "Narrator01", language_boost="Chinese")
+    assert sent(route)["language_boost"] == "Chinese"
+    with pytest.raises(MiniMaxValidationError, match="language_boost"):
+        await client.text_to_audio("Hi.", "Narrator01", language_boost="Klingon")
+    assert route.call_count == 1  # refused before sending
 
 
 async def test_t2a_seed_base64_without_base_resp(

@@ -36,8 +36,10 @@ async def view() -> AsyncIterator[StoreView]:
 
 
 def _files() -> dict[str, str]:
-    """Every artefact of the output folder -> its checksum."""
+    """Every artefact of the output folder -> its checksum; a paced narration (the narration
+    fitted to its clip) counts as its narration."""
     found = [*OUT.glob("frames/*.png"), *OUT.glob("segments/*/*.*"), OUT / "final_video.mp4"]
+    found = [p for p in found if not p.name.startswith("paced-")]
     return {str(p.relative_to(OUT)): hashlib.sha256(p.read_bytes()).hexdigest() for p in found}
 
 

@@ -80,8 +80,22 @@ async def test_speak_writes_audio_with_settings(tmp_path: Path) -> None:
         "model": "speech-02-turbo",
         "speed": 1.2,
         "format": "mp3",
+        "language_boost": None,
     }
     assert not list(out.parent.glob(".*"))
+
+
+@pytest.mark.parametrize(
+    ("language", "boost"),
+    [("zh", "Chinese"), ("zh-cn", "Chinese"), ("ar", "Arabic"), ("ru", "Russian"),
+     ("es", "Spanish"), ("en", "English"), ("xx", None), (None, None)],
+)  # fmt: skip
+async def test_the_plans_language_is_the_language_boost(
+    tmp_path: Path, language: str | None, boost: str | None
+) -> None:
+    stub = StubClient()
+    await speech(stub).speak("你好。", out=tmp_path / "a.mp3", language=language)
+    assert stub.spoken[0]["language_boost"] == boost
 
 
 async def test_stock_voice_and_wav(tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
 """The storyboard picture: the plan at a glance, one row per segment.
 
 Each row: segment number (with duration and camera when known), first frame -> last frame, and
-the narration. Text uses Pillow's bundled scalable font so it renders on a machine without fonts.
+the narration. Text is drawn in fonts pip installs (``storyreel.assembly.fonts``: every script
+the stories come in, Arabic joined and right to left), so it renders on a machine without fonts.
 """
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import av
-from PIL import Image, ImageDraw, ImageFont, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
 
 from storyreel.assembly.ffmpeg import atomic_output
-from storyreel.assembly.subtitles import bundled_font
+from storyreel.assembly.fonts import font_for, line_height, wrap_to_width
 from storyreel.errors import MediaError
+from storyreel.language import is_rtl
 
 THUMB = (320, 180)
 MARGIN = 24
@@ -54,19 +56,6 @@ def load_frame(path: Path, *, last: bool = False) -> Image.Image:
             raise MediaError(f"{path}: neither an image nor a video ({exc})") from exc
 
 
-def wrap_to_width(text: str, font: ImageFont.FreeTypeFont, width: float) -> list[str]:
-    lines: list[str] = []
-    current = ""
-    for word in text.split():
-        candidate = f"{current} {word}" if current else word
-        if current and font.getlength(candidate) > width:
-            lines.append(current)
-            current = word
-        else:
-            current = candidate
-    return [*lines, current] if current else lines
-
-
 def _arrow(draw: ImageDraw.ImageDraw, x0: int, x1: int, y: int) -> None:
     # drawn, not typed: the bundled font may have no arrow glyph
     draw.line((x0, y, x1 - 8, y), fill=INK, width=3)
@@ -86,30 +75,34 @@ def render_storyboard(
     frame -> last frame and narration (``durations`` and ``cameras`` add to the label)."""
     if len(frames) != len(captions):
         raise ValueError("one caption per pair of frames")
-    title_font, label_font, small_font, text_font = (bundled_font(n) for n in (34, 26, 17, 19))
-    line_height = 25
+    title_font = font_for(title, 34)
+    label_font, small_font = font_for("", 26), font_for("", 17)
     rows = []
     for n, ((first, last), caption) in enumerate(zip(frames, captions, strict=True)):
         thumbs = [
             ImageOps.pad(load_frame(first), THUMB, color=(0, 0, 0)),
             ImageOps.pad(load_frame(last, last=True), THUMB, color=(0, 0, 0)),
         ]
+        text_font = font_for(caption, 19)
         lines = wrap_to_width(caption, text_font, TEXT_WIDTH)
-        height = max(THUMB[1], line_height * len(lines)) + 2 * 16
-        rows.append((n, thumbs, lines, height))
+        height = max(THUMB[1], line_height(text_font) * len(lines)) + 2 * 16
+        rows.append((n, thumbs, lines, text_font, is_rtl(caption), height))
 
     width = MARGIN * 2 + LABEL_WIDTH + THUMB[0] * 2 + ARROW_WIDTH + MARGIN + TEXT_WIDTH + 16
     header = 80
-    height = header + sum(r[3] + 12 for r in rows) + MARGIN
+    height = header + sum(r[-1] + 12 for r in rows) + MARGIN
     board = Image.new("RGB", (width, height), BACKGROUND)
     draw = ImageDraw.Draw(board)
-    draw.text((MARGIN, 22), title, font=title_font, fill=INK)
-    draw.text(
-        (width - MARGIN, 34), f"{len(rows)} segments", font=small_font, fill=MUTED, anchor="ra"
-    )
+    count = f"{len(rows)} segments"
+    if is_rtl(title):  # the title on the right, as it reads; the count goes left
+        draw.text((width - MARGIN, 22), title, font=title_font, fill=INK, anchor="ra")
+        draw.text((MARGIN, 34), count, font=small_font, fill=MUTED)
+    else:
+        draw.text((MARGIN, 22), title, font=title_font, fill=INK)
+        draw.text((width - MARGIN, 34), count, font=small_font, fill=MUTED, anchor="ra")
 
     y = header
-    for n, thumbs, lines, row_height in rows:
+    for n, thumbs, lines, text_font, rtl, row_height in rows:
         draw.rounded_rectangle((MARGIN, y, width - MARGIN, y + row_height), radius=10, fill=PANEL)
         x = MARGIN + 16
         draw.text((x, y + 16), f"#{n + 1}", font=label_font, fill=INK)
@@ -127,9 +120,15 @@ def render_storyboard(
         _arrow(draw, x + THUMB[0] + 10, x + THUMB[0] + ARROW_WIDTH - 10, ty + THUMB[1] // 2)
         board.paste(thumbs[1], (x + THUMB[0] + ARROW_WIDTH, ty))
         tx = x + THUMB[0] * 2 + ARROW_WIDTH + MARGIN
-        text_top = y + (row_height - line_height * len(lines)) // 2
+        step = line_height(text_font)
+        text_top = y + (row_height - step * len(lines)) // 2
         for k, line in enumerate(lines):
-            draw.text((tx, text_top + k * line_height), line, font=text_font, fill=INK)
+            if rtl:  # right-aligned, as right-to-left text reads
+                right = tx + TEXT_WIDTH
+                draw.text((right, text_top + k * step), line, font=text_font, fill=INK,
+                          anchor="ra")  # fmt: skip
+            else:
+                draw.text((tx, text_top + k * step), line, font=text_font, fill=INK)
         y += row_height + 12
 
     with atomic_output(out) as tmp:

@@ -2,8 +2,10 @@
 
 Cues hold at most two lines of about 42 characters (the usual broadcast limit), break at
 sentence and clause ends where they can, and share the spoken time in proportion to their
-characters. Burned captions are drawn with Pillow's bundled font, so they render on a machine
-without any system font (libass would need fontconfig and an installed font).
+characters (half as many for Chinese and Japanese, whose characters are twice as wide). Burned
+captions are drawn with Pillow in fonts that pip installs (``storyreel.assembly.fonts``: CJK and
+Arabic, shaped right to left), so they render on a machine without any system font (libass would
+need fontconfig and an installed font).
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import srt
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from storyreel.assembly.commands import image_playlist
 from storyreel.assembly.ffmpeg import atomic_output
+from storyreel.assembly.fonts import font_for, line_height, wrap_to_width
 from storyreel.assembly.spec import OutputSpec
+from storyreel.language import join_text, spaceless_count
 
 MAX_LINE = 42
 MAX_LINES = 2
@@ -37,9 +41,15 @@ class Cue:
     text: str  # lines joined by "\n"
 
 
-def wrap_lines(text: str, width: int = MAX_LINE) -> list[str]:
+def _line_chars(text: str) -> int:
+    # A CJK character is as wide as two Latin ones.
+    return MAX_LINE // 2 if spaceless_count(text) else MAX_LINE
+
+
+def wrap_lines(text: str, width: int | None = None) -> list[str]:
     """Lines of at most ``width`` characters; two lines are balanced (no lonely last word)."""
     text = " ".join(text.split())
+    width = width or _line_chars(text)
     lines = textwrap.wrap(text, width, break_long_words=True, break_on_hyphens=False)
     if len(lines) != 2:
         return lines
@@ -71,7 +81,7 @@ def _pack(tokens: Sequence[str], *, words: bool) -> list[str]:
         if _fits(token):
             current = token
         elif words:  # one word longer than a cue (e.g. text without spaces): cut it
-            size = MAX_LINE * MAX_LINES
+            size = _line_chars(token) * MAX_LINES
             pieces = [token[i : i + size] for i in range(0, len(token), size)]
             chunks += pieces[:-1]
             current = pieces[-1]
@@ -108,8 +118,8 @@ def split_narration(text: str) -> list[str]:
             continue
         pieces = [sentence] if _fits(sentence) else _pack(_CLAUSE_END.split(sentence), words=False)
         # short sentences share a cue when together they still fit
-        if chunks and len(pieces) == 1 and _fits(f"{chunks[-1]} {pieces[0]}"):
-            chunks[-1] = f"{chunks[-1]} {pieces[0]}"
+        if chunks and len(pieces) == 1 and _fits(join_text(chunks[-1], pieces[0])):
+            chunks[-1] = join_text(chunks[-1], pieces[0])
         else:
             chunks += pieces
     return chunks
@@ -165,14 +175,6 @@ def read_srt(path: Path) -> list[Cue]:
 # -- burned captions ------------------------------------------------------------------------
 
 
-def bundled_font(size: int) -> ImageFont.FreeTypeFont:
-    """Pillow's bundled scalable font: needs no font on the machine."""
-    font = ImageFont.load_default(size=size)
-    if not isinstance(font, ImageFont.FreeTypeFont):  # Pillow built without FreeType
-        raise RuntimeError("Pillow lacks FreeType support; cannot draw text")
-    return font
-
-
 def caption_font_size(height: int) -> int:
     return max(12, round(height / 17))
 
@@ -180,13 +182,13 @@ def caption_font_size(height: int) -> int:
 def render_caption(text: str, size: tuple[int, int]) -> Image.Image:
     """A transparent frame with ``text`` centred near the bottom, white on a dark band."""
     width, height = size
-    font = bundled_font(caption_font_size(height))
+    font = font_for(text, caption_font_size(height))
     image = Image.new("RGBA", size, (0, 0, 0, 0))
     draw = ImageDraw.Draw(image)
-    lines = [line for raw in text.splitlines() for line in _wrap_pixels(raw, font, width * 0.9)]
-    line_height = round(font.size * 1.25)
+    lines = [line for raw in text.splitlines() for line in wrap_to_width(raw, font, width * 0.9)]
+    step = line_height(font)
     pad = max(4, font.size // 3)
-    block = line_height * len(lines)
+    block = step * len(lines)
     top = height - round(height * 0.06) - block
     widest = max((draw.textlength(line, font=font) for line in lines), default=0.0)
     left = (width - widest) / 2
@@ -198,22 +200,9 @@ def render_caption(text: str, size: tuple[int, int]) -> Image.Image:
     stroke = max(1, font.size // 14)
     for n, line in enumerate(lines):
         x = (width - draw.textlength(line, font=font)) / 2
-        draw.text((x, top + n * line_height), line, font=font, fill=(255, 255, 255, 255),
+        draw.text((x, top + n * step), line, font=font, fill=(255, 255, 255, 255),
                   stroke_width=stroke, stroke_fill=(0, 0, 0, 255))  # fmt: skip
     return image
-
-
-def _wrap_pixels(line: str, font: ImageFont.FreeTypeFont, max_width: float) -> list[str]:
-    """Re-wrap a line that is too wide for a narrow frame."""
-    words, lines, current = line.split(), [], ""
-    for word in words:
-        candidate = f"{current} {word}" if current else word
-        if current and font.getlength(candidate) > max_width:
-            lines.append(current)
-            current = word
-        else:
-            current = candidate
-    return [*lines, current] if current else lines
 
 
 def caption_track(cues: Sequence[Cue], spec: OutputSpec, work: Path, duration: float) -> Path:

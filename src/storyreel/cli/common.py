@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
@@ -14,6 +13,7 @@ from rich.console import Console
 
 from storyreel.config import Settings
 from storyreel.errors import ConfigError, UsageError
+from storyreel.language import slug, spaceless_count
 from storyreel.limits import MAX_STORY_CHARS, strip_controls
 
 T = TypeVar("T")
@@ -43,7 +43,18 @@ def read_story(story: str) -> tuple[str, str]:
         "\n" not in story
         and len(story) < 4096
         # is_symlink: a dangling link or a link loop is a file the user meant, not story text.
-        and (path.suffix.lower() in _STORY_SUFFIXES or path.exists() or path.is_symlink())
+        and (
+            path.suffix.lower() in _STORY_SUFFIXES
+            or path.exists()
+            or path.is_symlink()
+            # "examples/lighthouse" (the .txt forgotten) is a path, not a one-line story; a
+            # Chinese line has no spaces either, so it stays text unless it exists as a file.
+            or (
+                any(sep in story for sep in "/\\")
+                and not any(c.isspace() for c in story)
+                and not spaceless_count(story)
+            )
+        )
     )
     if looks_like_file:
         try:
@@ -58,8 +69,11 @@ def read_story(story: str) -> tuple[str, str]:
         if is_file and size > 4 * MAX_STORY_CHARS:  # UTF-8 is at most 4 bytes a character
             _too_long(size)
         if not is_file:
+            found = _with_story_suffix(path)
             raise UsageError(
-                f"no such file {story!r}", field="STORY", fix="pass a text file or the story text"
+                f"no such file {story!r}",
+                field="STORY",
+                fix=f"did you mean {found}?" if found else "pass a text file or the story text",
             )
         try:
             text = path.read_text(encoding="utf-8")
@@ -72,13 +86,21 @@ def read_story(story: str) -> tuple[str, str]:
         name = path.stem
     else:
         text = story
-        name = "-".join(re.findall(r"[a-z0-9]+", story.lower())[:5]) or "story"
+        name = slug(story)
     text = strip_controls(text)
     if not text.strip():
         raise UsageError("the story is empty", field="STORY", fix="write a few sentences")
     if len(text) > MAX_STORY_CHARS:
         _too_long(len(text))
     return text, name
+
+
+def _with_story_suffix(path: Path) -> str | None:
+    """``examples/lighthouse`` -> ``examples/lighthouse.txt`` when that file exists."""
+    if not path.name or path.suffix:
+        return None
+    near = (path.with_name(path.name + suffix) for suffix in sorted(_STORY_SUFFIXES))
+    return next((str(p) for p in near if p.is_file()), None)
 
 
 def _too_long(size: int) -> None:

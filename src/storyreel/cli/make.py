@@ -7,6 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import typer
+from pydantic import ValidationError
 
 from storyreel.cli import options as opt
 from storyreel.cli.common import check_out_dir, err_console, load_settings, read_story, run
@@ -17,6 +18,8 @@ from storyreel.pipeline.jobs import JobOptions
 from storyreel.providers.factory import Providers
 
 Prepare = Callable[[Providers], Awaitable[None]]
+# JobOptions fields whose flag is named differently.
+_FLAGS = {"voice_id": "--voice", "segments": "--segments"}
 
 
 def _voice_preparer(sample: Path | None, voice_id: str | None) -> Prepare | None:
@@ -61,23 +64,31 @@ def register(app: typer.Typer) -> None:
         images: Choice | None = None,
         video: Choice | None = None,
         speech: Choice | None = None,
+        language: str | None = None,
     ) -> JobOptions:
         def pick(choice: Choice | None) -> str | None:
             return choice.value if choice else None
 
-        return JobOptions(
-            offline=offline,
-            segments=segments,
-            resolution=resolution.value,
-            subtitles=subtitles.value,
-            concurrency=concurrency,
-            budget=Decimal(str(budget)) if budget is not None else None,
-            voice_id=voice,
-            planner=pick(planner),
-            images=pick(images),
-            video=pick(video),
-            speech=pick(speech),
-        )
+        try:
+            return JobOptions(
+                offline=offline,
+                segments=segments,
+                resolution=resolution.value,
+                subtitles=subtitles.value,
+                concurrency=concurrency,
+                budget=Decimal(str(budget)) if budget is not None else None,
+                voice_id=voice,
+                planner=pick(planner),
+                images=pick(images),
+                video=pick(video),
+                speech=pick(speech),
+                language=language,
+            )
+        except ValidationError as problem:
+            first = problem.errors()[0]
+            name = str(first["loc"][0]) if first["loc"] else "options"
+            message = str(first["msg"]).removeprefix("Value error, ")
+            raise UsageError(message, field=_FLAGS.get(name, f"--{name}")) from None
 
     def start(
         story: str,
@@ -139,6 +150,7 @@ def register(app: typer.Typer) -> None:
         ),
         budget: float | None = opt.BUDGET,
         voice: str | None = opt.VOICE,
+        language: str | None = opt.LANGUAGE,
         voice_sample: Path | None = typer.Option(
             None, "--voice-sample", help="Clone this audio sample (10 s-5 min) first."
         ),
@@ -174,6 +186,7 @@ def register(app: typer.Typer) -> None:
             images=images,
             video=video,
             speech=speech,
+            language=language,
         )
         start(
             story,
@@ -196,9 +209,12 @@ def register(app: typer.Typer) -> None:
         subtitles: Subtitles = opt.SUBTITLES,
         budget: float | None = opt.BUDGET,
         voice: str | None = opt.VOICE,
+        language: str | None = opt.LANGUAGE,
         planner: Choice | None = opt.PLANNER,
         yes: bool = opt.YES,
     ) -> None:
         """Plan only: write plan.json to edit before paying for anything else."""
-        options = options_from(offline, segments, resolution, subtitles, budget, voice, planner)
+        options = options_from(
+            offline, segments, resolution, subtitles, budget, voice, planner, language=language
+        )
         start(story, out, options, yes=yes, plan_only=True)

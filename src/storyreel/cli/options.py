@@ -41,6 +41,16 @@ SUBTITLES = typer.Option(
     Subtitles.srt, "--subtitles", help="Burn subtitles in, write an .srt, or neither."
 )
 BUDGET = typer.Option(None, "--budget", min=0, help="Refuse to spend more than this many USD.")
-VOICE = typer.Option(None, "--voice", help="Narrate with this MiniMax voice id (cloned or stock).")
+VOICE = typer.Option(
+    None,
+    "--voice",
+    help="Narrate with this MiniMax voice id (cloned or stock); offline, an espeak-ng voice "
+    "such as es or en-us \\[default: the story's language].",
+)
+LANGUAGE = typer.Option(
+    None,
+    "--language",
+    help="The story's language (en, zh, ar, ru, es...) \\[default: detected from the story].",
+)
 PLANNER = typer.Option(None, "--planner", help="Planner provider.")
 YES = typer.Option(False, "--yes", "-y", help="Accept the cost estimate without asking.")

@@ -86,6 +86,8 @@ def summary(result: RenderResult | Plan, out: Path) -> None:
             f"`storyreel render {escape(str(out))}`"
         )
         return
+    for warning in result.warnings:
+        err_console.print(f"note: {escape(warning)}", style="dim", highlight=False)
     reused = f", {result.reused} steps reused" if result.reused else ""
     console.print(
         f"[green]done[/green] {result.segments} segments, {result.duration:.1f} s{reused} -> "

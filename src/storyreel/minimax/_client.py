@@ -43,6 +43,7 @@ from ._constants import (
     NOT_REPEATED_BLINDLY,
     RETRIEVE,
     T2A,
+    TTS_LANGUAGE_BOOSTS,
     UPLOAD,
     VIDEO_CREATE,
     VIDEO_QUERY,
@@ -535,8 +536,12 @@ class AsyncMiniMax:
         channel: int | None = None,
         stream: bool = False,
         output_format: str = "hex",
+        language_boost: str | None = None,
     ) -> SpeechResult:
-        """``POST /v1/t2a_v2``. Handles hex, base64, url mode, SSE streams and binary bodies."""
+        """``POST /v1/t2a_v2``. Handles hex, base64, url mode, SSE streams and binary bodies.
+
+        ``language_boost`` names the text's language ("Chinese", "Arabic"...; see
+        ``TTS_LANGUAGE_BOOSTS``) so the model reads it as that language."""
         params = check.validate_speech(
             text=text,
             voice_id=voice_id,
@@ -552,6 +557,12 @@ class AsyncMiniMax:
             stream=stream,
             output_format=output_format,
         )
+        if language_boost is not None and language_boost not in TTS_LANGUAGE_BOOSTS:
+            raise MiniMaxValidationError(
+                f"unknown language_boost {language_boost!r}",
+                field="language_boost",
+                fix="use a language name such as Chinese, English or Spanish, or auto",
+            )
         request = T2ARequest(
             model=params.model,
             text=params.text,
@@ -562,6 +573,7 @@ class AsyncMiniMax:
             audio_setting=AudioSetting(
                 format=format, sample_rate=sample_rate, bitrate=bitrate, channel=channel
             ),
+            language_boost=language_boost,
             # hex is the default; sending it anyway would break servers that follow the seed.
             output_format="url" if output_format == "url" else None,
             stream_options=StreamOptions() if stream else None,

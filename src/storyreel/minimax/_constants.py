@@ -107,6 +107,15 @@ TTS_PITCH_RANGE: Final = (-12, 12)
 TTS_FORMATS: Final = ("mp3", "pcm", "flac", "wav", "pcmu_raw", "pcmu_wav", "opus")
 TTS_SAMPLE_RATES: Final = (8000, 16000, 22050, 24000, 32000, 44100)
 TTS_BITRATES: Final = (32000, 64000, 128000, 256000)
+# T2A ``language_boost``: the documented enum ("auto" lets the model guess).
+TTS_LANGUAGE_BOOSTS: Final = frozenset(
+    ("auto", "Chinese", "Chinese,Yue", "English", "Arabic", "Russian", "Spanish", "French",
+     "Portuguese", "German", "Turkish", "Dutch", "Ukrainian", "Vietnamese", "Indonesian",
+     "Japanese", "Italian", "Korean", "Thai", "Polish", "Romanian", "Greek", "Czech", "Finnish",
+     "Hindi", "Bulgarian", "Danish", "Hebrew", "Malay", "Persian", "Slovak", "Swedish",
+     "Croatian", "Filipino", "Hungarian", "Norwegian", "Slovenian", "Catalan", "Nynorsk",
+     "Tamil", "Afrikaans")
+)  # fmt: skip
 TTS_EMOTIONS: Final = (
     "happy",
     "sad",

@@ -236,6 +236,7 @@ class T2ARequest(_Request):
     stream: bool = False
     voice_setting: VoiceSetting
     audio_setting: AudioSetting
+    language_boost: str | None = None
     output_format: str | None = None
     stream_options: StreamOptions | None = None
 

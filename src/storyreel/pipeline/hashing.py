@@ -64,10 +64,18 @@ async def afile_sha256(path: Path) -> str:
     return await asyncio.to_thread(file_sha256, path)
 
 
-def plan_step_hash(story: str, *, provider: str, model: str, segments: int | None) -> str:
-    return content_hash(
-        "plan", {"story": story, "provider": provider, "model": model, "segments": segments}
-    )
+def plan_step_hash(
+    story: str, *, provider: str, model: str, segments: int | None, language: str | None = None
+) -> str:
+    fields: dict[str, Any] = {
+        "story": story,
+        "provider": provider,
+        "model": model,
+        "segments": segments,
+    }
+    if language is not None:  # only when given: a detected language follows from the story
+        fields["language"] = language
+    return content_hash("plan", fields)
 
 
 def frame_hash(
@@ -119,19 +127,25 @@ def video_hash(
 
 
 def speech_hash(
-    *, narration: str, voice_id: str | None, provider: str, model: str, speed: float
+    *,
+    narration: str,
+    voice_id: str | None,
+    provider: str,
+    model: str,
+    speed: float,
+    language: str | None = None,
 ) -> str:
-    return content_hash(
-        "speech",
-        {
-            "narration": narration,
-            "voice": voice_id,
-            "provider": provider,
-            "model": model,
-            # Rounded so 1.0 and 1.0000000001 from a config round-trip hash alike.
-            "speed": round(float(speed), 4),
-        },
-    )
+    fields: dict[str, Any] = {
+        "narration": narration,
+        "voice": voice_id,
+        "provider": provider,
+        "model": model,
+        # Rounded so 1.0 and 1.0000000001 from a config round-trip hash alike.
+        "speed": round(float(speed), 4),
+    }
+    if language is not None:  # absent in older plans: their narration keeps its hash
+        fields["language"] = language
+    return content_hash("speech", fields)
 
 
 def spec_fields(spec: OutputSpec) -> dict[str, Any]:
@@ -228,6 +242,7 @@ def step_hashes(
             provider=ctx.speech_provider,
             model=ctx.speech_model,
             speed=ctx.speech_speed,
+            language=plan.language,
         )
         hashes[f"video:{i}"] = video_hash(
             prompt=segment.video_prompt,

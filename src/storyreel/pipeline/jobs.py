@@ -29,6 +29,7 @@ from pydantic import (
 from storyreel.config import ProviderChoice, Settings
 from storyreel.errors import JobError, UsageError
 from storyreel.files import write_bytes_atomic_sync
+from storyreel.language import MAX_TAG, is_espeak_voice_name, normalize_language
 from storyreel.limits import MAX_SEGMENTS
 from storyreel.pipeline import preflight as preflight_checks
 from storyreel.pipeline.cost import (
@@ -80,6 +81,17 @@ class JobOptions(BaseModel):
         None, max_length=256, description="Narrate with this (cloned or stock) voice."
     )
     concurrency: StrictInt | None = Field(None, ge=1, le=32)
+    language: str | None = Field(
+        None,
+        max_length=MAX_TAG,
+        description="The story's language (ISO 639 code: en, zh, ar, ru, es...); "
+        "detected from the story when not given.",
+    )
+
+    @field_validator("language")
+    @classmethod
+    def _language_tag(cls, value: str | None) -> str | None:
+        return None if value is None else normalize_language(value)
 
     @field_validator("voice_id")
     @classmethod
@@ -89,6 +101,8 @@ class JobOptions(BaseModel):
             from storyreel.minimax import MiniMaxValidationError
             from storyreel.minimax._validation import validate_voice_id
 
+            if is_espeak_voice_name(value):  # an offline voice ("es", "en-us", "cmn")
+                return value
             try:
                 validate_voice_id(value)
             except MiniMaxValidationError as error:
@@ -209,13 +223,12 @@ class JobRunner:
     def _saved_plan(self, job: Job) -> Plan | None:
         path = OutputLayout(job.output_dir).plan
         if path.is_file():
+            # A PlanError (exit 2, before anything is paid) lists every problem in the file.
             try:
                 return Plan.load(path)
-            except ValueError as error:
+            except OSError as error:
                 raise UsageError(
-                    f"{path} is not a valid plan: {str(error).splitlines()[0]}",
-                    field="plan.json",
-                    fix="fix the file, or delete it to plan again",
+                    f"cannot read {path}: {error.strerror or error}", field="plan.json"
                 ) from None
         return job.plan
 
@@ -409,10 +422,13 @@ class JobWork:
                 provider=planner.name,
                 model=identity(planner),
                 segments=self.options.segments,
+                language=self.options.language,
             )
 
             async def make_plan() -> Path:
-                await self.pipeline.plan(self.job.story, segments=self.options.segments)
+                await self.pipeline.plan(
+                    self.job.story, segments=self.options.segments, language=self.options.language
+                )
                 return layout.plan
 
             await self.ledger.produce(

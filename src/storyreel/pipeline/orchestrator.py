@@ -13,6 +13,7 @@ resumed rather than paid twice, and an edited ``plan.json`` re-makes only what i
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
@@ -21,14 +22,16 @@ from pathlib import Path
 from typing import Literal, Protocol, TypeVar
 
 from storyreel.assembly.concat import concat_segments
+from storyreel.assembly.pacing import Fit, Silence, fit, measure_silence, paced, paced_on_disk
 from storyreel.assembly.probe import MediaInfo, probe
 from storyreel.assembly.segment import mux_segment
 from storyreel.assembly.spec import OutputSpec
 from storyreel.assembly.storyboard import render_storyboard
 from storyreel.assembly.subtitles import narration_cues, write_srt
-from storyreel.assembly.timing import choose_duration, plan_timing
+from storyreel.assembly.timing import plan_timing
 from storyreel.errors import MediaError, ProviderError, StoryreelError, UsageError
 from storyreel.files import write_bytes_atomic_sync
+from storyreel.language import detect_language
 from storyreel.pipeline.events import (
     EventSink,
     JobFinished,
@@ -104,12 +107,22 @@ class RenderResult:
     segments: int
     reused: int = 0
     warnings: list[str] = field(default_factory=list)
+    silence: Silence | None = None  # FFmpeg silencedetect over the final video
 
 
 def identity(provider: object) -> str:
     """What makes a provider's output what it is: its name, plus model and voice when real."""
     describe = getattr(provider, "describe", None)
     return str(describe()) if callable(describe) else str(getattr(provider, "name", "unknown"))
+
+
+def _voice_used(speech: object, language: str | None) -> str | None:
+    """The voice the narration was spoken in: espeak-ng's for the language offline."""
+    voice_for = getattr(speech, "voice_for", None)
+    if callable(voice_for):
+        return str(voice_for(language))
+    voice = getattr(speech, "voice_id", None)
+    return str(voice) if voice else None
 
 
 def is_paid(provider: object) -> bool:
@@ -162,16 +175,25 @@ class Pipeline:
         self._limits = _stage_limits(providers, self.options.concurrency)
         self._frames: dict[int, asyncio.Task[Path]] = {}
         self._reused = 0
+        # What rendering changed in the plan (a clip's duration), one line each, for the user.
+        self.changes: list[str] = []
 
     # -- public steps ----------------------------------------------------------------------------
 
-    async def plan(self, story: str, *, segments: int | None = None) -> Plan:
-        """Ask the planner for a plan and save it as ``plan.json``."""
+    async def plan(
+        self, story: str, *, segments: int | None = None, language: str | None = None
+    ) -> Plan:
+        """Ask the planner for a plan and save it as ``plan.json``. The plan carries the story's
+        ``language`` (given, else the planner's, else detected): speech is spoken in it."""
         if not story.strip():
             raise UsageError("the story is empty", field="story", fix="write a few sentences")
 
         async def make_plan() -> tuple[Plan, bool]:
-            return await self.providers.planner.plan(story, segments=segments), False
+            plan = await self.providers.planner.plan(story, segments=segments)
+            plan.language = (
+                language or plan.language or await asyncio.to_thread(detect_language, story)
+            )
+            return plan, False
 
         plan = await self._run("plan", None, make_plan)
         self.layout.root.mkdir(parents=True, exist_ok=True)
@@ -209,15 +231,26 @@ class Pipeline:
         keyframes are made once (the ledger claims them) and reused by the neighbour.
         """
         outcome = await self._narrate(plan, i)
-        plan.segments[i].duration = self.clip_duration(outcome.speech_seconds)
+        before, after = plan.segments[i].duration, self.clip_duration(outcome.speech_seconds)
+        if after != before:
+            why = (
+                f"{self.options.resolution} clips are 6 s"
+                if self.options.resolution.upper() in SIX_SECONDS_ONLY
+                else f"the narration takes {outcome.speech_seconds:.1f} s"
+            )
+            self.changes.append(f"plan.json segments[{i}].duration: {before} -> {after} s ({why})")
+        plan.segments[i].duration = after
         await self._segment(plan, i, outcome)
         return outcome
 
+    def fit(self, speech_seconds: float) -> Fit:
+        """Narration first: the spoken length decides the clip (1080P renders 6 s only) and
+        the tempo that fills it (see :mod:`storyreel.assembly.pacing`)."""
+        six_only = self.options.resolution.upper() in SIX_SECONDS_ONLY
+        return fit(speech_seconds, six_only=six_only)
+
     def clip_duration(self, speech_seconds: float) -> Literal[6, 10]:
-        """Narration first: the spoken length decides the clip (1080P renders 6 s only)."""
-        if self.options.resolution.upper() in SIX_SECONDS_ONLY:
-            return 6
-        return choose_duration(speech_seconds)
+        return self.fit(speech_seconds).clip
 
     async def assemble(
         self, plan: Plan, outcomes: Sequence[SegmentOutcome] | None = None
@@ -234,11 +267,13 @@ class Pipeline:
         narrations = sorted(self.layout.segment_dir(i).glob("narration.*"))
         if not narrations or not segment.is_file():
             raise MediaError(f"segment {i + 1} is not made yet ({segment})")
-        speech = await asyncio.to_thread(probe, narrations[0])
-        plan.segments[i].duration = self.clip_duration(speech.duration)
+        spoken = (await asyncio.to_thread(probe, narrations[0])).duration
+        fitted = self.fit(spoken)
+        narration = paced_on_disk(narrations[0], fitted.tempo)
+        plan.segments[i].duration = fitted.clip
         return SegmentOutcome(
-            narration=narrations[0],
-            speech_seconds=speech.duration,
+            narration=narration,
+            speech_seconds=(await asyncio.to_thread(probe, narration)).duration,
             clip=self.layout.clip(i),
             segment=segment,
             info=await asyncio.to_thread(probe, segment),
@@ -256,14 +291,23 @@ class Pipeline:
             provider=speech.name,
             model=identity(speech),
             speed=self.options.speech_speed,
+            language=plan.language,
         )
         path = await self._artefact(
-            "speech", i, inputs, lambda: speech.speak(text, out=out), paid=is_paid(speech)
+            "speech",
+            i,
+            inputs,
+            lambda: speech.speak(text, out=out, language=plan.language),
+            paid=is_paid(speech),
         )
         seconds = (await asyncio.to_thread(probe, path)).duration
         if seconds <= 0:
             raise MediaError(f"segment {i + 1}: the narration {path} has no audio")
-        return SegmentOutcome(narration=path, speech_seconds=seconds)
+        # Fill the clip: a little slower into the gap, or a little faster into a 6 s clip.
+        narration = await paced(path, self.fit(seconds).tempo)
+        if narration != path:
+            seconds = (await asyncio.to_thread(probe, narration)).duration
+        return SegmentOutcome(narration=narration, speech_seconds=seconds)
 
     def _frame(self, plan: Plan, k: int) -> asyncio.Task[Path]:
         """Keyframe ``k`` of the N+1: frame k is the last frame of segment k-1 and the first of
@@ -434,6 +478,7 @@ class Pipeline:
 
         video = await self._artefact("assemble", None, inputs, concat, paid=False)
         info = await asyncio.to_thread(probe, video)
+        silence = await measure_silence(video, info.duration)
         storyboard = await self._storyboard(plan, frame_paths)
         result = RenderResult(
             video=video,
@@ -443,9 +488,19 @@ class Pipeline:
             duration=info.duration,
             segments=len(parts),
             reused=self._reused,
+            # What was changed in the plan and why: said, not done silently.
+            warnings=[*plan.changes, *self.changes],
+            silence=silence,
         )
         await asyncio.to_thread(self._write_manifest, plan, outcomes, starts, result)
-        self.emit(JobFinished(video=str(video), duration=info.duration, segments=len(parts)))
+        self.emit(
+            JobFinished(
+                video=str(video),
+                duration=info.duration,
+                segments=len(parts),
+                warnings=list(result.warnings),
+            )
+        )
         return result
 
     async def preview(self, plan: Plan) -> Path:
@@ -484,6 +539,9 @@ class Pipeline:
             "plan": rel(self.layout.plan),
             "duration": round(result.duration, 3),
             "resolution": self.options.resolution,
+            "silence": dataclasses.asdict(result.silence) if result.silence else None,
+            "language": plan.language,
+            "voice": _voice_used(self.providers.speech, plan.language),
             "providers": {
                 "planner": identity(self.providers.planner),
                 "images": identity(self.providers.images),

@@ -1,17 +1,33 @@
 """The plan: what the planner (GPT-4o or offline) produces and every later stage consumes.
 
 It is saved as ``plan.json`` in the output folder; a user may edit it and render it again.
+Loading checks the whole file and reports every problem on a line of its own
+(``segments[2].duration: 7 is not 6 or 10``), as one :class:`PlanError` (exit 2, nothing paid);
+what loading tidied (a camera's spelling, the command added to a prompt) is kept in
+:attr:`Plan.changes` so ``render`` can say what it changed and why.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
+from storyreel.errors import UsageError
 from storyreel.files import write_bytes_atomic_sync
+from storyreel.language import normalize_language
+from storyreel.limits import MAX_SEGMENTS, strip_controls
 from storyreel.minimax._camera import CAMERA_COMMANDS, canonical_camera
 
 Duration = Literal[6, 10]
@@ -33,6 +49,15 @@ class Segment(BaseModel):
     last_frame_prompt: str = Field(min_length=1, description="Image prompt for the last frame.")
     camera: str = Field(description="One camera command, e.g. 'Zoom in'.")
     duration: Duration = Field(6, description="Clip length in seconds: 6 or 10.")
+
+    @field_validator(
+        "narration", "video_prompt", "first_frame_prompt", "last_frame_prompt", mode="before"
+    )
+    @classmethod
+    def _no_controls(cls, value: Any) -> Any:
+        # Stripped like the story's: a NUL reached espeak as the end of the text and landed in
+        # the subtitles. Surrounding space is dropped too, so "   " is found empty.
+        return strip_controls(value).strip() if isinstance(value, str) else value
 
     @field_validator("camera")
     @classmethod
@@ -59,7 +84,28 @@ class Plan(BaseModel):
 
     title: str = Field(min_length=1)
     style: str = Field("", description="Visual style shared by every frame prompt.")
-    segments: list[Segment] = Field(min_length=1)
+    language: str | None = Field(
+        None,
+        description="The story's language (ISO 639 code such as en, zh, ar): the narration's "
+        "language, its voice and its pronunciation. None in plans from before it existed.",
+    )
+    segments: list[Segment] = Field(min_length=1, max_length=MAX_SEGMENTS)
+    # What loading tidied in the file, one line each; not saved.
+    _changes: list[str] = PrivateAttr(default_factory=list)
+
+    @property
+    def changes(self) -> list[str]:
+        return self._changes
+
+    @field_validator("title", "style", mode="before")
+    @classmethod
+    def _no_controls(cls, value: Any) -> Any:
+        return strip_controls(value).strip() if isinstance(value, str) else value
+
+    @field_validator("language")
+    @classmethod
+    def _language_tag(cls, value: str | None) -> str | None:
+        return None if value is None else normalize_language(value)
 
     def save(self, path: Path) -> None:
         """Write ``path`` atomically, and only when it changes: workers on other machines read
@@ -72,4 +118,91 @@ class Plan(BaseModel):
 
     @classmethod
     def load(cls, path: Path) -> Plan:
-        return cls.model_validate_json(path.read_text(encoding="utf-8"))
+        """Read and check ``path``; a :class:`PlanError` lists every problem in it."""
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise PlanError(path, ["the file is not UTF-8 text"]) from None
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise PlanError(
+                path, [f"line {error.lineno}, column {error.colno}: {error.msg}"]
+            ) from None
+        try:
+            plan = cls.model_validate(data)
+        except ValidationError as error:
+            raise PlanError(path, [problem_line(e) for e in error.errors()]) from None
+        plan._changes = _tidied(data, plan)
+        return plan
+
+
+class PlanError(UsageError):
+    """``plan.json`` cannot be used as it is: every problem, one line each."""
+
+    def __init__(self, path: Path, problems: list[str]) -> None:
+        self.problems = problems
+        lines = "\n".join(f"  {line}" for line in problems)
+        count = "a problem" if len(problems) == 1 else f"{len(problems)} problems"
+        super().__init__(f"{path} has {count} (fix the file, or delete it to plan again):\n{lines}")
+
+
+def json_path(loc: tuple[int | str, ...]) -> str:
+    """``("segments", 2, "duration")`` -> ``segments[2].duration``, as the file spells it."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "plan"
+
+
+def _shown(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def problem_line(error: Any) -> str:
+    """One pydantic error as ``where: what is wrong (how to fix)``, for a person editing JSON."""
+    where, kind, value = json_path(tuple(error["loc"])), error["type"], error.get("input")
+    if kind == "literal_error" and where.endswith(".duration"):
+        return f"{where}: {_shown(value)} is not 6 or 10"
+    if kind == "missing":
+        return f"{where}: missing (add it)"
+    if kind == "extra_forbidden":
+        return f"{where}: unknown field (remove it)"
+    if kind == "string_too_short":
+        return f"{where}: is empty (write it)"
+    if kind == "too_short" and where == "segments":
+        return "segments: the plan has no segments (give it at least one)"
+    if kind == "too_long" and where == "segments":
+        return f"segments: more than {MAX_SEGMENTS} segments (split the story)"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if kind == "value_error":
+        return f"{where}: {message}"
+    return f"{where}: {message} (got {_shown(value)})"
+
+
+def _tidied(data: Any, plan: Plan) -> list[str]:
+    """What validation changed between the file and the plan: each change, and why."""
+    changes: list[str] = []
+    raw_segments = data.get("segments", []) if isinstance(data, dict) else []
+    for i, (raw, segment) in enumerate(zip(raw_segments, plan.segments, strict=False)):
+        if not isinstance(raw, dict):
+            continue
+        if raw.get("camera") != segment.camera:
+            changes.append(
+                f"plan.json segments[{i}].camera: {_shown(raw.get('camera'))} -> "
+                f"{segment.camera!r} (the command as the video model spells it)"
+            )
+        prompt = raw.get("video_prompt")
+        if isinstance(prompt, str) and f"[{segment.camera}]".lower() not in prompt.lower():
+            changes.append(
+                f"plan.json segments[{i}].video_prompt: now starts with [{segment.camera}] "
+                "(the video model acts on bracketed commands)"
+            )
+        narration = raw.get("narration")
+        if isinstance(narration, str) and strip_controls(narration) != narration:
+            changes.append(
+                f"plan.json segments[{i}].narration: control characters removed "
+                "(they cut speech short)"
+            )
+    return changes

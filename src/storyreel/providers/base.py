@@ -78,6 +78,7 @@ class VideoGen(Protocol):
 class SpeechGen(Protocol):
     name: str
 
-    async def speak(self, text: str, *, out: Path) -> Path:
-        """Speak ``text`` into ``out``; the suffix (.wav, .mp3) names the format."""
+    async def speak(self, text: str, *, out: Path, language: str | None = None) -> Path:
+        """Speak ``text`` into ``out``; the suffix (.wav, .mp3) names the format. ``language``
+        (the plan's, e.g. "zh") picks the voice or the pronunciation."""
         ...

@@ -261,6 +261,19 @@ class _Offline:
         return cast(VideoGen, OfflineVideoGen())
 
     def speech(self) -> SpeechGen:
+        from storyreel.language import is_espeak_voice_name
         from storyreel.providers.offline import OfflineSpeechGen
+        from storyreel.providers.offline._espeak import has_voice
 
+        # --voice offline names an espeak-ng voice ("es"); a MiniMax voice id means nothing to
+        # espeak-ng, so the plan's language picks the voice then.
+        voice = self._settings.voice_id
+        if voice and is_espeak_voice_name(voice):
+            if not has_voice(voice):
+                raise ConfigError(
+                    f"espeak-ng has no voice {voice!r}",
+                    field="voice",
+                    fix="use an espeak-ng voice such as en-us, es, ru, ar or cmn",
+                )
+            return cast(SpeechGen, OfflineSpeechGen(voice=voice))
         return cast(SpeechGen, OfflineSpeechGen())

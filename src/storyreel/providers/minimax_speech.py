@@ -13,6 +13,7 @@ from pathlib import Path
 from storyreel.config import Settings
 from storyreel.errors import ProviderError
 from storyreel.files import write_bytes_atomic
+from storyreel.language import language_boost
 from storyreel.minimax import AsyncMiniMax, MiniMaxError
 from storyreel.providers._minimax_common import PROVIDER, provider_error
 
@@ -71,7 +72,7 @@ class MiniMaxSpeechGen:
         if self._owns_client:
             await self._client.aclose()
 
-    async def speak(self, text: str, *, out: Path) -> Path:
+    async def speak(self, text: str, *, out: Path, language: str | None = None) -> Path:
         fmt = audio_format(out)
         if not text.strip():
             raise ProviderError(
@@ -79,7 +80,13 @@ class MiniMaxSpeechGen:
             )
         try:
             result = await self._client.text_to_audio(
-                text.strip(), self.voice_id, model=self.model, speed=self.speed, format=fmt
+                text.strip(),
+                self.voice_id,
+                model=self.model,
+                speed=self.speed,
+                format=fmt,
+                # The story's language, so a Chinese story is read as Chinese, not guessed.
+                language_boost=language_boost(language),
             )
         except MiniMaxError as exc:
             raise provider_error(exc, stage=STAGE) from exc

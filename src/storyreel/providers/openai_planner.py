@@ -97,6 +97,9 @@ text, captions or logos in the images.
   - Continuity: each segment's last_frame_prompt is also the next segment's first frame, so the \
 next segment's first_frame_prompt must repeat the previous last_frame_prompt word for word.
 - Keep prompts free of real people's names, gore and anything a content filter would refuse.
+- Narration stays in the story's own language and script, never translated (a Chinese story is \
+narrated in Chinese, an Arabic one in Arabic; in Chinese or Japanese two characters count as one \
+word); prompts are written in English.
 """
 
 

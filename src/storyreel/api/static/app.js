@@ -47,6 +47,7 @@ function jobBody() {
   if ($("segments").value) body.segments = Number($("segments").value);
   if ($("budget").value) body.budget = $("budget").value;
   if ($("voice-id").value.trim()) body.voice_id = $("voice-id").value.trim();
+  if ($("language").value.trim()) body.language = $("language").value.trim();
   return body;
 }
 

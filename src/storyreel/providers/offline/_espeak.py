@@ -86,6 +86,15 @@ def sample_rate() -> int:
         return _engine().sample_rate
 
 
+@cache
+def has_voice(name: str) -> bool:
+    """Whether espeak-ng knows the voice ``name`` (a language code such as "es", or "cmn")."""
+    if not name or len(name) > 40 or not name.isascii():
+        return False
+    with _lock:
+        return bool(_engine().lib.espeak_SetVoiceByName(name.encode()) == EE_OK)
+
+
 def synthesize(text: str, *, voice: str, rate: int, pitch: int = 50) -> tuple[bytes, int]:
     """Speak ``text``; returns (16-bit little-endian mono PCM, sample rate). Blocking."""
     with _lock:

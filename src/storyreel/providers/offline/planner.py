@@ -8,10 +8,14 @@ from the narration itself. Deterministic: the same story always gives the same p
 
 from __future__ import annotations
 
+import asyncio
+import math
 import re
 from dataclasses import dataclass
+from functools import reduce
 
 from storyreel.errors import UsageError
+from storyreel.language import SPACELESS_CHARS, detect_language, join_text, spaceless_count
 from storyreel.limits import MAX_SEGMENTS
 from storyreel.pipeline.plan import Duration, Plan, Segment
 
@@ -31,13 +35,31 @@ _ABBREVIATIONS = frozenset(
      "rev", "hon", "fr", "vs", "etc", "e.g", "i.e", "a.m", "p.m", "no", "fig", "approx", "dept",
      "est", "inc", "ltd", "co", "u.s", "u.k")
 )  # fmt: skip
-# Typographic quotes and dashes spelled as escapes so they are unmistakable in the source.
-_CLOSERS = "\"')]\u201d\u2019\u00bb"
-_OPENERS = "\"'([\u201c\u2018\u00ab"
+# Typographic quotes and dashes spelled as escapes so they are unmistakable in the source; CJK
+# corner brackets and Spanish inverted marks open sentences too.
+_CLOSERS = "\"')]\u201d\u2019\u00bb\u300d\u300f\uff09\u300b\u3009"
+_OPENERS = "\"'([\u201c\u2018\u00ab\u00bf\u00a1\u300c\u300e\uff08\u300a\u3008"
 _DASHES = "-\u2013\u2014"
-_BOUNDARY = re.compile(r"([.!?…]+)([" + re.escape(_CLOSERS) + r"]*)\s+")
+# Sentence ends: Latin, Cyrillic and Greek marks need a space after them ("3.5", "e.g."), the
+# Arabic question mark, Urdu and Devanagari full stops too; the CJK full-width marks end a
+# sentence with no space after them (Chinese and Japanese have none).
+_SPACED_ENDS = ".!?\u2026\u061f\u06d4\u0964\u203c\u2049"
+_CJK_ENDS = "\u3002\uff01\uff1f"
+_ENDS = _SPACED_ENDS + _CJK_ENDS
+_BOUNDARY = re.compile(
+    f"(?:(?P<p1>[{re.escape(_SPACED_ENDS)}]+)(?P<c1>[{re.escape(_CLOSERS)}]*)\\s+)"
+    f"|(?:(?P<p2>[{_CJK_ENDS}]+[{re.escape(_SPACED_ENDS)}]*)(?P<c2>[{re.escape(_CLOSERS)}]*)\\s*)"
+)
+# Clause marks a long sentence may be cut at (with the full-width and Arabic forms).
+_CLAUSE = re.compile("(?<=[,;:\u2013\u2014])\\s+|(?<=[\uff0c\uff1b\uff1a\u3001\u060c\u061b])\\s*")
 _TITLE_PREFIX = re.compile(r"^\s*(?:#+\s*|title\s*:\s*)", re.IGNORECASE)
-_WORD = re.compile("[A-Za-z0-9'\u2019-]+")
+# A word in any script: letters and digits, with inner apostrophes and hyphens.
+_WORD = re.compile("[^\\W_]+(?:['\u2019-][^\\W_]+)*")
+# One spoken atom: a CJK character (with the punctuation after it), or a space-separated word.
+_ATOM = re.compile(f"[{SPACELESS_CHARS}][^\\s\\w]*|(?:(?![{SPACELESS_CHARS}])\\S)+")
+# A Chinese or Japanese character takes about 0.6 of an English word's time to say (some 4.3
+# characters a second against 2.6 words).
+SPACELESS_WORDS_PER_CHAR = 0.6
 
 
 @dataclass(frozen=True)
@@ -49,11 +71,22 @@ class _Unit:
 
     @property
     def words(self) -> int:
-        return len(self.text.split())
+        return word_count(self.text)
 
 
 def word_count(text: str) -> int:
-    return len(text.split())
+    """How long ``text`` takes to say, in English words: spaces count words, and a Chinese or
+    Japanese character (written without spaces) counts as a part of one."""
+    spaceless = spaceless_count(text)
+    if not spaceless:
+        return len(text.split())
+    others = [a for a in _ATOM.findall(text) if not re.match(f"[{SPACELESS_CHARS}]", a)]
+    return len(others) + math.ceil(spaceless * SPACELESS_WORDS_PER_CHAR)
+
+
+def _join(pieces: list[str]) -> str:
+    """Pieces of narration as the script writes them (no space between CJK pieces)."""
+    return reduce(join_text, pieces, "")
 
 
 def duration_for(words: int) -> Duration:
@@ -67,10 +100,9 @@ def duration_for(words: int) -> Duration:
 def _looks_like_title(line: str, rest: str) -> bool:
     if _TITLE_PREFIX.match(line):
         return True
-    words = line.split()
-    if not rest.strip() or not words or len(words) > MAX_TITLE_WORDS:
+    if not rest.strip() or not line.split() or word_count(line) > MAX_TITLE_WORDS:
         return False
-    return line.rstrip()[-1] not in ".!?,;:…" + _CLOSERS
+    return line.rstrip()[-1] not in _ENDS + ",;:\uff0c\uff1b\uff1a\u060c" + _CLOSERS
 
 
 def split_title(story: str) -> tuple[str | None, str]:
@@ -103,13 +135,17 @@ def _is_boundary(before: str, punct: str, after: str) -> bool:
 
 
 def split_sentences(text: str) -> list[str]:
-    """Sentences of one paragraph, keeping closing quotes with the sentence they close."""
+    """Sentences of one paragraph, keeping closing quotes with the sentence they close.
+
+    Every script: a sentence that is only Chinese, Arabic or Cyrillic letters is a sentence (an
+    ASCII-only word pattern once dropped them all, and with them whole stories)."""
     flat = " ".join(text.split())
     sentences: list[str] = []
     start = 0
     for match in _BOUNDARY.finditer(flat):
-        end = match.end(2)
-        if _is_boundary(flat[start : match.start(1)], match.group(1), flat[match.end() :]):
+        group = "1" if match.group("p1") else "2"
+        punct, end = match.group("p" + group), match.end("c" + group)
+        if _is_boundary(flat[start : match.start("p" + group)], punct, flat[match.end() :]):
             sentences.append(flat[start:end].strip())
             start = match.end()
     tail = flat[start:].strip()
@@ -126,25 +162,40 @@ def _split_long(sentence: str, limit: int) -> list[str]:
     """Break a sentence longer than ``limit`` words at clause marks, then evenly by words."""
     if word_count(sentence) <= limit:
         return [sentence]
-    clauses = [
-        c.strip() for c in re.split("(?<=[,;:" + _DASHES[1:] + "])\\s+", sentence) if c.strip()
-    ]
+    clauses = [c.strip() for c in _CLAUSE.split(sentence) if c.strip()]
     pieces: list[str] = []
     for clause in clauses:
         if pieces and word_count(pieces[-1]) + word_count(clause) <= limit:
-            pieces[-1] = f"{pieces[-1]} {clause}"
+            pieces[-1] = join_text(pieces[-1], clause)
         else:
             pieces.append(clause)
     out: list[str] = []
     for piece in pieces:
-        words = piece.split()
-        if len(words) <= limit:
+        words = word_count(piece)
+        if words <= limit:
             out.append(piece)
             continue
-        parts = -(-len(words) // limit)
-        size = -(-len(words) // parts)
-        out.extend(" ".join(words[i : i + size]) for i in range(0, len(words), size))
+        out.extend(_cut(piece, -(-words // limit)))
     return out
+
+
+def _cut(piece: str, parts: int) -> list[str]:
+    """``piece`` in ``parts`` pieces of about equal spoken length, between words (or between
+    characters of a script without spaces)."""
+    atoms = _ATOM.findall(piece)
+    target = word_count(piece) / parts
+    out: list[list[str]] = [[]]
+    spoken = 0.0
+    for atom in atoms:
+        if out[-1] and spoken >= target * len(out) and len(out) < parts:
+            out.append([])
+        out[-1].append(atom)
+        spoken += (
+            word_count(atom)
+            if not re.match(f"[{SPACELESS_CHARS}]", atom)
+            else (SPACELESS_WORDS_PER_CHAR)
+        )
+    return [_join(chunk) for chunk in out if chunk]
 
 
 def _units(body: str) -> list[_Unit]:
@@ -164,11 +215,9 @@ def _split_further(units: list[_Unit], wanted: int) -> list[_Unit]:
         unit = units[i]
         pieces = _split_long(unit.text, max(1, unit.words - 1))
         if len(pieces) < 2:
-            words = unit.text.split()
-            half = len(words) // 2
-            pieces = [" ".join(words[:half]), " ".join(words[half:])]
+            pieces = _cut(unit.text, 2)
         # Keep only the first cut so each step adds exactly one unit.
-        first, rest = pieces[0], " ".join(pieces[1:])
+        first, rest = pieces[0], _join(pieces[1:])
         units[i : i + 1] = [_Unit(first, unit.paragraph), _Unit(rest, unit.paragraph)]
     return units
 
@@ -359,7 +408,7 @@ _MOTION: dict[str, str] = {
 def _scene(text: str) -> str:
     text = text.strip()
     # Keep quoted speech intact; only a bare closing full stop is dropped.
-    return text if text.endswith(tuple(_CLOSERS)) else text.rstrip(".!?…").strip()
+    return text if text.endswith(tuple(_CLOSERS)) else text.rstrip(_ENDS).strip()
 
 
 def _prompts(narration: str, sentences: list[str], camera: str) -> tuple[str, str, str]:
@@ -376,8 +425,11 @@ def _prompts(narration: str, sentences: list[str], camera: str) -> tuple[str, st
 
 
 def _fallback_title(body: str) -> str:
-    words = _WORD.findall(split_sentences(paragraphs(body)[0])[0] if body.strip() else "")
-    title = " ".join(words[:6]).strip(" '\u2019" + _DASHES)
+    first = split_sentences(paragraphs(body)[0])[0] if body.strip() else ""
+    if spaceless_count(first):  # Chinese, Japanese: the first characters of the first sentence
+        title = _scene(first)[:16].rstrip("\uff0c\u3001,")
+    else:
+        title = " ".join(_WORD.findall(first)[:6]).strip(" '\u2019" + _DASHES)
     return title[:1].upper() + title[1:] if title else "Untitled story"
 
 
@@ -387,11 +439,13 @@ class OfflinePlanner:
     name = "offline"
 
     async def plan(self, story: str, *, segments: int | None = None) -> Plan:
-        return build_plan(story, segments=segments)
+        # In a thread: detecting the language loads its model (about a second) the first time.
+        return await asyncio.to_thread(build_plan, story, segments=segments)
 
 
-def build_plan(story: str, *, segments: int | None = None) -> Plan:
-    """The synchronous core of :class:`OfflinePlanner` (cheap: plain string work)."""
+def build_plan(story: str, *, segments: int | None = None, language: str | None = None) -> Plan:
+    """The synchronous core of :class:`OfflinePlanner` (plain string work, and the language
+    detected from the story unless given)."""
     if not story or not story.strip():
         raise UsageError(
             "the story is empty", field="story", fix="pass a text file or the text itself"
@@ -421,7 +475,7 @@ def build_plan(story: str, *, segments: int | None = None) -> Plan:
                 fix=f"choose between 1 and {words}",
             )
         groups = group_exact(_split_further(units, segments), segments)
-    narrations = [" ".join(u.text for u in group) for group in groups]
+    narrations = [_join([u.text for u in group]) for group in groups]
     cameras = choose_cameras(narrations)
     built = []
     for group, narration, camera in zip(groups, narrations, cameras, strict=True):
@@ -436,4 +490,9 @@ def build_plan(story: str, *, segments: int | None = None) -> Plan:
                 duration=duration_for(word_count(narration)),
             )
         )
-    return Plan(title=title or _fallback_title(body), style=STYLE, segments=built)
+    return Plan(
+        title=title or _fallback_title(body),
+        style=STYLE,
+        language=language or detect_language(body),
+        segments=built,
+    )
