@@ -59,12 +59,14 @@ async def test_killed_at_every_stage_then_finishes_paying_once(
     assert await asyncio.to_thread((out / "plan.json").is_file)
     assert await video_states() == []
 
-    # 2. After some video tasks were created. One at a time (--concurrency 1), so the death
-    # comes after video:0's task id was recorded and before any other create left.
+    # 2. After some video tasks were created. One create a minute (waiting for a clip holds
+    # no concurrency slot, so only the RPM limit holds the next create back before it is
+    # sent), so the death comes after video:0's task id was recorded and before any other
+    # create left.
     async def first_task_recorded() -> bool:
         return (await video_states())[:1] == ["submitted"]
 
-    run = await cli.start(*MAKE, "--concurrency", "1")
+    run = await cli.start(*MAKE, "--concurrency", "1", extra_env={"MINIMAX_VIDEO_RPM": "1"})
     await run.kill_when(first_task_recorded, what="a video task was created")
     assert minimax.accepted["video_generation"] == 1
     assert "running" not in await video_states()  # no create was caught in flight

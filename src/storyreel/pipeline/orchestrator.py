@@ -29,6 +29,7 @@ from storyreel.assembly.subtitles import narration_cues, write_srt
 from storyreel.assembly.timing import choose_duration, plan_timing
 from storyreel.errors import MediaError, ProviderError, StoryreelError, UsageError
 from storyreel.files import write_bytes_atomic_sync
+from storyreel.minimax import BeforeSend
 from storyreel.pipeline.events import (
     EventSink,
     JobFinished,
@@ -64,6 +65,9 @@ T = TypeVar("T")
 CLIP_DURATION_TOLERANCE = 0.6
 # Hailuo renders 1080P at 6 s only; longer narration then holds the clip's last frame.
 SIX_SECONDS_ONLY = {"1080P"}
+# Remote clips being waited for or downloaded at once: generous (a wait holds only a poll loop
+# and, while downloading, one connection), yet bounded.
+VIDEO_IN_FLIGHT = 64
 
 
 @dataclass(frozen=True)
@@ -124,7 +128,9 @@ def _stage_limits(providers: ProviderSet, concurrency: int) -> dict[Stage, async
         "plan": asyncio.Semaphore(1),
         "speech": asyncio.Semaphore(concurrency),
         "frame": asyncio.Semaphore(concurrency),
-        "video": asyncio.Semaphore(concurrency) if is_paid(providers.video) else cpu,
+        # A remote clip is made on the provider's machines: waiting for it costs nothing here,
+        # so only its create is bounded by the concurrency (see ``Pipeline._creates``).
+        "video": asyncio.Semaphore(VIDEO_IN_FLIGHT) if is_paid(providers.video) else cpu,
         "mux": cpu,
         "assemble": asyncio.Semaphore(1),
     }
@@ -149,6 +155,9 @@ class Pipeline:
         self.emit = events
         self.ledger: Ledger = ledger or NullLedger()
         self._limits = _stage_limits(providers, self.options.concurrency)
+        # Paid video creates (frame preparation, the RPM wait, the request) at once; the wait
+        # for the clip that follows holds no slot of it.
+        self._creates = asyncio.Semaphore(self.options.concurrency)
         self._frames: dict[int, asyncio.Task[Path]] = {}
         self._reused = 0
 
@@ -324,13 +333,19 @@ class Pipeline:
             await self._check_clip(clip, request)
             return clip
 
+        async def submit(before_send: BeforeSend) -> str:
+            if not is_paid(video):  # a local renderer's work is in fetch, under the CPU limit
+                return await video.submit(request, before_send=before_send)
+            async with self._creates:
+                return await video.submit(request, before_send=before_send)
+
         clip = await self._run(
             "video",
             i,
             lambda: self.ledger.produce_task(
                 f"video:{i}",
                 inputs,
-                lambda before_send: video.submit(request, before_send=before_send),
+                submit,
                 fetch,
                 provider=video.name,
                 paid=is_paid(video),
