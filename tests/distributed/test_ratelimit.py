@@ -84,6 +84,6 @@ async def test_unlimited_endpoints_and_groups(redis_url: str, redis_namespace: s
         assert time.monotonic() - began < 1.0
         assert await client.zcard(limits.key("t2a_v2")) == 20
         ttl = await client.pttl(limits.key("video_generation"))
-        assert 0 < ttl <= 60_500  # the window's keys expire by themselves
+        assert 0 < ttl <= 62_000  # the window's keys expire by themselves
     finally:
         await client.aclose()
