@@ -14,7 +14,8 @@ and reports each wall time divided by the critical path (goal <= 1.10 at concurr
 Polling is set to MINIMAX_POLL_INITIAL_DELAY=0, MINIMAX_POLL_INTERVAL=1 so the poll spacing
 (10 s by default) does not hide the pipeline's own overhead.
 
-Run:  .venv/bin/python bench/bench_concurrency.py [--video 20] [--skip-sequential]
+Run:  .venv/bin/python bench/bench_concurrency.py [--video 20] [--skip-sequential] [--skip-rpm5]
+      [--json FILE]   (the figures, for bench/run.py's RESULTS.md)
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
+import math
 import os
 import re
 import shutil
@@ -31,6 +34,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from _timing import Run, StepTime, run_storyreel
+
+from storyreel.minimax._constants import ARRIVAL_MARGIN, RATE_PERIOD
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -49,6 +54,7 @@ STORY = (
     "At dawn the boat comes safely home."
 )
 LISTENING = re.compile(rb"listening on (http://\S+)")
+PYTHONPATH = os.environ.get("PYTHONPATH", "")
 
 
 @contextlib.asynccontextmanager
@@ -62,7 +68,8 @@ async def fake(module: str, *latency: str) -> AsyncIterator[str]:
         cwd=ROOT,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        # The repository root (for tests.fakes) in front of whatever path the caller set.
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), PYTHONPATH]))},
     )
     assert proc.stdout is not None
     try:
@@ -100,6 +107,8 @@ async def main() -> None:
     parser.add_argument("--video", type=float, default=20.0, help="seconds per video task")
     parser.add_argument("--segments", type=int, default=8)
     parser.add_argument("--skip-sequential", action="store_true", help="no --concurrency 1 run")
+    parser.add_argument("--skip-rpm5", action="store_true", help="no run at the default 5 RPM")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="storyreel-bench-concurrency-"))
@@ -120,11 +129,10 @@ async def main() -> None:
                 "MINIMAX_POLL_INTERVAL": "1",
             }
             n = str(args.segments)
-            runs = [
-                ("critical path (1 segment)", "1", "1", {"MINIMAX_VIDEO_RPM": "60"}),
-                (f"{n} segments, c8, rpm 5 (default)", n, "8", {}),
-                (f"{n} segments, c8, rpm 60", n, "8", {"MINIMAX_VIDEO_RPM": "60"}),
-            ]
+            runs = [("critical path (1 segment)", "1", "1", {"MINIMAX_VIDEO_RPM": "60"})]
+            if not args.skip_rpm5:
+                runs.append((f"{n} segments, c8, rpm 5 (default)", n, "8", {}))
+            runs.append((f"{n} segments, c8, rpm 60", n, "8", {"MINIMAX_VIDEO_RPM": "60"}))
             if not args.skip_sequential:
                 runs.append((f"{n} segments, c1, rpm 60", n, "1", {"MINIMAX_VIDEO_RPM": "60"}))
             for number, (label, segments, concurrency, extra) in enumerate(runs):
@@ -168,6 +176,38 @@ async def main() -> None:
         spans = run.by_stage()
         parts = ", ".join(f"{stage} {span:.1f}" for stage, (_, _, span) in spans.items())
         print(f"{label}: stage spans (first start -> last end, s): {parts}")
+    if not args.skip_rpm5:
+        rpm5 = next(run for label, run in results if "rpm 5 " in label)
+        floor = rpm_floor(args.segments, 5, path)
+        print(f"rpm 5: RPM-bound minimum {floor:.1f} s; wall / minimum {rpm5.wall / floor:.3f}")
+    if args.json:
+        args.json.write_text(json.dumps(figures(args, path, results), indent=2), encoding="utf-8")
+
+
+def rpm_floor(segments: int, rpm: int, path: float) -> float:
+    """The least wall time ``segments`` creates allow at ``rpm``: the last batch of ``rpm``
+    creates leaves one full window (plus the limiter's arrival margin) after the first, and its
+    segment then takes the critical path's clip, mux and assembly like the first did."""
+    windows = math.ceil(segments / rpm) - 1
+    return windows * (RATE_PERIOD + ARRIVAL_MARGIN) + path
+
+
+def figures(args: argparse.Namespace, path: float, results: list[tuple[str, Run]]) -> dict:
+    one = results[0][1]
+    runs = {}
+    for label, run in results[1:]:
+        key = "c1_rpm60" if ", c1," in label else "rpm5" if "rpm 5 " in label else "rpm60"
+        runs[key] = {"label": label, "wall": run.wall, "wall_per_cp": run.wall / path}
+    if "rpm5" in runs:
+        floor = rpm_floor(args.segments, 5, path)
+        runs["rpm5"].update(floor=floor, wall_per_floor=runs["rpm5"]["wall"] / floor)
+    return {
+        "video_latency": args.video,
+        "segments": args.segments,
+        "critical_path": path,
+        "one_segment_wall": one.wall,
+        "runs": runs,
+    }
 
 
 if __name__ == "__main__":
