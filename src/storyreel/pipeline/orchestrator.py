@@ -16,13 +16,13 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal, Protocol, TypeVar
 
 from storyreel.assembly.concat import concat_segments
 from storyreel.assembly.probe import MediaInfo, probe
-from storyreel.assembly.segment import mux_segment
+from storyreel.assembly.segment import mux_segment, plan_mux
 from storyreel.assembly.spec import OutputSpec
 from storyreel.assembly.storyboard import render_storyboard
 from storyreel.assembly.subtitles import narration_cues, write_srt
@@ -68,6 +68,9 @@ SIX_SECONDS_ONLY = {"1080P"}
 # Remote clips being waited for or downloaded at once: generous (a wait holds only a poll loop
 # and, while downloading, one connection), yet bounded.
 VIDEO_IN_FLIGHT = 64
+# A provider's native clip format is adopted as the output's within these bounds.
+MIN_FPS, MAX_FPS = 20, 60
+ASPECT_TOLERANCE = 0.01
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,8 @@ class SegmentOutcome:
     clip: Path | None = None
     segment: Path | None = None
     info: MediaInfo | None = None
+    # "copied" (the clip's video stream as it is) or "re-encoded" to the output spec.
+    video_mux: str | None = None
 
 
 @dataclass
@@ -118,6 +123,29 @@ def identity(provider: object) -> str:
 
 def is_paid(provider: object) -> bool:
     return getattr(provider, "name", "offline") != "offline"
+
+
+def output_spec(resolution: str, video: object) -> OutputSpec:
+    """The output format: the video provider's own clip format when it declares a sane one (so
+    its clips are copied into their segments, not re-encoded), else the resolution's."""
+    spec = OutputSpec.for_resolution(resolution)
+    native = getattr(video, "native_clip", None)
+    shape = native(resolution) if callable(native) else None
+    if shape is None:
+        return spec
+    width, height = shape[0], shape[1]
+    fps = shape[2]
+    sane = (
+        width % 2 == 0
+        and height % 2 == 0
+        and MIN_FPS <= fps <= MAX_FPS
+        # the same picture shape as asked for (1366x768 for 16:9 is, to a pixel)
+        and abs(width / height - spec.width / spec.height) < ASPECT_TOLERANCE
+    )
+    if not sane:
+        log.warning("the video provider's clips (%dx%d at %d fps) are re-encoded", *shape)
+        return spec
+    return replace(spec, width=width, height=height, fps=fps)
 
 
 def _stage_limits(providers: ProviderSet, concurrency: int) -> dict[Stage, asyncio.Semaphore]:
@@ -151,7 +179,7 @@ class Pipeline:
         self.providers = providers
         self.options = options or RenderOptions()
         self.layout = OutputLayout(out_dir)
-        self.spec = OutputSpec.for_resolution(self.options.resolution)
+        self.spec = output_spec(self.options.resolution, providers.video)
         self.emit = events
         self.ledger: Ledger = ledger or NullLedger()
         self._limits = _stage_limits(providers, self.options.concurrency)
@@ -433,9 +461,19 @@ class Pipeline:
             segments=len(parts),
             reused=self._reused,
         )
+        for o in outcomes:
+            o.video_mux = await self._video_mux(o)
         await asyncio.to_thread(self._write_manifest, plan, outcomes, starts, result)
         self.emit(JobFinished(video=str(video), duration=info.duration, segments=len(parts)))
         return result
+
+    async def _video_mux(self, outcome: SegmentOutcome) -> str | None:
+        """How the segment took its clip's video, decided again from the files (the same rule
+        as the mux, so it holds for a segment reused from an earlier run too)."""
+        if outcome.clip is None or not outcome.clip.is_file():
+            return None
+        plan = await plan_mux(outcome.clip, outcome.narration, self.spec)
+        return "copied" if plan.copy_video else "re-encoded"
 
     async def preview(self, plan: Plan) -> Path:
         """Keyframes and ``storyboard.png`` only: a look at the plan before paying for clips."""
@@ -490,6 +528,7 @@ class Pipeline:
                     "narration_text": seg.narration,
                     "narration": rel(o.narration),
                     "clip": rel(o.clip),
+                    "video_mux": o.video_mux,
                     "segment": rel(o.segment),
                     "first_frame": rel(self.layout.frame(i)),
                     "last_frame": rel(self.layout.frame(i + 1)),
