@@ -133,8 +133,7 @@ def output_spec(resolution: str, video: object) -> OutputSpec:
     shape = native(resolution) if callable(native) else None
     if shape is None:
         return spec
-    width, height = shape[0], shape[1]
-    fps = shape[2]
+    width, height, fps = shape
     sane = (
         width % 2 == 0
         and height % 2 == 0
@@ -388,8 +387,9 @@ class Pipeline:
         )
 
         async def mux() -> Path:
-            # The clip is copied when it already matches the output spec (offline clips do);
-            # otherwise re-encoded with the same settings, so the final join can still copy.
+            # The clip is copied when it already matches the output spec (offline clips and
+            # Hailuo-02's do, see ``output_spec``); otherwise re-encoded with the same
+            # settings, so the final join can still copy.
             await mux_segment(
                 clip, outcome.narration, out, self.spec, on_progress=self._progress("mux", i)
             )
@@ -470,7 +470,7 @@ class Pipeline:
     async def _video_mux(self, outcome: SegmentOutcome) -> str | None:
         """How the segment took its clip's video, decided again from the files (the same rule
         as the mux, so it holds for a segment reused from an earlier run too)."""
-        if outcome.clip is None or not outcome.clip.is_file():
+        if outcome.clip is None or not await asyncio.to_thread(outcome.clip.is_file):
             return None
         plan = await plan_mux(outcome.clip, outcome.narration, self.spec)
         return "copied" if plan.copy_video else "re-encoded"

@@ -50,7 +50,7 @@ JPEG_QUALITY = 90
 # Rough share of the wait spent in each status, for progress bars.
 STATUS_PROGRESS = {"Preparing": 0.05, "Queueing": 0.1, "Processing": 0.4, "Success": 0.9}
 # Hailuo-02 renders first+last-frame clips at 768P or 1080P only: a 720P video is made from
-# 768P clips (billed as such), which assembly scales to the output size.
+# 768P clips (billed as such), and takes their size (see NATIVE_CLIPS).
 CLIP_RESOLUTIONS = {"720P": "768P"}
 # What Hailuo-02 delivers (third-party API pages; the query's video_width/video_height agree):
 # H.264 yuv420p at 25 fps, 768P as 1366x768 and 1080P as 1920x1080. The output adopts it, so
