@@ -276,12 +276,19 @@ def run_bench(name: str, bench: Bench, quick: bool, work: Path) -> tuple[Figures
     argv = [sys.executable, str(HERE / bench.script), *(bench.quick if quick else bench.full)]
     argv += [*extra, "--json", str(out)]
     print(f"\n== {name}: {' '.join(argv[1:])}", flush=True)
-    started = time.monotonic()
+    started, load_before = time.monotonic(), _load()
     done = subprocess.run(argv, cwd=ROOT, env=_env(), check=False)
     took = time.monotonic() - started
+    # Other work on the machine moves the figures: say how busy it was around this one.
+    busy = f"1-min load average {load_before} before, {_load()} after"
     if done.returncode != 0 or not out.is_file():
         return None, f"failed (exit {done.returncode}) after {took:.0f} s; its output is above"
-    return json.loads(out.read_text(encoding="utf-8")), note or f"ran in {took:.0f} s"
+    ran = f"ran in {took:.0f} s, {busy}"
+    return json.loads(out.read_text(encoding="utf-8")), f"{note}; {ran}" if note else ran
+
+
+def _load() -> str:
+    return f"{os.getloadavg()[0]:.1f}"
 
 
 def render(
