@@ -6,6 +6,11 @@ RESULTS.md is a ratio against a baseline measured in the same run, so a busy or 
 moves both sides: wall / critical path, 6 segments / 1 segment, video seconds / render seconds,
 MoviePy / ours, 4 workers / 1 worker.
 
+The critical path of a multi-segment run is that run's own: the plan, the slowest segment's
+chain (its narration or keyframes, clip, mux) and the assembly, each step timed as it ran. The
+1-segment job's steps (the older baseline) are shown too; that job narrates the whole story in
+one long segment, so its mux holds frames and re-encodes where the others copy.
+
   concurrency  8 segments at RPM 60 and at RPM 5 against the fakes (bench_concurrency.py)
   scaling      6 segments vs 1 at 6 s video latency (bench_concurrency.py again)
   offline      the offline 6-segment story at 720P, speed x real time (bench_offline_render.py)
@@ -70,41 +75,50 @@ def concurrency_rows(f: Figures) -> list[Row]:
         r = runs["rpm60"]
         rows.append(
             (
-                f"{n} segments, RPM 60 ({lat}): wall / critical path",
+                f"{n} segments, RPM 60 ({lat}): wall / its critical path",
                 _s(r["wall"]),
-                f"critical path {_s(cp)}",
-                _x(r["wall_per_cp"]),
+                f"slowest segment's chain {_s(r['own_cp'])}",
+                _x(r["wall_per_own_cp"]),
                 "<= 1.10x",
+            )
+        )
+        rows.append(
+            (
+                f"{n} segments, RPM 60 ({lat}): wall / 1-segment job's steps",
+                _s(r["wall"]),
+                f"1-segment steps {_s(cp)}",
+                _x(r["wall_per_cp"]),
+                "(the old figure)",
             )
         )
     if "rpm5" in runs:
         r = runs["rpm5"]
         rows.append(
             (
-                f"{n} segments, RPM 5 ({lat}): wall / RPM-bound minimum",
+                f"{n} segments, RPM 5 ({lat}): wall / its RPM-bound minimum",
                 _s(r["wall"]),
-                f"minimum {_s(r['floor'])}",
-                _x(r["wall_per_floor"]),
+                f"minimum {_s(r['own_floor'])}",
+                _x(r["wall_per_own_floor"]),
                 "<= 1.10x",
             )
         )
         rows.append(
             (
-                f"{n} segments, RPM 5 ({lat}): wall / critical path",
+                f"{n} segments, RPM 5 ({lat}): wall / RPM-bound minimum from the 1-segment job",
                 _s(r["wall"]),
-                f"critical path {_s(cp)}",
-                _x(r["wall_per_cp"]),
-                "(context)",
+                f"minimum {_s(r['floor'])}",
+                _x(r["wall_per_floor"]),
+                "(the old figure)",
             )
         )
     if "c1_rpm60" in runs:
         r = runs["c1_rpm60"]
         rows.append(
             (
-                f"{n} segments, --concurrency 1, RPM 60: wall / critical path",
+                f"{n} segments, --concurrency 1, RPM 60: wall / its critical path",
                 _s(r["wall"]),
-                f"critical path {_s(cp)}",
-                _x(r["wall_per_cp"]),
+                f"slowest segment's chain {_s(r['own_cp'])}",
+                _x(r["wall_per_own_cp"]),
                 "(sequential baseline)",
             )
         )
