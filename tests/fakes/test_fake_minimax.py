@@ -431,7 +431,11 @@ def test_callbacks_stop_when_the_challenge_is_not_echoed(
             "/v1/video_generation", json=_fl2v_body(callback_url=f"{receiver.server.url}/hook")
         )
         receiver.wait_for(1)
-        time.sleep(0.15)  # longer than the fake task takes: nothing more may arrive
+        # Until the fake's callback driver has stopped: from then on nothing more can arrive.
+        deadline = time.monotonic() + 30
+        while not fake_minimax.idle():
+            assert time.monotonic() < deadline, "the callback driver kept running"
+            time.sleep(0.01)
     assert len(receiver.bodies) == 1 and len(fake_minimax.callbacks) == 1
 
 
