@@ -10,13 +10,15 @@ run:
            write_videofile(libx264, aac), the way MoviePy-based peers assemble
 
 Run:  .venv/bin/pip install -e '.[bench]' && .venv/bin/python bench/bench_assembly.py
-Options: --segments N, --seconds S, --skip-moviepy, --keep DIR.
+Options: --segments N, --seconds S, --skip-moviepy, --keep DIR, --json FILE (the figures, for
+bench/run.py's RESULTS.md).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import resource
 import shutil
@@ -108,7 +110,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=6.0)
     parser.add_argument("--skip-moviepy", action="store_true")
     parser.add_argument("--keep", type=Path, help="keep the inputs and outputs in this folder")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
+    figures: dict[str, object] = {"segments": args.segments, "seconds": args.seconds}
 
     work = Path(args.keep or tempfile.mkdtemp(prefix="storyreel-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -126,6 +130,9 @@ def main() -> None:
         print(f"ours median of 3: {t_ours:.2f} s")
         t_re, _ = timed("ours-re", ours, pairs, work / "ours_re", allow_copy=False)
         print(f"peak RSS of one ffmpeg child: {children_peak_rss_mb():.0f} MB")
+        figures.update(
+            ours=t_ours, ours_runs=runs, ours_re=t_re, ffmpeg_rss_mb=children_peak_rss_mb()
+        )
         if args.skip_moviepy:
             return
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -135,7 +142,10 @@ def main() -> None:
               f"{rss_after:.0f} MB after")  # fmt: skip
         print(f"ratio moviepy/ours     = {t_mp / t_ours:6.1f}x  (goal >= 20x)")
         print(f"ratio moviepy/ours-re  = {t_mp / t_re:6.1f}x  (every clip re-encoded)")
+        figures.update(moviepy=t_mp, moviepy_rss_mb=rss_after)
     finally:
+        if args.json:
+            args.json.write_text(json.dumps(figures, indent=2), encoding="utf-8")
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
 

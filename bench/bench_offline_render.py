@@ -6,12 +6,14 @@ and reports the wall time divided by the video's duration (goal: <= 0.5, twice r
 the time splits per stage, from the step events the job store keeps.
 
 Run:  .venv/bin/python bench/bench_offline_render.py [--segments 6] [--resolution 720P] [--keep DIR]
+      [--json FILE]   (the figures, for bench/run.py's RESULTS.md)
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import shutil
 import tempfile
@@ -34,6 +36,7 @@ async def main() -> None:
     parser.add_argument("--segments", type=int, default=6)
     parser.add_argument("--resolution", default="720P")
     parser.add_argument("--keep", type=Path, help="keep the output here")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="storyreel-bench-offline-"))
@@ -80,6 +83,19 @@ async def main() -> None:
         f"  steps ran {last - first:.2f} s of the {run.wall:.2f} s; the rest is start-up "
         "(imports, store, estimate) and the storyboard"
     )
+    if args.json:
+        figures = {
+            "segments": args.segments,
+            "resolution": args.resolution,
+            "wall": run.wall,
+            "video_seconds": run.video_seconds,
+            "steps_span": last - first,
+            "stages": {
+                stage: {"steps": count, "busy": busy, "span": span}
+                for stage, (count, busy, span) in stages.items()
+            },
+        }
+        args.json.write_text(json.dumps(figures, indent=2), encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ on videos in parallel); at it, more workers only wait longer for slots. The othe
 CPU: the "CPU busy" column is the workers' (and their FFmpeg's) CPU time over wall time x cores.
 
 Run:  .venv/bin/python bench/bench_workers.py [--jobs 20 --segments 4 --workers 1,2,4 --rpm 60]
+      [--json FILE]   (the figures, for bench/run.py's RESULTS.md)
 Needs Redis (STORYREEL_TEST_REDIS, default redis://127.0.0.1:6379/13) and PostgreSQL
 (STORYREEL_TEST_PG, default postgresql://postgres@127.0.0.1:5432/postgres).
 """
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import resource
 import secrets
@@ -168,8 +170,12 @@ async def main() -> None:
     parser.add_argument("--rpm", type=int, default=60)
     parser.add_argument("--video", type=float, default=10.0)
     parser.add_argument("--other", type=float, default=0.2)
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
     rows = [await one_run(int(w), args) for w in args.workers.split(",")]
+    if args.json:
+        figures = {"jobs": args.jobs, "segments": args.segments, "rpm": args.rpm, "rows": rows}
+        args.json.write_text(json.dumps(figures, indent=2), encoding="utf-8")
     print(
         f"\n{args.jobs} jobs x {args.segments} segments, {os.cpu_count()} cores, video "
         f"{args.video:g} s, others {args.other:g} s, MINIMAX_VIDEO_RPM={args.rpm}, "

@@ -8,18 +8,29 @@ from pathlib import Path
 from storyreel.api.app import create_app
 from storyreel.pipeline.jobs import JobOptions, JobRunner
 from storyreel.pipeline.store import SQLiteJobStore, default_store_path
-from tests.api.helpers import QUICK, STORY, in_process, offline_settings, wait_for
+from tests.api.helpers import (
+    JOB_TIMEOUT,
+    QUICK,
+    STORY,
+    in_process,
+    offline_settings,
+    wait_for,
+)
 
 
 async def test_shutdown_leaves_jobs_resumable_and_startup_resumes_them(tmp_path: Path) -> None:
     settings = offline_settings(tmp_path)
     async with in_process(create_app(settings)) as client:
         job_id = (await client.post("/jobs", json={"story": STORY, **QUICK})).json()["id"]
-        # Stop while it runs (or waits): the job must not be left cancelled or failed.
-        for _ in range(100):
-            if (await client.get(f"/jobs/{job_id}")).json()["status"] == "running":
-                break
-            await asyncio.sleep(0.01)
+
+        async def running() -> None:
+            while True:
+                if (await client.get(f"/jobs/{job_id}")).json()["status"] == "running":
+                    return
+                await asyncio.sleep(0.01)
+
+        # Stop while it runs: the job must not be left cancelled or failed.
+        await asyncio.wait_for(running(), JOB_TIMEOUT)
     async with SQLiteJobStore(default_store_path(settings)) as store:
         assert (await store.get_job(job_id)).status == "queued"
 

@@ -61,18 +61,17 @@ async def test_stream_follows_what_the_workers_store_until_the_end(remote: JobMa
     job = await remote.submit(STORY, JobOptions.model_validate(QUICK))
     await store.append_event(job.id, "PlanReady", {"segments": 1})
     seen: list[LiveEvent] = []
+    first = asyncio.Event()
 
     async def read() -> None:
         async for item in remote.stream(job.id):
             seen.append(item)
+            first.set()
 
     reader = asyncio.create_task(read())
     # A worker elsewhere: runs, stores its events, finishes. The reader sees them as they come.
     await store.set_status(job.id, "running")
-    for _ in range(100):
-        if seen:
-            break
-        await asyncio.sleep(0.01)
+    await asyncio.wait_for(first.wait(), 30)  # the reader's first item, however busy
     assert [item.type for item in seen] == ["PlanReady"]
     await store.append_event(job.id, "StepFinished", {"stage": "video", "segment": 0})
     await store.append_event(job.id, "JobFinished", {"video": "v.mp4", "duration": 6.0})

@@ -4,7 +4,6 @@ in any answer."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -17,6 +16,8 @@ from tests.api.helpers import STORY, in_process, live_app, wait_for
 from tests.fakes.fixtures import FakeAPIs, assert_nothing_paid
 
 QUERY = "query/video_generation"
+# Seconds between polls that no test waits for.
+POLL_NEVER = 3600
 
 
 async def test_job_with_keys_succeeds_and_no_key_leaks(fake_apis: FakeAPIs, tmp_path: Path) -> None:
@@ -42,19 +43,17 @@ async def test_job_with_keys_succeeds_and_no_key_leaks(fake_apis: FakeAPIs, tmp_
 async def test_webhooks_finish_clips_without_waiting_for_the_poll(
     fake_apis: FakeAPIs, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    # Polls so rare that only the callback can finish the clips within the test's time.
-    monkeypatch.setenv("MINIMAX_POLL_INITIAL_DELAY", "30")
-    monkeypatch.setenv("MINIMAX_POLL_INTERVAL", "30")
+    # Polls so rare (an hour apart) that only the callbacks can finish the clips before
+    # wait_for's deadline: a job that succeeds was woken by them.
+    monkeypatch.setenv("MINIMAX_POLL_INITIAL_DELAY", str(POLL_NEVER))
+    monkeypatch.setenv("MINIMAX_POLL_INTERVAL", str(POLL_NEVER))
     fake = fake_apis.minimax
     with live_app(data_dir=tmp_path, public_url=True) as server:
         async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
-            started = time.monotonic()
             created = await client.post("/jobs", json={"story": STORY, "segments": 2})
             assert created.status_code == 202
             job = await wait_for(client, created.json()["id"])
-            took = time.monotonic() - started
     assert job["status"] == "succeeded"
-    assert took < 30, f"{took:.1f} s: the callbacks did not wake the fetches"
     tasks = list(fake.tasks.values())
     assert len(tasks) == 2
     for task in tasks:
@@ -81,10 +80,12 @@ async def test_webhook_route_answers_challenges_fast_and_ignores_repeats(
     async with in_process(app) as client:
         webhooks = app.state.storyreel.manager.webhooks
         url = webhooks.callback_url("aaaaaaaaaaaaaaaa").removeprefix("https://storyreel.example")
-        started = time.monotonic()
+        # MiniMax wants the echo within 3 s: the route answers from the body alone, asking
+        # nothing of MiniMax or a job first (what makes it fast, whatever the machine's load).
+        calls_before = sum(fake_apis.minimax.calls.values())
         challenge = await client.post(url, json={"challenge": "abc123"})
-        assert time.monotonic() - started < 1
         assert challenge.json() == {"challenge": "abc123"}
+        assert sum(fake_apis.minimax.calls.values()) == calls_before
         for status in ("processing", "success", "success", "failed"):
             ack = await client.post(url, json={"task_id": "777", "status": status})
             assert ack.status_code == 200 and ack.json() == {"status": "received"}

@@ -132,8 +132,10 @@ async def test_jobs_survive_a_worker_killed_mid_video(
     assert attempts["speech"] - cut_off <= fake_minimax.accepted["t2a_v2"] <= attempts["speech"]
     assert attempts["frame"] - cut_off <= fake_openai.images_made <= attempts["frame"]
     assert attempts["frame"] + attempts["speech"] <= JOBS * (2 * SEGMENTS + 1) + 3
-    # The RPM limit held across the workers (no 1002 from the fake either).
-    assert fake_minimax.max_per_minute("video_generation") <= VIDEO_RPM
+    # The RPM limit held across the workers (no 1002 from the fake either), counted as MiniMax
+    # counts: by arrival at the service, in any rolling 60 s. The workers' window is wider
+    # (ARRIVAL_MARGIN) so a request that leaves late after its grant still fits.
+    assert fake_minimax.max_per_minute("video_generation", window=60.0) <= VIDEO_RPM
     for job_id in jobs:
         done = await store.get_job(job_id)
         assert done.video_path is not None

@@ -128,14 +128,15 @@ HAILUO_MODELS = frozenset({"MiniMax-Hailuo-02", "MiniMax-Hailuo-2.3", "MiniMax-H
 LEGACY_MODELS = frozenset(
     {"T2V-01", "T2V-01-Director", "I2V-01", "I2V-01-Director", "I2V-01-live", "S2V-01"}
 )
-# Output size by resolution when there is no first frame to follow (16:9).
+# Clips as Hailuo-02 delivers them: a fixed size per resolution (768P is 1366x768, 1080P is
+# 1920x1080; the first frame decides only the orientation), H.264 yuv420p at 25 fps.
 RESOLUTION_SIZES: dict[str, tuple[int, int]] = {
     "512P": (912, 512),
     "720P": (1280, 720),
     "768P": (1366, 768),
     "1080P": (1920, 1080),
 }
-MAX_SIDE = 1920  # keep encodes quick: a huge first frame still yields at most ~1080p
+CLIP_FPS = 25
 NGINX_PAGE = "<html><head><title>{0}</title></head><body><center><h1>{0}</h1></center><hr><center>nginx</center></body></html>"  # noqa: E501
 
 
@@ -609,10 +610,9 @@ class FakeMiniMax(FakeService):
                 raise _Rejected(code)
         first = await self._frame(first_src, "first_frame_image")
         last = await self._frame(last_src, "last_frame_image")
-        if first is not None:
-            width, height = _fit(*media.image_size(first))
-        else:
-            width, height = RESOLUTION_SIZES[resolution]
+        width, height = RESOLUTION_SIZES[resolution]
+        if first is not None and _portrait(*media.image_size(first)):
+            width, height = height, width
         task = VideoTask(
             task_id=str(next(self._task_ids)),
             model=str(model),
@@ -676,6 +676,7 @@ class FakeMiniMax(FakeService):
                 float(task.duration),
                 width=task.width,
                 height=task.height,
+                fps=CLIP_FPS,
                 label=task.prompt[:60],
             )
 
@@ -964,9 +965,8 @@ def _image_problem(data: bytes) -> str | None:
     return None
 
 
-def _fit(width: int, height: int) -> tuple[int, int]:
-    scale = min(1.0, MAX_SIDE / max(width, height))
-    return media.even_size(round(width * scale), round(height * scale))
+def _portrait(width: int, height: int) -> bool:
+    return height > width
 
 
 def _duration_resolution(model: object, mode: str, body: Mapping[str, Any]) -> tuple[int, str]:

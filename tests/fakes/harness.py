@@ -304,6 +304,10 @@ class FakeService:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
+    def idle(self) -> bool:
+        """Nothing spawned is still running (e.g. no callback driver has more to send)."""
+        return not self._background
+
     # ------------------------------------------------------------------ persistence
     def save(self) -> None:
         if self.state_path is None:

@@ -177,7 +177,10 @@ def make_clip(
             [
                 *("-i", str(first_path), "-i", str(last_path)),
                 *("-filter_complex", graph, "-map", "[v]", "-r", str(fps), "-t", f"{seconds:.3f}"),
+                # yuv420p in TV range, as Hailuo's clips are (a JPEG keyframe would else make
+                # the clip full-range yuvj420p)
                 *("-c:v", "libx264", "-preset", "ultrafast", "-crf", "30", "-an"),
+                *("-pix_fmt", "yuv420p", "-color_range", "tv"),
                 *("-movflags", "+faststart", str(out)),
             ]
         )

@@ -67,7 +67,12 @@ def _probe(data: bytes) -> dict[str, Any]:
         }
         if container.streams.video:
             stream = container.streams.video[0]
-            info |= {"size": (stream.width, stream.height), "fps": float(stream.average_rate or 0)}
+            info |= {
+                "size": (stream.width, stream.height),
+                "fps": float(stream.average_rate or 0),
+                "codec": stream.codec_context.name,
+                "pix_fmt": stream.codec_context.pix_fmt,
+            }
     return info
 
 
@@ -274,10 +279,12 @@ def test_seed_shape_mode(api: httpx.Client, fake_minimax: FakeMiniMax) -> None:
     assert statuses[-1]["error_msg"] and statuses[-1]["base_resp"]["status_code"] == 0
 
 
+# Hailuo-02's own clip sizes, whatever the keyframes' size (640x360 here).
+@pytest.mark.parametrize(("resolution", "size"), [("768P", (1366, 768)), ("1080P", (1920, 1080))])
 def test_fl2v_task_walks_the_stages_and_yields_a_real_clip(
-    api: httpx.Client, fake_minimax: FakeMiniMax
+    api: httpx.Client, fake_minimax: FakeMiniMax, resolution: str, size: tuple[int, int]
 ) -> None:
-    body = _fl2v_body()
+    body = _fl2v_body(resolution=resolution)
     created = api.post("/v1/video_generation", json=body).json()
     task_id = created["task_id"]
     assert created["base_resp"]["status_code"] == 0 and task_id.isdigit()
@@ -288,7 +295,7 @@ def test_fl2v_task_walks_the_stages_and_yields_a_real_clip(
     done = answers[-1]
     assert "file_id" not in answers[0]
     assert isinstance(done["file_id"], str)
-    assert (done["video_width"], done["video_height"]) == (640, 360)
+    assert (done["video_width"], done["video_height"]) == size
 
     retrieved = api.get("/v1/files/retrieve", params={"file_id": done["file_id"]}).json()["file"]
     assert retrieved["file_id"] == int(done["file_id"])
@@ -297,7 +304,8 @@ def test_fl2v_task_walks_the_stages_and_yields_a_real_clip(
     assert clip.status_code == 200 and len(clip.content) == retrieved["bytes"]
     probe = _probe(clip.content)
     assert probe["video"] == 1 and probe["audio"] == 0
-    assert probe["size"] == (640, 360) and probe["fps"] == 24
+    assert probe["size"] == size and probe["fps"] == 25
+    assert (probe["codec"], probe["pix_fmt"]) == ("h264", "yuv420p")
     assert probe["seconds"] == pytest.approx(6.0, abs=0.1)
 
     sent = fake_minimax.video_requests()[0]
@@ -352,7 +360,8 @@ def test_content_policy_at_create_and_failing_tasks(
 def test_task_seconds_hold_a_task_back_by_wall_clock(
     api: httpx.Client, fake_minimax: FakeMiniMax
 ) -> None:
-    fake_minimax.set_latency("video", 0.4)
+    # An hour: however slow the machine, polls alone never finish the task.
+    fake_minimax.set_latency("video", 3600)
     task_id = api.post("/v1/video_generation", json=_fl2v_body("[Pan left] fields")).json()[
         "task_id"
     ]
@@ -360,10 +369,15 @@ def test_task_seconds_hold_a_task_back_by_wall_clock(
         api.get("/v1/query/video_generation", params={"task_id": task_id}).json() for _ in range(5)
     ]
     assert early[-1]["status"] != "Success"
-    time.sleep(0.45)
-    final = api.get("/v1/query/video_generation", params={"task_id": task_id}).json()
-    assert final["status"] == "Success"
-    assert (final["video_width"], final["video_height"]) == (640, 360)
+    # Then a latency already passed: the next query, with no more polls needed, succeeds.
+    fake_minimax.set_latency("video", 0.01)
+    deadline = time.monotonic() + 30  # what a busy machine may need to pass 0.01 s
+    while (final := api.get("/v1/query/video_generation", params={"task_id": task_id}).json())[
+        "status"
+    ] != "Success":
+        assert time.monotonic() < deadline, final
+        time.sleep(0.01)
+    assert (final["video_width"], final["video_height"]) == (1366, 768)
 
 
 class _Receiver:
@@ -381,9 +395,11 @@ class _Receiver:
 
         self.server = ServerThread(Starlette(routes=[Route("/hook", hook, methods=["POST"])]))
 
-    def wait_for(self, count: int, timeout: float = 5.0) -> None:
+    def wait_for(self, count: int, timeout: float = 30.0) -> None:
+        """Until ``count`` bodies came; the deadline is generous, for a loaded machine."""
         deadline = time.monotonic() + timeout
-        while len(self.bodies) < count and time.monotonic() < deadline:
+        while len(self.bodies) < count:
+            assert time.monotonic() < deadline, f"{len(self.bodies)} of {count} callbacks came"
             time.sleep(0.01)
 
 
@@ -415,7 +431,11 @@ def test_callbacks_stop_when_the_challenge_is_not_echoed(
             "/v1/video_generation", json=_fl2v_body(callback_url=f"{receiver.server.url}/hook")
         )
         receiver.wait_for(1)
-        time.sleep(0.15)  # longer than the fake task takes: nothing more may arrive
+        # Until the fake's callback driver has stopped: from then on nothing more can arrive.
+        deadline = time.monotonic() + 30
+        while not fake_minimax.idle():
+            assert time.monotonic() < deadline, "the callback driver kept running"
+            time.sleep(0.01)
     assert len(receiver.bodies) == 1 and len(fake_minimax.callbacks) == 1
 
 

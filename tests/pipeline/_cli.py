@@ -194,7 +194,14 @@ def check_output(out: Path, segments: int) -> MediaInfo:
         [sum(durations[:i]) for i in range(segments)], abs=0.01
     )
     assert manifest["duration"] == pytest.approx(info.duration, abs=0.05)
+    assert all(s["video_mux"] in ("copied", "re-encoded") for s in manifest["segments"])
     return info
+
+
+def video_mux(out: Path) -> list[str]:
+    """Per segment, how its clip's video went into it: "copied" or "re-encoded"."""
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    return [s["video_mux"] for s in manifest["segments"]]
 
 
 def check_final_video(path: Path, *, segments: int, segment_files: list[Path]) -> MediaInfo:

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from storyreel.assembly.probe import probe
 from tests.fakes.fixtures import FakeAPIs
-from tests.pipeline._cli import CLI, STORY, StoreView, check_output
+from tests.pipeline._cli import CLI, STORY, StoreView, check_output, video_mux
 
 N = 3
 MAKE = ("make", "story.txt", "--out", "out", "--yes", "-n", str(N), "--resolution", "720P")
@@ -59,12 +60,14 @@ async def test_killed_at_every_stage_then_finishes_paying_once(
     assert await asyncio.to_thread((out / "plan.json").is_file)
     assert await video_states() == []
 
-    # 2. After some video tasks were created. One at a time (--concurrency 1), so the death
-    # comes after video:0's task id was recorded and before any other create left.
+    # 2. After some video tasks were created. One create a minute (waiting for a clip holds
+    # no concurrency slot, so only the RPM limit holds the next create back before it is
+    # sent), so the death comes after video:0's task id was recorded and before any other
+    # create left.
     async def first_task_recorded() -> bool:
         return (await video_states())[:1] == ["submitted"]
 
-    run = await cli.start(*MAKE, "--concurrency", "1")
+    run = await cli.start(*MAKE, "--concurrency", "1", extra_env={"MINIMAX_VIDEO_RPM": "1"})
     await run.kill_when(first_task_recorded, what="a video task was created")
     assert minimax.accepted["video_generation"] == 1
     assert "running" not in await video_states()  # no create was caught in flight
@@ -130,6 +133,12 @@ async def test_killed_at_every_stage_then_finishes_paying_once(
     assert len([k for k in spend.by_step if k.startswith("video:")]) == N
 
     await asyncio.to_thread(check_output, out, N)
+    # The fake's clips are Hailuo-02's (1366x768 at 25 fps): the output adopts that format, so
+    # every clip went into its segment by stream copy, none re-encoded.
+    assert await asyncio.to_thread(video_mux, out) == ["copied"] * N
+    info = await asyncio.to_thread(probe, out / "final_video.mp4")
+    assert info.video is not None
+    assert (info.video.width, info.video.height, info.video.fps) == (1366, 768, 25)
     job = await view.job()
     assert job is not None and job.status == "succeeded"
 

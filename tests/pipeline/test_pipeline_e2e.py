@@ -15,7 +15,7 @@ import numpy as np
 import srt
 
 from storyreel.pipeline.plan import Plan
-from tests.pipeline._cli import CLI, STORY, check_output
+from tests.pipeline._cli import CLI, STORY, check_output, video_mux
 
 N = 2
 
@@ -49,6 +49,7 @@ def _check_subtitles(out: Path, duration: float) -> list[srt.Subtitle]:
 def _check_first_run(out: Path, keep: Path) -> tuple[float, dict[Path, str]]:
     info = check_output(out, N)
     assert info.video is not None and (info.video.width, info.video.height) == (1280, 720)
+    assert video_mux(out) == ["copied"] * N  # offline clips are rendered in the output format
     _check_subtitles(out, info.duration)
     shutil.copy(out / "final_video.mp4", keep)
     return info.duration, {p: _sha(p) for p in out.glob("segments/*/segment.mp4")}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from fractions import Fraction
 from pathlib import Path
 
@@ -122,11 +121,9 @@ async def test_fetch_renders_a_clip_that_moves_from_first_to_last(
     gen = OfflineVideoGen()
     req = request(frames)
     seen: list[float] = []
-    started = time.perf_counter()
     out = await gen.fetch(
         await gen.submit(req), req, tmp_path / "clip.mp4", lambda f, s: seen.append(f)
     )
-    elapsed = time.perf_counter() - started
     assert out == tmp_path / "clip.mp4"
     assert not leftovers(tmp_path)
     assert seen[0] == 0.0 and seen[-1] == 1.0 and seen == sorted(seen)
@@ -160,4 +157,4 @@ async def test_fetch_renders_a_clip_that_moves_from_first_to_last(
     assert like(pictures[-1], frames[1], slice(0, band)) > 8
     # And something actually moves between consecutive frames mid-clip.
     assert np.abs(pictures[80].astype(int) - pictures[81].astype(int)).mean() > 0.2
-    assert elapsed < 6  # generous: measured ~0.7 s on 2 cores
+    # How fast it renders is measured in bench/bench_offline_render.py, not asserted here.

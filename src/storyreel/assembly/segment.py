@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from storyreel.assembly.commands import loudness_args, parse_loudness, segment_args
@@ -45,6 +45,34 @@ def can_copy_video(video: VideoInfo | None, spec: OutputSpec, timing: SegmentTim
     )
 
 
+@dataclass(frozen=True)
+class MuxPlan:
+    """What muxing a clip with its narration takes: the segment's timing, and whether the
+    clip's video goes in as it is (stream copy) or is re-encoded to the spec."""
+
+    clip: MediaInfo
+    timing: SegmentTiming
+    copy_video: bool
+
+
+async def plan_mux(
+    clip: Path, narration: Path | None, spec: OutputSpec, *, allow_copy: bool = True
+) -> MuxPlan:
+    """Probe both inputs and decide the segment's timing and whether its video is copied."""
+    clip_info = await asyncio.to_thread(probe, clip)
+    speech_info = await asyncio.to_thread(probe, narration) if narration is not None else None
+    if speech_info is not None and speech_info.audio is None:
+        raise MediaError(f"{narration}: the narration has no audio stream")
+    speech_seconds = 0.0
+    if speech_info is not None and speech_info.audio is not None:
+        speech_seconds = speech_info.audio.duration or speech_info.duration
+    video = clip_info.video
+    clip_seconds = (video.duration or clip_info.duration) if video else 0.0
+    timing = plan_timing(clip_seconds, speech_seconds, fps=spec.fps)
+    copy_video = allow_copy and can_copy_video(video, spec, timing)
+    return MuxPlan(clip_info, timing, copy_video)
+
+
 async def mux_segment(
     clip: Path,
     narration: Path | None,
@@ -61,23 +89,14 @@ async def mux_segment(
     silence. Raises :class:`MediaError` naming the file when an input is missing or unreadable.
     ``allow_copy=False`` forces a re-encode of clips that could be copied.
     """
-    clip_info = await asyncio.to_thread(probe, clip)
-    speech_info = await asyncio.to_thread(probe, narration) if narration is not None else None
-    if speech_info is not None and speech_info.audio is None:
-        raise MediaError(f"{narration}: the narration has no audio stream")
-    speech_seconds = 0.0
-    if speech_info is not None and speech_info.audio is not None:
-        speech_seconds = speech_info.audio.duration or speech_info.duration
-    video = clip_info.video
-    clip_seconds = (video.duration or clip_info.duration) if video else 0.0
-    if video is None:
+    plan = await plan_mux(clip, narration, spec, allow_copy=allow_copy)
+    timing, copy_video = plan.timing, plan.copy_video
+    if plan.clip.video is None:
         log.warning("%s has no video stream; the segment will be black", clip)
-    timing = plan_timing(clip_seconds, speech_seconds, fps=spec.fps)
     gain_db = await measure_gain(narration, spec) if narration is not None else 0.0
-    copy_video = allow_copy and can_copy_video(video, spec, timing)
     log.debug("segment %s: %s, copy video: %s", out.name, timing, copy_video)
 
-    source = clip if video is not None else None
+    source = clip if plan.clip.video is not None else None
     with atomic_output(out) as tmp:
         args = segment_args(
             source, narration, tmp, spec, timing, copy_video=copy_video, gain_db=gain_db

@@ -146,7 +146,11 @@ def register(app: typer.Typer) -> None:
         resolution: Resolution = opt.RESOLUTION,
         subtitles: Subtitles = opt.SUBTITLES,
         concurrency: int | None = typer.Option(
-            None, "--concurrency", min=1, max=32, help="Calls in flight per stage."
+            None,
+            "--concurrency",
+            min=1,
+            max=32,
+            help="Calls in flight per stage (video: creates at once; waiting holds no slot).",
         ),
         budget: float | None = opt.BUDGET,
         voice: str | None = opt.VOICE,

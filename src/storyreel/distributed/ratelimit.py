@@ -4,7 +4,9 @@ A sliding-window log per endpoint group: a sorted set of the times slots were ta
 script (atomic on the server, timed by the server's clock so machines' clocks need not agree)
 drops entries older than the window and takes a slot when fewer than ``limit`` remain;
 otherwise it answers how long until the oldest leaves. At most ``limit`` requests start in any
-window of ``period`` seconds, whoever sends them.
+window of ``period + margin`` seconds, whoever sends them: the margin
+(``storyreel.minimax._constants.ARRIVAL_MARGIN``, shared with the in-process limiter) covers
+the time from a grant to the request's arrival, which MiniMax's rolling minute counts by.
 
 Plugged into the client as ``AsyncMiniMax(..., rate_limits=RedisRateLimits(...))``.
 """
@@ -21,7 +23,13 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from storyreel.errors import ServiceUnavailableError
-from storyreel.minimax._constants import RATE_PERIOD, T2A, VIDEO_CREATE, VOICE_CLONE
+from storyreel.minimax._constants import (
+    ARRIVAL_MARGIN,
+    RATE_PERIOD,
+    T2A,
+    VIDEO_CREATE,
+    VOICE_CLONE,
+)
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -44,10 +52,6 @@ end
 local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 return math.max(1, tonumber(oldest[2]) + period - now)
 """
-
-# A request reaches the provider a little after its slot is taken; counting each window this
-# much longer keeps the provider's own count (by arrival) under the limit too.
-ARRIVAL_MARGIN = 0.5
 
 
 class RedisRateLimits:

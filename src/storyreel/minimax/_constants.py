@@ -29,6 +29,10 @@ DOWNLOAD_URL_TTL: Final = 30 * 60.0
 
 # --- rate-limit groups -----------------------------------------------------------------------
 RATE_PERIOD: Final = 60.0
+# A request reaches the service a little after its slot is granted (the job store's write-ahead
+# record, the body's upload; more on a loaded machine). Counting each window this much longer
+# keeps the service's own rolling-minute count, by arrival, under the limit too.
+ARRIVAL_MARGIN: Final = 2.0
 
 # --- endpoints -----------------------------------------------------------------------------
 UPLOAD: Final = "files/upload"

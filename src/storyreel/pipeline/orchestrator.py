@@ -17,14 +17,14 @@ import dataclasses
 import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal, Protocol, TypeVar
 
 from storyreel.assembly.concat import concat_segments
 from storyreel.assembly.pacing import Fit, Silence, fit, measure_silence, paced, paced_on_disk
 from storyreel.assembly.probe import MediaInfo, probe
-from storyreel.assembly.segment import mux_segment
+from storyreel.assembly.segment import mux_segment, plan_mux
 from storyreel.assembly.spec import OutputSpec
 from storyreel.assembly.storyboard import render_storyboard
 from storyreel.assembly.subtitles import narration_cues, write_srt
@@ -32,6 +32,7 @@ from storyreel.assembly.timing import plan_timing
 from storyreel.errors import MediaError, ProviderError, StoryreelError, UsageError
 from storyreel.files import write_bytes_atomic_sync
 from storyreel.language import detect_language
+from storyreel.minimax import BeforeSend
 from storyreel.pipeline.events import (
     EventSink,
     JobFinished,
@@ -67,6 +68,12 @@ T = TypeVar("T")
 CLIP_DURATION_TOLERANCE = 0.6
 # Hailuo renders 1080P at 6 s only; longer narration then holds the clip's last frame.
 SIX_SECONDS_ONLY = {"1080P"}
+# Remote clips being waited for or downloaded at once: generous (a wait holds only a poll loop
+# and, while downloading, one connection), yet bounded.
+VIDEO_IN_FLIGHT = 64
+# A provider's native clip format is adopted as the output's within these bounds.
+MIN_FPS, MAX_FPS = 20, 60
+ASPECT_TOLERANCE = 0.01
 
 
 @dataclass(frozen=True)
@@ -95,6 +102,8 @@ class SegmentOutcome:
     clip: Path | None = None
     segment: Path | None = None
     info: MediaInfo | None = None
+    # "copied" (the clip's video stream as it is) or "re-encoded" to the output spec.
+    video_mux: str | None = None
 
 
 @dataclass
@@ -140,6 +149,28 @@ def frame_place(k: int, segments: int) -> str:
     return f"frame {k} ({' and '.join(roles)})"
 
 
+def output_spec(resolution: str, video: object) -> OutputSpec:
+    """The output format: the video provider's own clip format when it declares a sane one (so
+    its clips are copied into their segments, not re-encoded), else the resolution's."""
+    spec = OutputSpec.for_resolution(resolution)
+    native = getattr(video, "native_clip", None)
+    shape = native(resolution) if callable(native) else None
+    if shape is None:
+        return spec
+    width, height, fps = shape
+    sane = (
+        width % 2 == 0
+        and height % 2 == 0
+        and MIN_FPS <= fps <= MAX_FPS
+        # the same picture shape as asked for (1366x768 for 16:9 is, to a pixel)
+        and abs(width / height - spec.width / spec.height) < ASPECT_TOLERANCE
+    )
+    if not sane:
+        log.warning("the video provider's clips (%dx%d at %d fps) are re-encoded", *shape)
+        return spec
+    return replace(spec, width=width, height=height, fps=fps)
+
+
 def _stage_limits(providers: ProviderSet, concurrency: int) -> dict[Stage, asyncio.Semaphore]:
     # Local work (offline clips, muxing) competes for the same CPU cores; remote providers are
     # bounded by the user's concurrency (and by the client's own RPM limits underneath).
@@ -148,7 +179,9 @@ def _stage_limits(providers: ProviderSet, concurrency: int) -> dict[Stage, async
         "plan": asyncio.Semaphore(1),
         "speech": asyncio.Semaphore(concurrency),
         "frame": asyncio.Semaphore(concurrency),
-        "video": asyncio.Semaphore(concurrency) if is_paid(providers.video) else cpu,
+        # A remote clip is made on the provider's machines: waiting for it costs nothing here,
+        # so only its create is bounded by the concurrency (see ``Pipeline._creates``).
+        "video": asyncio.Semaphore(VIDEO_IN_FLIGHT) if is_paid(providers.video) else cpu,
         "mux": cpu,
         "assemble": asyncio.Semaphore(1),
     }
@@ -169,10 +202,13 @@ class Pipeline:
         self.providers = providers
         self.options = options or RenderOptions()
         self.layout = OutputLayout(out_dir)
-        self.spec = OutputSpec.for_resolution(self.options.resolution)
+        self.spec = output_spec(self.options.resolution, providers.video)
         self.emit = events
         self.ledger: Ledger = ledger or NullLedger()
         self._limits = _stage_limits(providers, self.options.concurrency)
+        # Paid video creates (frame preparation, the RPM wait, the request) at once; the wait
+        # for the clip that follows holds no slot of it.
+        self._creates = asyncio.Semaphore(self.options.concurrency)
         self._frames: dict[int, asyncio.Task[Path]] = {}
         self._reused = 0
         # What rendering changed in the plan (a clip's duration), one line each, for the user.
@@ -394,13 +430,19 @@ class Pipeline:
             await self._check_clip(clip, request)
             return clip
 
+        async def submit(before_send: BeforeSend) -> str:
+            if not is_paid(video):  # a local renderer's work is in fetch, under the CPU limit
+                return await video.submit(request, before_send=before_send)
+            async with self._creates:
+                return await video.submit(request, before_send=before_send)
+
         clip = await self._run(
             "video",
             i,
             lambda: self.ledger.produce_task(
                 f"video:{i}",
                 inputs,
-                lambda before_send: video.submit(request, before_send=before_send),
+                submit,
                 fetch,
                 provider=video.name,
                 paid=is_paid(video),
@@ -415,8 +457,9 @@ class Pipeline:
         )
 
         async def mux() -> Path:
-            # The clip is copied when it already matches the output spec (offline clips do);
-            # otherwise re-encoded with the same settings, so the final join can still copy.
+            # The clip is copied when it already matches the output spec (offline clips and
+            # Hailuo-02's do, see ``output_spec``); otherwise re-encoded with the same
+            # settings, so the final join can still copy.
             await mux_segment(
                 clip, outcome.narration, out, self.spec, on_progress=self._progress("mux", i)
             )
@@ -492,6 +535,8 @@ class Pipeline:
             warnings=[*plan.changes, *self.changes],
             silence=silence,
         )
+        for o in outcomes:
+            o.video_mux = await self._video_mux(o)
         await asyncio.to_thread(self._write_manifest, plan, outcomes, starts, result)
         self.emit(
             JobFinished(
@@ -502,6 +547,14 @@ class Pipeline:
             )
         )
         return result
+
+    async def _video_mux(self, outcome: SegmentOutcome) -> str | None:
+        """How the segment took its clip's video, decided again from the files (the same rule
+        as the mux, so it holds for a segment reused from an earlier run too)."""
+        if outcome.clip is None or not await asyncio.to_thread(outcome.clip.is_file):
+            return None
+        plan = await plan_mux(outcome.clip, outcome.narration, self.spec)
+        return "copied" if plan.copy_video else "re-encoded"
 
     async def preview(self, plan: Plan) -> Path:
         """Keyframes and ``storyboard.png`` only: a look at the plan before paying for clips."""
@@ -559,6 +612,7 @@ class Pipeline:
                     "narration_text": seg.narration,
                     "narration": rel(o.narration),
                     "clip": rel(o.clip),
+                    "video_mux": o.video_mux,
                     "segment": rel(o.segment),
                     "first_frame": rel(self.layout.frame(i)),
                     "last_frame": rel(self.layout.frame(i + 1)),
