@@ -11,7 +11,8 @@ import pytest
 import pytest_asyncio
 
 from storyreel.api.app import create_app
-from storyreel.limits import MAX_REQUEST_BYTES, MAX_STORY_CHARS
+from storyreel.errors import UsageError
+from storyreel.limits import MAX_REQUEST_BYTES, MAX_SEGMENTS, MAX_STORY_CHARS
 from tests.api.helpers import QUICK, STORY, in_process, offline_settings, wait_for
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -53,6 +54,63 @@ async def test_story_over_the_documented_maximum_is_422(client: httpx.AsyncClien
     response = await client.post("/jobs", json={"story": "a" * (MAX_STORY_CHARS + 1), **QUICK})
     assert response.status_code == 422
     assert "story" in response.json()["message"]
+
+
+def _long_story(sentences: int) -> str:
+    return "\n\n".join(
+        f"Keeper number {n} climbed the long stair of the old lighthouse and lit the lamp again."
+        for n in range(sentences)
+    )
+
+
+async def test_a_story_over_60_segments_is_422_at_submit_offline(client: httpx.AsyncClient) -> None:
+    """Finding 1: a story the offline planner splits into more than 60 segments was a 202 and
+    then a failed job; now it is refused at submit, naming the cap, and nothing is stored."""
+    before = await _jobs(client)
+    body = {"story": _long_story(4 * MAX_SEGMENTS), "offline": True}
+    response = await client.post("/jobs", json=body)
+    assert response.status_code == 422, response.text
+    assert response.json()["message"].startswith("story: the story makes ")
+    assert f"at most {MAX_SEGMENTS}" in response.json()["message"]
+    assert await _jobs(client) == before
+    # An exact count the story cannot give is refused at submit too.
+    short = await client.post("/jobs", json={"story": "Two words.", **QUICK, "segments": 5})
+    assert short.status_code == 422
+    assert short.json()["message"].startswith("segments: ")
+    assert await _jobs(client) == before
+
+
+async def test_a_story_too_long_for_60_model_segments_is_422_at_submit(tmp_path: Path) -> None:
+    """Finding 1, the OpenAI planner: a story whose words cannot fit 60 segments of 24 words is
+    refused before any request (nothing is sent: the key is fake and no server exists)."""
+    from storyreel.config import OpenAISettings, Settings
+    from storyreel.minimax import MiniMaxSettings
+
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        data_dir=tmp_path,
+        minimax=MiniMaxSettings(_env_file=None, api_key=None),  # type: ignore[call-arg]
+        openai=OpenAISettings(_env_file=None, api_key="sk-fake", base_url="http://127.0.0.1:9/v1"),  # type: ignore[call-arg]
+    )
+    stages = {"planner": "openai", "images": "offline", "video": "offline", "speech": "offline"}
+    async with in_process(create_app(settings)) as own:
+        response = await own.post("/jobs", json={"story": _long_story(100), **stages})
+        assert response.status_code == 422, response.text
+        message = response.json()["message"]
+        assert message.startswith("story: the story needs at least ")
+        assert f"at most {MAX_SEGMENTS}" in message
+        assert (await own.get("/jobs")).json()["jobs"] == []
+
+
+async def test_the_submit_bound_lets_a_story_within_60_segments_through() -> None:
+    from storyreel.pipeline.admission import check_plan_size
+
+    fits = " ".join(["word"] * (MAX_SEGMENTS * 24))
+    await check_plan_size(fits, segments=None, planner="openai")
+    await check_plan_size(fits + " more", segments=MAX_SEGMENTS, planner="openai")
+    await check_plan_size(STORY, segments=None, planner="offline")
+    with pytest.raises(UsageError, match="at least 61 segments"):
+        await check_plan_size(fits + " more", segments=None, planner="openai")
 
 
 async def test_oversized_body_is_413_before_it_is_read(client: httpx.AsyncClient) -> None:

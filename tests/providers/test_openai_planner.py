@@ -267,3 +267,17 @@ def test_video_prompt_gets_camera_prefix() -> None:
     body["segments"][0]["video_prompt"] = "the fox runs"
     plan = draft_to_plan(PlanDraft.model_validate(body))
     assert plan.segments[0].video_prompt.startswith("[Zoom in] ")
+
+
+async def test_a_plan_of_more_than_60_segments_is_refused(settings: Settings) -> None:
+    """Issue 14, finding 1: the 60-segment cap holds for the model's plan too (each is a clip)."""
+    from storyreel.limits import MAX_SEGMENTS
+
+    many = json.dumps(draft(MAX_SEGMENTS + 1))
+    calls = Recorder(completion(many), completion(many))
+    with pytest.raises(ProviderError) as info:
+        await OpenAIPlanner(settings, client=client_for(calls)).plan("story")
+    assert info.value.code == "invalid_plan"
+    assert f"61 segments; at most {MAX_SEGMENTS}" in str(info.value)
+    assert f"at most {MAX_SEGMENTS}" in calls.bodies[1]["messages"][-1]["content"]
+    assert len(draft_to_plan(PlanDraft.model_validate(draft(MAX_SEGMENTS))).segments) == 60

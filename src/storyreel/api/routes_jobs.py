@@ -29,6 +29,7 @@ from storyreel.api.schemas import (
     StepStateOut,
 )
 from storyreel.errors import UsageError
+from storyreel.pipeline.admission import check_plan_size
 from storyreel.pipeline.jobs import JobOptions
 from storyreel.pipeline.layout import OutputLayout
 from storyreel.pipeline.store import FINISHED_STATUSES, Job, JobStatus, Step
@@ -111,9 +112,10 @@ async def create_job(request: JobRequest, manager: Manager, settings: SettingsDe
     """Queue a job; it starts as soon as a slot is free. Follow it at ``url``."""
     options = request.options()
     try:
-        # A provider that cannot be built (e.g. "openai" without its key) is refused now,
-        # not after the job is queued.
-        resolve_choices(settings, options.overrides())
+        # A provider that cannot be built (e.g. "openai" without its key), or a story that
+        # would plan into more segments than the cap, is refused now, not after the 202.
+        chosen = resolve_choices(settings, options.overrides())
+        await check_plan_size(request.story, segments=options.segments, planner=chosen["planner"])
         job = await manager.submit(request.story, options)
     except UsageError as error:
         raise validation_problem(error) from None
