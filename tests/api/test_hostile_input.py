@@ -191,6 +191,76 @@ async def test_estimates_run_off_the_event_loop(
     assert (await detail).status_code == 200
 
 
+@pytest.mark.parametrize(
+    "piece", ["providers", "plan.json", "summaries", "file check", "voice folder"]
+)
+async def test_blocking_work_in_a_request_does_not_stall_another(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, piece: str
+) -> None:
+    """Finding 2, the audit: each piece of blocking work a route does (building providers for
+    an estimate, about 60 ms of TLS setup; reading plan.json; the storyboard stat of every
+    listed job; a video's file check; the voice upload's temporary folder) is held in flight,
+    and GET /info still answers. Event-driven: were the piece on the event loop, /info could
+    not answer until it was released."""
+    import asyncio
+    import tempfile
+    import threading
+    from collections.abc import Callable
+
+    from storyreel.api import routes_jobs
+    from storyreel.pipeline.jobs import JobOptions, JobRunner
+    from tests.api.helpers import voice_sample
+
+    started, release = threading.Event(), threading.Event()
+    timed_out: list[bool] = []
+
+    def held(real: Callable[..., object]) -> Callable[..., object]:
+        def slow(*args: object, **kwargs: object) -> object:
+            started.set()
+            # On the event loop this could only end by its timeout: /info would wait for it.
+            timed_out.append(not release.wait(30))
+            return real(*args, **kwargs)
+
+        return slow
+
+    app = create_app(offline_settings(tmp_path))
+    async with in_process(app) as own:
+        runner = app.state.storyreel.manager.runner
+        # Queued and never started: it stays unfinished, so its GET estimates.
+        job = await runner.create(STORY, JobOptions.model_validate(QUICK))
+        path, method = f"/jobs/{job.id}", "GET"
+        if piece == "providers":
+            monkeypatch.setattr(runner, "build", held(runner.build))
+        elif piece == "plan.json":
+            monkeypatch.setattr(JobRunner, "_saved_plan", held(JobRunner._saved_plan))
+        elif piece == "summaries":
+            monkeypatch.setattr(routes_jobs, "_summary", held(routes_jobs._summary))
+            path = "/jobs"
+        elif piece == "file check":
+            monkeypatch.setattr(routes_jobs, "_file", held(routes_jobs._file))
+            path = f"/jobs/{job.id}/video"
+        else:
+            monkeypatch.setattr(tempfile, "mkdtemp", held(tempfile.mkdtemp))
+            path, method = "/voices", "POST"
+        form = {
+            "files": {"sample": ("me.wav", voice_sample(), "audio/wav")},
+            "data": {"voice_id": "HeldNarrator01"},
+        }
+        pending = asyncio.ensure_future(
+            own.request(method, path, **(form if method == "POST" else {}))  # type: ignore[arg-type]
+        )
+        try:
+            await asyncio.to_thread(started.wait, 30)
+            assert started.is_set()
+            info = await own.get("/info")
+            assert info.status_code == 200
+            assert not pending.done()
+        finally:
+            release.set()
+        assert (await pending).status_code < 500
+        assert timed_out and not any(timed_out)
+
+
 @pytest.mark.parametrize("path", ["/", "/info", "/jobs", "/static/app.js", "/jobs/nosuchjob"])
 async def test_security_headers_on_every_response(client: httpx.AsyncClient, path: str) -> None:
     """Finding 7: CSP without inline scripts, nosniff, frame-ancestors 'none', Referrer-Policy."""

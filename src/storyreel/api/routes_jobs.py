@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Query, status
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
@@ -131,7 +132,12 @@ async def list_jobs(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> JobList:
     jobs = await manager.store.list_jobs(status=status_, limit=limit)
-    return JobList(jobs=[JobSummary.model_validate(_summary(job)) for job in jobs])
+
+    def summaries() -> JobList:
+        # Up to 500 storyboard checks (a stat each): file work, off the event loop.
+        return JobList(jobs=[JobSummary.model_validate(_summary(job)) for job in jobs])
+
+    return await run_in_threadpool(summaries)
 
 
 @router.get("/{job_id}", response_model=JobDetail, summary="One job, with its progress")
@@ -216,7 +222,8 @@ def _file(path_ready: bool, what: str, job: Job) -> None:
         206: {"content": {"video/mp4": {}}, "description": "Part of the MP4 (Range)."},
     },
 )
-async def job_video(job: JobDep) -> FileResponse:
+def job_video(job: JobDep) -> FileResponse:
+    # A plain def (FastAPI runs it in its thread pool): the checks below are file work.
     path = job.video_path or OutputLayout(job.output_dir).video
     _file(job.status == "succeeded" and path.is_file(), "video", job)
     return FileResponse(
@@ -233,7 +240,7 @@ async def job_video(job: JobDep) -> FileResponse:
     response_class=FileResponse,
     responses={200: {"content": {"image/png": {}}, "description": "The PNG."}},
 )
-async def job_storyboard(job: JobDep) -> FileResponse:
+def job_storyboard(job: JobDep) -> FileResponse:  # file work: in the thread pool, as above
     path = OutputLayout(job.output_dir).storyboard
     _file(path.is_file(), "storyboard", job)
     return FileResponse(path, media_type="image/png")
