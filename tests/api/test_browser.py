@@ -89,3 +89,37 @@ async def test_page_submits_a_story_shows_progress_and_plays_the_video(tmp_path:
                     await page.screenshot(path=str(Path(shots) / "page.png"), full_page=True)
             finally:
                 await browser.close()
+
+
+@pytest.mark.parametrize(("path", "ready"), [("/docs", ".opblock"), ("/redoc", "h2")])
+async def test_api_docs_render_under_their_csp(tmp_path: Path, path: str, ready: str) -> None:
+    """Issue 14, finding 7: Swagger UI and ReDoc run from local files under a CSP that names no
+    other host and allows no inline script; a CSP refusal shows as a console error."""
+    playwright_api = pytest.importorskip("playwright.async_api")
+    with live_app(data_dir=tmp_path / "data") as server:
+        async with playwright_api.async_playwright() as pw:
+            browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                page = await browser.new_page()
+                errors: list[str] = []
+                outside: list[str] = []
+                page.on("pageerror", lambda error: errors.append(str(error)))
+                page.on(
+                    "console",
+                    lambda msg: errors.append(msg.text) if msg.type == "error" else None,
+                )
+                page.on(
+                    "request",
+                    lambda request: (
+                        None
+                        if request.url.startswith((server.url, "data:", "blob:"))
+                        else outside.append(request.url)
+                    ),
+                )
+                await page.goto(server.url + path)
+                await page.locator(ready).first.wait_for(timeout=30_000)
+                assert "Submit a story" in await page.content()
+                assert errors == []
+                assert outside == []
+            finally:
+                await browser.close()

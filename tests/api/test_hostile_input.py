@@ -278,6 +278,35 @@ async def test_the_page_has_no_inline_script_or_style(client: httpx.AsyncClient)
     assert all("src=" in tag for tag in page.split("<script")[1:])
 
 
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+async def test_the_api_docs_load_only_same_origin_files(
+    client: httpx.AsyncClient, page: str
+) -> None:
+    """Finding 7: /docs and /redoc loaded FastAPI's CDN bundle under a looser CSP naming CDN
+    hosts. Now every script and stylesheet is one of ours, and no policy names another host."""
+    import re
+
+    response = await client.get(page)
+    assert response.status_code == 200
+    html = response.text
+    scripts = re.findall(r"<script\b([^>]*)>(.*?)</script>", html, re.DOTALL)
+    assert scripts and all(body.strip() == "" for _, body in scripts)  # no inline script
+    urls = [re.search(r'src="([^"]+)"', attrs) for attrs, _ in scripts]
+    urls += [re.search(r'href="([^"]+)"', tag) for tag in re.findall(r"<link\b[^>]*>", html)]
+    for url in urls:
+        assert url is not None
+        assert url[1].startswith("/") and not url[1].startswith("//"), url[1]
+        asset = await client.get(url[1])
+        assert asset.status_code == 200, url[1]
+        assert len(asset.content) > 100
+    csp = response.headers["content-security-policy"]
+    assert "http" not in csp and "cdn" not in csp
+    assert "script-src 'self';" in csp
+    if page == "/docs":
+        assert csp == (await client.get("/")).headers["content-security-policy"]
+    assert "/openapi.json" in html and (await client.get("/openapi.json")).status_code == 200
+
+
 async def test_webhook_refuses_an_oversized_body_from_content_length(tmp_path: Path) -> None:
     """Finding 11: refused from the declared length, before the body is read."""
     from storyreel.api.deps import get_manager
