@@ -344,6 +344,36 @@ async def test_nul_and_control_characters_are_stripped_from_the_story(
     assert only_controls.status_code == 422
 
 
+async def test_a_story_with_control_characters_makes_a_clean_video_and_srt(
+    tmp_path: Path,
+) -> None:
+    """Finding 9, the output side: through the offline path (espeak narration, SRT subtitles)
+    a story with NUL and other control characters gives subtitles without them, narration of
+    every word, and a video that reads back."""
+    import srt
+
+    from storyreel.assembly.probe import probe
+    from storyreel.limits import strip_controls
+    from storyreel.pipeline.layout import OutputLayout
+
+    story = "A keeper\x00 wakes\x07 at dawn.\x1b The lamp\x7f is lit\x85 again.\x0c"
+    async with in_process(create_app(offline_settings(tmp_path))) as own:
+        created = await own.post("/jobs", json={"story": story, **QUICK})
+        assert created.status_code == 202, created.text
+        await wait_for(own, created.json()["id"])
+    layout = OutputLayout(tmp_path / "jobs" / created.json()["id"])
+    text = layout.subtitles.read_text(encoding="utf-8")
+    assert strip_controls(text) == text
+    cues = list(srt.parse(text))
+    spoken = " ".join(" ".join(cue.content.split()) for cue in cues)
+    assert spoken == "A keeper wakes at dawn. The lamp is lit again."
+    info = probe(layout.video, decode=True)
+    assert info.decoded and info.video is not None and info.audio is not None
+    # Ten words at 165 a minute: the whole narration, not the two words before the NUL.
+    narration = probe(layout.narration(0, ".wav"))
+    assert narration.duration > 2.5
+
+
 async def test_a_cross_origin_post_is_403_and_a_same_origin_one_passes(
     client: httpx.AsyncClient,
 ) -> None:

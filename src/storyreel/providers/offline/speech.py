@@ -14,6 +14,7 @@ from pathlib import Path
 from storyreel.assembly.ffmpeg import run_ffmpeg
 from storyreel.errors import ProviderError, UsageError
 from storyreel.files import partial_path, write_bytes_atomic_sync
+from storyreel.limits import strip_controls
 from storyreel.providers.offline import _espeak
 
 DEFAULT_VOICE = "en-us"
@@ -45,7 +46,8 @@ class OfflineSpeechGen:
         self.rate_wpm = rate_wpm
 
     async def speak(self, text: str, *, out: Path) -> Path:
-        spoken = " ".join(text.split())
+        # espeak reads a C string: a NUL ended the narration there, whatever followed it.
+        spoken = " ".join(strip_controls(text).split())
         if not spoken:
             raise UsageError("there is nothing to say", field="text")
         suffix = out.suffix.lower()
