@@ -106,20 +106,28 @@ async def test_api_docs_render_under_their_csp(tmp_path: Path, path: str, ready:
                 page.on("pageerror", lambda error: errors.append(str(error)))
                 page.on(
                     "console",
-                    lambda msg: errors.append(msg.text) if msg.type == "error" else None,
+                    lambda msg: (
+                        errors.append(f"{msg.text} {msg.location}") if msg.type == "error" else None
+                    ),
                 )
+                # Answers, not requests: a request the CSP refuses is asked for and never sent.
                 page.on(
-                    "request",
-                    lambda request: (
+                    "response",
+                    lambda response: (
                         None
-                        if request.url.startswith((server.url, "data:", "blob:"))
-                        else outside.append(request.url)
+                        if response.url.startswith((server.url, "data:", "blob:"))
+                        else outside.append(response.url)
                     ),
                 )
                 await page.goto(server.url + path)
                 await page.locator(ready).first.wait_for(timeout=30_000)
                 assert "Submit a story" in await page.content()
-                assert errors == []
+                # ReDoc's footer asks for its logo from its CDN; the CSP refuses it (the policy
+                # at work: nothing is fetched). Any other error, a refused script or style
+                # included, fails the test.
+                refused_logo = [e for e in errors if "Loading the image" in e and "violates" in e]
+                assert [e for e in errors if e not in refused_logo] == []
+                assert len(refused_logo) <= 1
                 assert outside == []
             finally:
                 await browser.close()
