@@ -215,7 +215,26 @@ def group_exact(units: list[_Unit], count: int) -> list[list[_Unit]]:
     for unit in units:
         prefix.append(prefix[-1] + unit.words)
     target = prefix[-1] / count
-    window = _cut_window(prefix, count, target)
+    # A narrow window first (two of the longest sentences): when the best grouping inside it is
+    # cheap enough that nothing outside can beat it, it is the answer; else the proven window.
+    cost, back = _group_within(prefix, count, target, 2 * max(u.words for u in units))
+    if _reach(cost, count) > 2 * max(u.words for u in units):
+        cost, back = _group_within(prefix, count, target, _cut_window(prefix, count, target))
+    groups: list[list[_Unit]] = []
+    end = n
+    for k in range(count, 0, -1):
+        start = back[k][end]
+        groups.append(units[start:end])
+        end = start
+    return groups[::-1]
+
+
+def _group_within(
+    prefix: list[int], count: int, target: float, window: float
+) -> tuple[float, list[dict[int, int]]]:
+    """The best grouping whose k-th cut is within ``window`` words of ``k * target``: its cost
+    (infinite when there is none) and, per group, each end's best start."""
+    n = len(prefix) - 1
     inf = float("inf")
     cost = {0: 0.0}  # the best cost of groups 1..k ending at each end, for the last k
     back: list[dict[int, int]] = [{}]
@@ -236,21 +255,20 @@ def group_exact(units: list[_Unit], count: int) -> list[list[_Unit]]:
                 layer[end], chosen[end] = best, best_start
         cost = layer
         back.append(chosen)
-    groups: list[list[_Unit]] = []
-    end = n
-    for k in range(count, 0, -1):
-        start = back[k][end]
-        groups.append(units[start:end])
-        end = start
-    return groups[::-1]
+    return cost.get(n, inf), back
+
+
+def _reach(cost: float, count: int) -> float:
+    """How far from its ideal place a cut of any grouping costing at most ``cost`` can be:
+    reaching ``|d_k| = m`` and coming back costs at least ``4 * m**2 / count`` (Cauchy-Schwarz,
+    with ``d_k`` the k-th cut's distance in words and the cost the sum of
+    ``(d_k - d_{k-1})**2``, ``d_0 = d_count = 0``)."""
+    return math.sqrt(cost * count / 4) * (1 + 1e-9) + 1e-6
 
 
 def _cut_window(prefix: list[int], count: int, target: float) -> float:
-    """How far (in words) from its ideal place ``k * target`` the k-th cut can be in the best
-    grouping. With ``d_k`` that distance, the cost is the sum of ``(d_k - d_{k-1})**2`` with
-    ``d_0 = d_count = 0``; reaching ``|d_k| = m`` and coming back costs at least
-    ``4 * m**2 / count`` (Cauchy-Schwarz), so no grouping dearer than a feasible one (each cut
-    at the end nearest its ideal place) strays further than ``sqrt(cost * count / 4)``."""
+    """A window that holds the best grouping: the reach of a feasible one, each cut at the end
+    nearest its ideal place (no grouping dearer than it can be the best)."""
     n = len(prefix) - 1
     cuts = [0]
     for k in range(1, count):
@@ -261,7 +279,7 @@ def _cut_window(prefix: list[int], count: int, target: float) -> float:
         cuts.append(min(max(near, cuts[-1] + 1), n - count + k))
     cuts.append(n)
     feasible = sum((prefix[b] - prefix[a] - target) ** 2 for a, b in itertools.pairwise(cuts))
-    return math.sqrt(feasible * count / 4) * (1 + 1e-9) + 1e-6
+    return _reach(feasible, count)
 
 
 def _ends_near(
