@@ -80,9 +80,12 @@ async def test_a_story_over_60_segments_is_422_at_submit_offline(client: httpx.A
     assert await _jobs(client) == before
 
 
-async def test_a_story_too_long_for_60_model_segments_is_422_at_submit(tmp_path: Path) -> None:
-    """Finding 1, the OpenAI planner: a story whose words cannot fit 60 segments of 24 words is
-    refused before any request (nothing is sent: the key is fake and no server exists)."""
+async def test_a_story_over_60_segments_is_422_at_submit_with_the_openai_planner(
+    tmp_path: Path,
+) -> None:
+    """Finding 1, the OpenAI planner: the job would be priced from the offline split and fail
+    on its cap after the 202; it is refused at submit instead, before any request (nothing is
+    sent: the key is fake and nothing listens at the base URL)."""
     from storyreel.config import OpenAISettings, Settings
     from storyreel.minimax import MiniMaxSettings
 
@@ -97,20 +100,20 @@ async def test_a_story_too_long_for_60_model_segments_is_422_at_submit(tmp_path:
         response = await own.post("/jobs", json={"story": _long_story(100), **stages})
         assert response.status_code == 422, response.text
         message = response.json()["message"]
-        assert message.startswith("story: the story needs at least ")
+        assert message.startswith("story: the story makes ")
         assert f"at most {MAX_SEGMENTS}" in message
         assert (await own.get("/jobs")).json()["jobs"] == []
 
 
-async def test_the_submit_bound_lets_a_story_within_60_segments_through() -> None:
+async def test_the_submit_check_lets_a_story_of_60_segments_through() -> None:
     from storyreel.pipeline.admission import check_plan_size
 
-    fits = " ".join(["word"] * (MAX_SEGMENTS * 24))
-    await check_plan_size(fits, segments=None, planner="openai")
-    await check_plan_size(fits + " more", segments=MAX_SEGMENTS, planner="openai")
-    await check_plan_size(STORY, segments=None, planner="offline")
-    with pytest.raises(UsageError, match="at least 61 segments"):
-        await check_plan_size(fits + " more", segments=None, planner="openai")
+    fits = " ".join(["word"] * (MAX_SEGMENTS * 24))  # one sentence: 60 pieces of 24 words
+    await check_plan_size(fits, segments=None)
+    await check_plan_size(fits + " more", segments=MAX_SEGMENTS)
+    await check_plan_size(STORY, segments=None)
+    with pytest.raises(UsageError, match="makes 61 segments"):
+        await check_plan_size(fits + " more", segments=None)
 
 
 async def test_oversized_body_is_413_before_it_is_read(client: httpx.AsyncClient) -> None:

@@ -115,8 +115,8 @@ async def create_job(request: JobRequest, manager: Manager, settings: SettingsDe
     try:
         # A provider that cannot be built (e.g. "openai" without its key), or a story that
         # would plan into more segments than the cap, is refused now, not after the 202.
-        chosen = resolve_choices(settings, options.overrides())
-        await check_plan_size(request.story, segments=options.segments, planner=chosen["planner"])
+        resolve_choices(settings, options.overrides())
+        await check_plan_size(request.story, segments=options.segments)
         job = await manager.submit(request.story, options)
     except UsageError as error:
         raise validation_problem(error) from None
