@@ -89,3 +89,45 @@ async def test_page_submits_a_story_shows_progress_and_plays_the_video(tmp_path:
                     await page.screenshot(path=str(Path(shots) / "page.png"), full_page=True)
             finally:
                 await browser.close()
+
+
+@pytest.mark.parametrize(("path", "ready"), [("/docs", ".opblock"), ("/redoc", "h2")])
+async def test_api_docs_render_under_their_csp(tmp_path: Path, path: str, ready: str) -> None:
+    """Issue 14, finding 7: Swagger UI and ReDoc run from local files under a CSP that names no
+    other host and allows no inline script; a CSP refusal shows as a console error."""
+    playwright_api = pytest.importorskip("playwright.async_api")
+    with live_app(data_dir=tmp_path / "data") as server:
+        async with playwright_api.async_playwright() as pw:
+            browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                page = await browser.new_page()
+                errors: list[str] = []
+                outside: list[str] = []
+                page.on("pageerror", lambda error: errors.append(str(error)))
+                page.on(
+                    "console",
+                    lambda msg: (
+                        errors.append(f"{msg.text} {msg.location}") if msg.type == "error" else None
+                    ),
+                )
+                # Answers, not requests: a request the CSP refuses is asked for and never sent.
+                page.on(
+                    "response",
+                    lambda response: (
+                        None
+                        if response.url.startswith((server.url, "data:", "blob:"))
+                        else outside.append(response.url)
+                    ),
+                )
+                await page.goto(server.url + path)
+                await page.locator(ready).first.wait_for(timeout=30_000)
+                assert "Submit a story" in await page.content()
+                # ReDoc's footer asks for its logo from its CDN; the CSP refuses it (the policy
+                # at work: nothing is fetched). Any other error, a refused script or style
+                # included, fails the test.
+                refused_logo = [e for e in errors if "Loading the image" in e and "violates" in e]
+                assert [e for e in errors if e not in refused_logo] == []
+                assert len(refused_logo) <= 1
+                assert outside == []
+            finally:
+                await browser.close()

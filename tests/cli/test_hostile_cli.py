@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from storyreel.limits import MAX_STORY_CHARS
 from tests.cli.conftest import Invoke
 
@@ -50,3 +52,20 @@ def test_a_story_of_more_than_60_segments_is_exit_2_naming_the_cap(
     assert result.code == 2, result.output
     assert f"at most {MAX_SEGMENTS}" in result.flat_stderr
     assert not (tmp_path / "out" / "plan.json").exists()
+
+
+def test_a_story_over_60_segments_is_exit_2_before_the_paid_planning_call(
+    cli: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Finding 1, the OpenAI planner in the CLI: the estimate shown before any paid call plans
+    the story offline and refuses it there (the key is fake and nothing listens at the base
+    URL: a request would be exit 1, not 2)."""
+    from storyreel.limits import MAX_SEGMENTS
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-fake-0123456789")
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    story = tmp_path / "long.txt"
+    story.write_text(" ".join(["word"] * (MAX_SEGMENTS * 24 + 1)) + ".")
+    result = cli("plan", str(story), "--out", str(tmp_path / "out"), "--planner", "openai")
+    assert result.code == 2, result.output
+    assert f"makes {MAX_SEGMENTS + 1} segments; at most {MAX_SEGMENTS}" in result.flat_stderr

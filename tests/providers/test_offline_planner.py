@@ -174,3 +174,71 @@ def test_neutral_sentences_rotate_without_repeats() -> None:
 
 async def test_deterministic() -> None:
     assert (await plan(STORY)).model_dump() == (await plan(STORY)).model_dump()
+
+
+def _long_story(chars: int) -> str:
+    """Sentences of 5 to 22 words, deterministic, up to ``chars`` characters."""
+    words = [
+        "the",
+        "keeper",
+        "walked",
+        "along",
+        "a",
+        "quiet",
+        "shore",
+        "and",
+        "found",
+        "glass",
+        "under",
+        "grey",
+        "light",
+    ]
+    sentences: list[str] = []
+    k = 0
+    while sum(len(s) + 1 for s in sentences) < chars:
+        n = 5 + k * 7 % 18
+        sentences.append(" ".join(words[(k + i) % len(words)] for i in range(n)).capitalize() + ".")
+        k += 1
+    return " ".join(sentences)[:chars]
+
+
+async def test_sixty_segments_of_the_longest_story_plan_at_once() -> None:
+    """Issue 14, finding 2: the exact grouping tried every start for every end (quadratic):
+    29 s for a 100,000-character story at 60 segments. Now a few milliseconds; the deadline is
+    only there to fail the old code, with room for a loaded machine."""
+    import time
+
+    from storyreel.limits import MAX_SEGMENTS, MAX_STORY_CHARS
+
+    story = _long_story(MAX_STORY_CHARS)
+    began = time.monotonic()
+    result = await plan(story, segments=MAX_SEGMENTS)
+    assert time.monotonic() - began < 10
+    assert len(result.segments) == MAX_SEGMENTS
+    spoken = " ".join(s.narration for s in result.segments).split()
+    assert spoken == story.split()
+
+
+def test_exact_grouping_is_the_most_even_one() -> None:
+    """The windowed grouping finds the same least cost as trying every cut (small cases)."""
+    import random
+
+    from storyreel.providers.offline.planner import _Unit, group_exact
+
+    def cost(groups: list[list[int]], target: float) -> float:
+        return sum((sum(g) - target) ** 2 for g in groups)
+
+    rng = random.Random(7)
+    for _ in range(300):
+        sizes = [rng.choice([1, 1, 2, 3, 5, 8, 13, 21, 24]) for _ in range(rng.randint(1, 11))]
+        count = rng.randint(1, len(sizes))
+        target = sum(sizes) / count
+        best = min(
+            cost([sizes[a:b] for a, b in itertools.pairwise((0, *cuts, len(sizes)))], target)
+            for cuts in itertools.combinations(range(1, len(sizes)), count - 1)
+        )
+        units = [_Unit(" ".join(["w"] * s), 0) for s in sizes]
+        got = [[u.words for u in g] for g in group_exact(units, count)]
+        assert len(got) == count and all(got)
+        assert [w for g in got for w in g] == sizes
+        assert cost(got, target) == pytest.approx(best, abs=1e-9)

@@ -277,3 +277,17 @@ def test_the_planner_offers_only_the_documented_camera_commands() -> None:
     assert enum == list(OFFICIAL_CAMERA_COMMANDS) and len(enum) == 15
     for seed_name in SEED_TO_DOCUMENTED:
         assert seed_name not in SYSTEM_PROMPT
+
+
+async def test_a_plan_of_more_than_60_segments_is_refused(settings: Settings) -> None:
+    """Issue 14, finding 1: the 60-segment cap holds for the model's plan too (each is a clip)."""
+    from storyreel.limits import MAX_SEGMENTS
+
+    many = json.dumps(draft(MAX_SEGMENTS + 1))
+    calls = Recorder(completion(many), completion(many))
+    with pytest.raises(ProviderError) as info:
+        await OpenAIPlanner(settings, client=client_for(calls)).plan("story")
+    assert info.value.code == "invalid_plan"
+    assert f"61 segments; at most {MAX_SEGMENTS}" in str(info.value)
+    assert f"at most {MAX_SEGMENTS}" in calls.bodies[1]["messages"][-1]["content"]
+    assert len(draft_to_plan(PlanDraft.model_validate(draft(MAX_SEGMENTS))).segments) == 60

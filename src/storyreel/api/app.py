@@ -25,6 +25,7 @@ from storyreel.api import (
 )
 from storyreel.api.bodylimit import BodyLimit
 from storyreel.api.deps import AppState, State
+from storyreel.api.docs import install as install_docs
 from storyreel.api.errors import install as install_error_handlers
 from storyreel.api.headers import SecurityHeaders
 from storyreel.api.manager import DEFAULT_MAX_JOBS, JobManager
@@ -89,8 +90,12 @@ def create_app(settings: Settings, *, max_jobs: int = DEFAULT_MAX_JOBS) -> FastA
         version=__version__,
         summary="Turn a story into a narrated video: submit, watch it render, download it.",
         lifespan=lifespan,
+        # Served by storyreel.api.docs from local files: FastAPI's own pages use a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     install_error_handlers(app)
+    install_docs(app)
     app.include_router(page)
     app.include_router(routes_jobs.router)
     app.include_router(routes_voices.router)

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Query, status
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
@@ -29,6 +30,7 @@ from storyreel.api.schemas import (
     StepStateOut,
 )
 from storyreel.errors import UsageError
+from storyreel.pipeline.admission import check_plan_size
 from storyreel.pipeline.jobs import JobOptions
 from storyreel.pipeline.layout import OutputLayout
 from storyreel.pipeline.store import FINISHED_STATUSES, Job, JobStatus, Step
@@ -111,9 +113,10 @@ async def create_job(request: JobRequest, manager: Manager, settings: SettingsDe
     """Queue a job; it starts as soon as a slot is free. Follow it at ``url``."""
     options = request.options()
     try:
-        # A provider that cannot be built (e.g. "openai" without its key) is refused now,
-        # not after the job is queued.
+        # A provider that cannot be built (e.g. "openai" without its key), or a story that
+        # would plan into more segments than the cap, is refused now, not after the 202.
         resolve_choices(settings, options.overrides())
+        await check_plan_size(request.story, segments=options.segments)
         # The preflight's free calls: a retired model or a rejected key is a 422 now, with
         # nothing paid, not a failed job later.
         await manager.runner.check(options)
@@ -132,7 +135,12 @@ async def list_jobs(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> JobList:
     jobs = await manager.store.list_jobs(status=status_, limit=limit)
-    return JobList(jobs=[JobSummary.model_validate(_summary(job)) for job in jobs])
+
+    def summaries() -> JobList:
+        # Up to 500 storyboard checks (a stat each): file work, off the event loop.
+        return JobList(jobs=[JobSummary.model_validate(_summary(job)) for job in jobs])
+
+    return await run_in_threadpool(summaries)
 
 
 @router.get("/{job_id}", response_model=JobDetail, summary="One job, with its progress")
@@ -217,7 +225,8 @@ def _file(path_ready: bool, what: str, job: Job) -> None:
         206: {"content": {"video/mp4": {}}, "description": "Part of the MP4 (Range)."},
     },
 )
-async def job_video(job: JobDep) -> FileResponse:
+def job_video(job: JobDep) -> FileResponse:
+    # A plain def (FastAPI runs it in its thread pool): the checks below are file work.
     path = job.video_path or OutputLayout(job.output_dir).video
     _file(job.status == "succeeded" and path.is_file(), "video", job)
     return FileResponse(
@@ -234,7 +243,7 @@ async def job_video(job: JobDep) -> FileResponse:
     response_class=FileResponse,
     responses={200: {"content": {"image/png": {}}, "description": "The PNG."}},
 )
-async def job_storyboard(job: JobDep) -> FileResponse:
+def job_storyboard(job: JobDep) -> FileResponse:  # file work: in the thread pool, as above
     path = OutputLayout(job.output_dir).storyboard
     _file(path.is_file(), "storyboard", job)
     return FileResponse(path, media_type="image/png")

@@ -186,25 +186,29 @@ async def clone_voice(request: Request, response: Response, state: State) -> Voi
     ``POST /jobs``. The sample is checked (type, size, 10 s to 5 min) before any request."""
     client = state.minimax
     form = await _read_form(request)
+    folder: Path | None = None
     try:
         voice_id, sample = _fields(form)
         validate_voice_id(voice_id)
-        with tempfile.TemporaryDirectory(prefix="storyreel-voice-") as folder:
-            path = await _save(sample, Path(folder))
-            await validate_clone_sample(path)
-            if await _listed(client, voice_id):
-                response.status_code = status.HTTP_200_OK
-                return VoiceCloned(
-                    voice_id=voice_id,
-                    created=False,
-                    note="this account already has the voice id; the sample was not uploaded",
-                    mock=client.mocked,
-                )
-            await ensure_cloned_voice(client, path, voice_id)
+        # Made and removed (with a sample of up to 20 MB in it) in a worker thread: file work.
+        folder = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="storyreel-voice-"))
+        path = await _save(sample, folder)
+        await validate_clone_sample(path)
+        if await _listed(client, voice_id):
+            response.status_code = status.HTTP_200_OK
+            return VoiceCloned(
+                voice_id=voice_id,
+                created=False,
+                note="this account already has the voice id; the sample was not uploaded",
+                mock=client.mocked,
+            )
+        await ensure_cloned_voice(client, path, voice_id)
     except MiniMaxValidationError as error:
         raise validation_problem(error) from None
     finally:
         await form.close()
+        if folder is not None:
+            await asyncio.to_thread(shutil.rmtree, folder, True)
     return VoiceCloned(
         voice_id=voice_id,
         created=True,

@@ -196,17 +196,21 @@ class JobRunner:
         """What is left to pay for ``job``: from its plan when it has one, else from the story."""
         options = JobOptions.model_validate(job.options)
         own = providers is None
-        providers = providers or self._providers(options)
+        # Both in a worker thread: the service estimates on every GET of an unfinished job, and
+        # building real providers (their clients' TLS contexts) takes about 60 ms of CPU, and
+        # reading plan.json is file work, either of which would stall every other request.
+        if providers is None:
+            providers = await asyncio.to_thread(self._providers, options)
         try:
-            return await self._pending(
-                job, self.cost_options(providers, options), self._saved_plan(job)
-            )
+            plan = await asyncio.to_thread(self._saved_plan, job)
+            return await self._pending(job, self.cost_options(providers, options), plan)
         finally:
             if own:
                 await providers.aclose()
 
     async def _pending(self, job: Job, cost: CostOptions, plan: Plan | None) -> Estimate:
         """What is left to pay: from the plan when there is one, minus the steps done."""
+        prices = await asyncio.to_thread(self._prices)  # read from STORYREEL_PRICES once
         if plan is None:
             # Before the real plan exists, price the plan the offline planner makes of the story
             # (free, instant, same segment rules): its segments and clip lengths are what the
@@ -216,9 +220,9 @@ class JobRunner:
             draft = await asyncio.to_thread(
                 build_plan, job.story, segments=job.options.get("segments")
             )
-            return estimate(draft, cost, self._prices(), include_planning=True)
+            return estimate(draft, cost, prices, include_planning=True)
         done = {s.key for s in await self.store.list_steps(job.id) if s.state == "done"}
-        return estimate(plan, cost, self._prices()).without(done)
+        return estimate(plan, cost, prices).without(done)
 
     def _saved_plan(self, job: Job) -> Plan | None:
         path = OutputLayout(job.output_dir).plan

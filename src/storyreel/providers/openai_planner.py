@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from storyreel.config import Settings
 from storyreel.errors import ProviderError
+from storyreel.limits import MAX_SEGMENTS
 from storyreel.minimax import OFFICIAL_CAMERA_COMMANDS as CAMERA_COMMANDS
 from storyreel.minimax import unknown_camera_commands as unknown_commands
 from storyreel.pipeline.plan import MAX_VIDEO_PROMPT, Plan
@@ -135,6 +136,9 @@ def draft_to_plan(draft: PlanDraft, *, segments: int | None = None) -> Plan:
         problems.append(f"expected exactly {segments} segments, got {len(draft.segments)}")
     if not draft.segments:
         problems.append("the plan has no segments")
+    if len(draft.segments) > MAX_SEGMENTS:
+        # Every segment is a paid clip: the cap holds in every planning mode, the model's too.
+        problems.append(f"the plan has {len(draft.segments)} segments; at most {MAX_SEGMENTS}")
     for number, seg in enumerate(draft.segments, start=1):
         unknown = unknown_commands(seg.video_prompt)
         if unknown:

@@ -9,6 +9,8 @@ from the narration itself. Deterministic: the same story always gives the same p
 from __future__ import annotations
 
 import asyncio
+import bisect
+import itertools
 import math
 import re
 from dataclasses import dataclass
@@ -249,21 +251,23 @@ def group_auto(units: list[_Unit]) -> list[list[_Unit]]:
 
 
 def group_exact(units: list[_Unit], count: int) -> list[list[_Unit]]:
-    """Exactly ``count`` contiguous groups with word counts as even as possible."""
+    """Exactly ``count`` contiguous groups with word counts as even as possible.
+
+    The least sum of squared differences from the mean group size, as a dynamic programme over
+    where each group ends. Trying every start for every end made it quadratic in the sentences
+    (29 s for a 100,000-character story at 60 segments); only ends near their ideal place are
+    tried, in a window provably wide enough to hold the best answer (:func:`_cut_window`).
+    """
     n = len(units)
-    target = sum(u.words for u in units) / count
-    inf = float("inf")
-    cost = [[inf] * (n + 1) for _ in range(count + 1)]
-    back = [[0] * (n + 1) for _ in range(count + 1)]
-    cost[0][0] = 0.0
-    for k in range(1, count + 1):
-        for end in range(k, n - (count - k) + 1):
-            words = 0
-            for start in range(end - 1, k - 2, -1):
-                words += units[start].words
-                value = cost[k - 1][start] + (words - target) ** 2
-                if value < cost[k][end] - 1e-12:
-                    cost[k][end], back[k][end] = value, start
+    prefix = [0]
+    for unit in units:
+        prefix.append(prefix[-1] + unit.words)
+    target = prefix[-1] / count
+    # A narrow window first (two of the longest sentences): when the best grouping inside it is
+    # cheap enough that nothing outside can beat it, it is the answer; else the proven window.
+    cost, back = _group_within(prefix, count, target, 2 * max(u.words for u in units))
+    if _reach(cost, count) > 2 * max(u.words for u in units):
+        cost, back = _group_within(prefix, count, target, _cut_window(prefix, count, target))
     groups: list[list[_Unit]] = []
     end = n
     for k in range(count, 0, -1):
@@ -271,6 +275,68 @@ def group_exact(units: list[_Unit], count: int) -> list[list[_Unit]]:
         groups.append(units[start:end])
         end = start
     return groups[::-1]
+
+
+def _group_within(
+    prefix: list[int], count: int, target: float, window: float
+) -> tuple[float, list[dict[int, int]]]:
+    """The best grouping whose k-th cut is within ``window`` words of ``k * target``: its cost
+    (infinite when there is none) and, per group, each end's best start."""
+    n = len(prefix) - 1
+    inf = float("inf")
+    cost = {0: 0.0}  # the best cost of groups 1..k ending at each end, for the last k
+    back: list[dict[int, int]] = [{}]
+    for k in range(1, count + 1):
+        lo, hi = (n, n) if k == count else _ends_near(prefix, k * target, window, k, n - count + k)
+        starts = sorted(cost, reverse=True)  # largest start first: ties keep the old choice
+        layer: dict[int, float] = {}
+        chosen: dict[int, int] = {}
+        for end in range(lo, hi + 1):
+            best, best_start = inf, 0
+            for start in starts:
+                if start >= end:
+                    continue
+                value = cost[start] + (prefix[end] - prefix[start] - target) ** 2
+                if value < best - 1e-12:
+                    best, best_start = value, start
+            if best < inf:
+                layer[end], chosen[end] = best, best_start
+        cost = layer
+        back.append(chosen)
+    return cost.get(n, inf), back
+
+
+def _reach(cost: float, count: int) -> float:
+    """How far from its ideal place a cut of any grouping costing at most ``cost`` can be:
+    reaching ``|d_k| = m`` and coming back costs at least ``4 * m**2 / count`` (Cauchy-Schwarz,
+    with ``d_k`` the k-th cut's distance in words and the cost the sum of
+    ``(d_k - d_{k-1})**2``, ``d_0 = d_count = 0``)."""
+    return math.sqrt(cost * count / 4) * (1 + 1e-9) + 1e-6
+
+
+def _cut_window(prefix: list[int], count: int, target: float) -> float:
+    """A window that holds the best grouping: the reach of a feasible one, each cut at the end
+    nearest its ideal place (no grouping dearer than it can be the best)."""
+    n = len(prefix) - 1
+    cuts = [0]
+    for k in range(1, count):
+        ideal = k * target
+        near = bisect.bisect_left(prefix, ideal)
+        if near > 0 and (near > n or ideal - prefix[near - 1] <= prefix[near] - ideal):
+            near -= 1
+        cuts.append(min(max(near, cuts[-1] + 1), n - count + k))
+    cuts.append(n)
+    feasible = sum((prefix[b] - prefix[a] - target) ** 2 for a, b in itertools.pairwise(cuts))
+    return _reach(feasible, count)
+
+
+def _ends_near(
+    prefix: list[int], ideal: float, window: float, lowest: int, highest: int
+) -> tuple[int, int]:
+    """The first and last end (within ``lowest..highest``) whose words are ``window`` of ideal."""
+    lo = bisect.bisect_left(prefix, ideal - window)
+    hi = bisect.bisect_right(prefix, ideal + window) - 1
+    return max(lo, lowest), min(hi, highest)
 
 
 def _backtrack(units: list[_Unit], starts: list[int]) -> list[list[_Unit]]:

@@ -15,6 +15,7 @@ from storyreel.assembly.ffmpeg import run_ffmpeg
 from storyreel.errors import ProviderError, UsageError
 from storyreel.files import partial_path, write_bytes_atomic_sync
 from storyreel.language import ESPEAK_FALLBACK, espeak_voice
+from storyreel.limits import strip_controls
 from storyreel.providers.offline import _espeak
 
 DEFAULT_VOICE = ESPEAK_FALLBACK
@@ -57,7 +58,8 @@ class OfflineSpeechGen:
         return self.voice or espeak_voice(language)
 
     async def speak(self, text: str, *, out: Path, language: str | None = None) -> Path:
-        spoken = " ".join(text.split())
+        # espeak reads a C string: a NUL ended the narration there, whatever followed it.
+        spoken = " ".join(strip_controls(text).split())
         if not spoken:
             raise UsageError("there is nothing to say", field="text")
         suffix = out.suffix.lower()
