@@ -9,7 +9,14 @@ from pathlib import Path
 import typer
 
 from storyreel.cli import options as opt
-from storyreel.cli.common import check_out_dir, err_console, load_settings, read_story, run
+from storyreel.cli.common import (
+    check_out_dir,
+    err_console,
+    load_settings,
+    music_choice,
+    read_story,
+    run,
+)
 from storyreel.cli.options import Choice, Resolution, Subtitles
 from storyreel.cli.running import job_runner, run_with_progress, summary
 from storyreel.errors import UsageError
@@ -61,6 +68,8 @@ def register(app: typer.Typer) -> None:
         images: Choice | None = None,
         video: Choice | None = None,
         speech: Choice | None = None,
+        music: str = "none",
+        music_volume: float | None = None,
     ) -> JobOptions:
         def pick(choice: Choice | None) -> str | None:
             return choice.value if choice else None
@@ -77,6 +86,8 @@ def register(app: typer.Typer) -> None:
             images=pick(images),
             video=pick(video),
             speech=pick(speech),
+            music=music_choice(music),
+            **({"music_volume": music_volume} if music_volume is not None else {}),
         )
 
     def start(
@@ -148,6 +159,8 @@ def register(app: typer.Typer) -> None:
         images: Choice | None = typer.Option(None, "--images", help="Keyframe provider."),
         video: Choice | None = typer.Option(None, "--video", help="Clip provider."),
         speech: Choice | None = typer.Option(None, "--speech", help="Narration provider."),
+        music: str = opt.MUSIC,
+        music_volume: float = opt.MUSIC_VOLUME,
         yes: bool = opt.YES,
         remote: bool = typer.Option(
             False,
@@ -173,6 +186,8 @@ def register(app: typer.Typer) -> None:
             images=images,
             video=video,
             speech=speech,
+            music=music,
+            music_volume=music_volume,
         )
         start(
             story,

@@ -7,6 +7,8 @@ from enum import StrEnum
 
 import typer
 
+from storyreel.assembly.mix_commands import DEFAULT_MUSIC_VOLUME
+
 
 class Resolution(StrEnum):
     p768 = "768P"
@@ -43,4 +45,17 @@ SUBTITLES = typer.Option(
 BUDGET = typer.Option(None, "--budget", min=0, help="Refuse to spend more than this many USD.")
 VOICE = typer.Option(None, "--voice", help="Narrate with this MiniMax voice id (cloned or stock).")
 PLANNER = typer.Option(None, "--planner", help="Planner provider.")
+MUSIC_HELP = (
+    "A music bed under the narration: an audio FILE (looped or trimmed to the video), "
+    "auto (made for the video) or none."
+)
+MUSIC = typer.Option("none", "--music", help=MUSIC_HELP)
+MUSIC_VOLUME = typer.Option(
+    DEFAULT_MUSIC_VOLUME,
+    "--music-volume",
+    min=0.01,
+    max=1.0,
+    help="The music between sentences, as a fraction of the narration's loudness (ducked "
+    "18 dB under the voice while someone speaks).",
+)
 YES = typer.Option(False, "--yes", "-y", help="Accept the cost estimate without asking.")

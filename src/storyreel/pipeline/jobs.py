@@ -26,6 +26,8 @@ from pydantic import (
     field_validator,
 )
 
+from storyreel.assembly.mix import check_music_file
+from storyreel.assembly.mix_commands import DEFAULT_MUSIC_VOLUME, Music
 from storyreel.config import ProviderChoice, Settings
 from storyreel.errors import JobError, UsageError
 from storyreel.files import write_bytes_atomic_sync
@@ -79,6 +81,20 @@ class JobOptions(BaseModel):
         None, max_length=256, description="Narrate with this (cloned or stock) voice."
     )
     concurrency: StrictInt | None = Field(None, ge=1, le=32)
+    music: str = Field(
+        "none",
+        min_length=1,
+        max_length=4096,
+        description='"none", "auto" (an instrumental bed made for the video) or, from the CLI, '
+        "the absolute path of an audio track (looped or trimmed to the video).",
+    )
+    music_volume: float = Field(
+        DEFAULT_MUSIC_VOLUME,
+        gt=0,
+        le=1,
+        strict=True,
+        description="The bed between sentences, as a fraction of the narration's loudness.",
+    )
 
     @field_validator("voice_id")
     @classmethod
@@ -93,6 +109,13 @@ class JobOptions(BaseModel):
             except MiniMaxValidationError as error:
                 raise ValueError(f"not a valid voice id: {error.fix}") from None
         return value
+
+    def music_bed(self) -> Music | None:
+        """The bed asked for: none, the synthesised one (``auto``) or the user's track."""
+        if self.music == "none":
+            return None
+        path = None if self.music == "auto" else Path(self.music)
+        return Music(path, self.music_volume)
 
     def overrides(self) -> dict[str, str]:
         if self.offline:
@@ -301,6 +324,7 @@ class JobRunner:
             concurrency=options.concurrency or self.settings.concurrency,
             voice_id=options.voice_id or self.settings.voice_id,
             speech_speed=self.settings.speech_speed,
+            music=options.music_bed(),
         )
 
     def work_for(
@@ -422,6 +446,9 @@ def preflight(providers: Providers, options: JobOptions) -> None:
     check = getattr(providers.video, "check", None)
     if callable(check):
         check(options.resolution)
+    music = options.music_bed()
+    if music is not None and music.path is not None:
+        check_music_file(music.path)  # gone or changed since the job was made: exit 2
 
 
 async def add_spend_to_manifest(manifest: Path, spend: Spend) -> None:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Literal, Protocol, TypeVar
 
 from storyreel.assembly.concat import concat_segments
+from storyreel.assembly.mix_commands import SYNTH_VERSION, Music
 from storyreel.assembly.probe import MediaInfo, probe
 from storyreel.assembly.segment import mux_segment
 from storyreel.assembly.spec import OutputSpec
@@ -74,6 +75,8 @@ class RenderOptions:
     # Part of the narration's identity (its content hash): a new voice or speed re-speaks it.
     voice_id: str | None = None
     speech_speed: float = 1.0
+    # A bed under the narration (None: none), ducked while someone speaks.
+    music: Music | None = None
 
 
 class ProviderSet(Protocol):
@@ -110,6 +113,19 @@ def identity(provider: object) -> str:
     """What makes a provider's output what it is: its name, plus model and voice when real."""
     describe = getattr(provider, "describe", None)
     return str(describe()) if callable(describe) else str(getattr(provider, "name", "unknown"))
+
+
+async def music_fields(music: Music) -> dict[str, object]:
+    """What makes the bed what it is, for the assemble step's hash: the track's content (a new
+    file under the same name re-mixes) or the synthesised bed's version, and the volume."""
+    source = await afile_sha256(music.path) if music.path is not None else SYNTH_VERSION
+    return {"source": source, "volume": music.volume}
+
+
+def _music_entry(music: Music | None) -> dict[str, object] | None:
+    if music is None:
+        return None
+    return {"track": str(music.path) if music.path else "synthesised", "volume": music.volume}
 
 
 def is_paid(provider: object) -> bool:
@@ -375,7 +391,9 @@ class Pipeline:
         self, plan: Plan, outcomes: list[SegmentOutcome], frame_paths: Sequence[Path]
     ) -> RenderResult:
         parts = [o.segment for o in outcomes if o.segment is not None]
-        starts, speech_starts, t = [], [], 0.0
+        starts: list[float] = []
+        speech_starts: list[float] = []
+        t = 0.0
         for o in outcomes:
             length = o.info.duration if o.info else 0.0
             starts.append(t)
@@ -389,10 +407,16 @@ class Pipeline:
                 [o.speech_seconds for o in outcomes],
             )
             srt_path = write_srt(cues, self.layout.subtitles)
+        speech = [
+            (start, start + o.speech_seconds)
+            for start, o in zip(speech_starts, outcomes, strict=True)
+        ]
+        music = self.options.music
         inputs = assemble_hash(
             segment_shas=[await afile_sha256(p) for p in parts],
             spec=self.spec,
             subtitles=self.options.subtitles,
+            music=await music_fields(music) if music is not None else None,
         )
 
         async def concat() -> Path:
@@ -402,6 +426,8 @@ class Pipeline:
                 self.spec,
                 subtitles=srt_path,
                 burn_subtitles=self.options.subtitles == "burn",
+                speech=speech,
+                music=music,
                 on_progress=self._progress("assemble", None),
             )
             return self.layout.video
@@ -458,6 +484,7 @@ class Pipeline:
             "plan": rel(self.layout.plan),
             "duration": round(result.duration, 3),
             "resolution": self.options.resolution,
+            "music": _music_entry(self.options.music),
             "providers": {
                 "planner": identity(self.providers.planner),
                 "images": identity(self.providers.images),
