@@ -68,7 +68,7 @@ def check_music_file(path: Path, *, field: str = MUSIC_FIELD) -> float:
         raise UsageError(
             f"{path} lasts {seconds:.1f} s, less than {MIN_MUSIC_SECONDS:g} s",
             field=field,
-            fix="use a longer track (it is looped to the video's length)",
+            fix="use a longer track; it is looped to the video's length",
         )
     return seconds
 
