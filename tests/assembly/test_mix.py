@@ -25,8 +25,10 @@ from .conftest import SPEC, audio_rms, ffmpeg, make_clip, make_speech
 def loudness(path: Path) -> Loudness:
     stderr = asyncio.run(
         run_ffmpeg(
-            ["-i", str(path), "-map", "0:a:0", "-af", "ebur128=peak=true:framelog=quiet"]
-            + ["-f", "null", "-"]
+            [
+                *("-i", str(path), "-map", "0:a:0"),
+                *("-af", "ebur128=peak=true:framelog=quiet", "-f", "null", "-"),
+            ]
         )
     )
     return parse_loudness(stderr)
@@ -135,9 +137,11 @@ def test_the_bed_is_at_least_12_db_under_the_speech_and_back_up_in_the_gaps(
     bed = tmp_path / "bed.m4a"
     asyncio.run(
         run_ffmpeg(
-            ["-f", "lavfi", "-t", "16", "-i", "anullsrc=r=48000:cl=stereo", *mix.inputs()]
-            + ["-filter_complex", ";".join(mix.chains("[0:a:0]", 1)), "-map", "[a]"]
-            + ["-c:a", "aac", str(bed)]
+            [
+                *("-f", "lavfi", "-t", "16", "-i", "anullsrc=r=48000:cl=stereo", *mix.inputs()),
+                *("-filter_complex", ";".join(mix.chains("[0:a:0]", 1)), "-map", "[a]"),
+                *("-c:a", "aac", str(bed)),
+            ]
         )
     )
     for start, end in spans:  # inside each narration, away from the ramps
