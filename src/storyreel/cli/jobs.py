@@ -114,7 +114,10 @@ def register(app: typer.Typer) -> None:
         run(go())
 
 
-STEP_ORDER = {"plan": 0, "voice": 1, "speech": 2, "frame": 3, "video": 4, "mux": 5, "assemble": 6}
+STEP_ORDER = {
+    "plan": 0, "voice": 1, "speech": 2, "frame": 3, "video": 4, "mux": 5, "music": 6,
+    "assemble": 7,
+}  # fmt: skip
 STATUS_STYLE = {"succeeded": "green", "failed": "red", "running": "yellow", "done": "green"}
 
 

@@ -28,6 +28,7 @@ from ._exceptions import (
 )
 from ._models import (
     CallbackEvent,
+    MusicResult,
     RetrievedFile,
     SpeechResult,
     UploadedFile,
@@ -51,6 +52,7 @@ __all__ = [
     "MiniMaxError",
     "MiniMaxSettings",
     "MiniMaxValidationError",
+    "MusicResult",
     "PermissionDeniedError",
     "QuotaExceededError",
     "RateLimitError",

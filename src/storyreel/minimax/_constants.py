@@ -39,9 +39,10 @@ VIDEO_CREATE: Final = "video_generation"
 VIDEO_QUERY: Final = "query/video_generation"
 RETRIEVE: Final = "files/retrieve"
 DOWNLOAD: Final = "download"
+MUSIC: Final = "music_generation"
 
 # Creates that cost money: repeated only when the first attempt clearly was not accepted.
-PAID_ENDPOINTS: Final = frozenset({VIDEO_CREATE, VOICE_CLONE, T2A})
+PAID_ENDPOINTS: Final = frozenset({VIDEO_CREATE, VOICE_CLONE, T2A, MUSIC})
 PAID_RETRY_HTTP_STATUSES: Final = frozenset({429, 502, 503, 504})
 PAID_RETRY_CODES: Final = frozenset({1002, 1039, 2045})
 
@@ -59,6 +60,12 @@ TIMEOUT_CODES: Final = frozenset({1001})
 
 # --- validation limits ---------------------------------------------------------------------
 PROMPT_MAX_CHARS: Final = 2000
+# music_generation (music-2.0): a style prompt and lyrics, both required, as documented for the
+# model (10-300 and 10-3000 characters). An instrumental bed sends section tags as its lyrics.
+MUSIC_MODELS: Final = frozenset({"music-2.0"})
+MUSIC_PROMPT_CHARS: Final = (10, 300)
+MUSIC_LYRICS_CHARS: Final = (10, 3000)
+MUSIC_FORMATS: Final = frozenset({"mp3", "wav"})
 IMAGE_MAX_BYTES: Final = 20 * 1024 * 1024
 IMAGE_MIN_SHORT_SIDE: Final = 300
 IMAGE_MIN_ASPECT: Final = 2 / 5

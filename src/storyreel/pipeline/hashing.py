@@ -145,6 +145,10 @@ def mux_hash(*, video_sha: str, speech_sha: str, spec: OutputSpec) -> str:
     )
 
 
+def music_hash(*, prompt: str, provider: str, model: str) -> str:
+    return content_hash("music", {"prompt": prompt, "provider": provider, "model": model})
+
+
 def assemble_hash(
     *,
     segment_shas: Sequence[str],

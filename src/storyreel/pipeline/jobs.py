@@ -197,6 +197,10 @@ class JobRunner:
             speech=priced(providers.speech),
             tts_model=self.settings.tts_model,
             segments=options.segments,
+            # --music auto generates the bed when a MiniMax stage is real (see the pipeline)
+            music="minimax"
+            if options.music == "auto" and providers.minimax is not None and not mocked
+            else "offline",
         )
 
     async def estimate(self, job: Job, providers: Providers | None = None) -> Estimate:

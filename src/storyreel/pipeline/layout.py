@@ -59,6 +59,11 @@ class OutputLayout:
         return self.root / "final_video.srt"
 
     @property
+    def music(self) -> Path:
+        """The generated music bed (``--music auto`` with MiniMax)."""
+        return self.root / "music.mp3"
+
+    @property
     def manifest(self) -> Path:
         return self.root / "manifest.json"
 

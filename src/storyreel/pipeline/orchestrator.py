@@ -16,7 +16,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal, Protocol, TypeVar
 
@@ -46,6 +46,7 @@ from storyreel.pipeline.hashing import (
     assemble_hash,
     frame_hash,
     frame_prompts,
+    music_hash,
     mux_hash,
     speech_hash,
     video_hash,
@@ -122,10 +123,13 @@ async def music_fields(music: Music) -> dict[str, object]:
     return {"source": source, "volume": music.volume}
 
 
-def _music_entry(music: Music | None) -> dict[str, object] | None:
+def _music_entry(music: Music | None, root: Path) -> dict[str, object] | None:
     if music is None:
         return None
-    return {"track": str(music.path) if music.path else "synthesised", "volume": music.volume}
+    track = "synthesised" if music.path is None else str(music.path)
+    if music.path is not None and music.path.is_relative_to(root):
+        track = str(music.path.relative_to(root))  # the generated bed, in the folder
+    return {"track": track, "volume": music.volume}
 
 
 def is_paid(provider: object) -> bool:
@@ -142,6 +146,7 @@ def _stage_limits(providers: ProviderSet, concurrency: int) -> dict[Stage, async
         "frame": asyncio.Semaphore(concurrency),
         "video": asyncio.Semaphore(concurrency) if is_paid(providers.video) else cpu,
         "mux": cpu,
+        "music": asyncio.Semaphore(1),
         "assemble": asyncio.Semaphore(1),
     }
 
@@ -166,6 +171,7 @@ class Pipeline:
         self.ledger: Ledger = ledger or NullLedger()
         self._limits = _stage_limits(providers, self.options.concurrency)
         self._frames: dict[int, asyncio.Task[Path]] = {}
+        self._music_task: asyncio.Task[Music | None] | None = None
         self._reused = 0
 
     # -- public steps ----------------------------------------------------------------------------
@@ -190,6 +196,7 @@ class Pipeline:
     async def render(self, plan: Plan) -> RenderResult:
         """Render a plan into ``final_video.mp4`` and its companions, every segment at once."""
         self.begin(plan)
+        self._music_bed(plan)  # a generated bed is made while the segments are
         try:
             outcomes = await self._gather(
                 [self.render_segment(plan, i) for i in range(len(plan.segments))]
@@ -199,6 +206,33 @@ class Pipeline:
             return await self.assemble(plan, outcomes)
         finally:
             await self.drop_frames()
+
+    def _music_bed(self, plan: Plan) -> asyncio.Task[Music | None]:
+        """The bed, once per process (a task render starts early and assemble awaits)."""
+        if self._music_task is None:
+            self._music_task = asyncio.create_task(self._make_music(plan))
+        return self._music_task
+
+    async def _make_music(self, plan: Plan) -> Music | None:
+        """``--music auto`` with a real MiniMax stage: one paid music_generation call through
+        the ledger (intent first, reused on resume); otherwise the bed asked for as it is (a
+        file, the synthesised one, or none)."""
+        music = self.options.music
+        client = getattr(self.providers, "minimax", None)
+        if music is None or music.path is not None or client is None:
+            return music
+        from storyreel.providers.minimax_music import MiniMaxMusicGen, music_prompt
+
+        gen = MiniMaxMusicGen(client)
+        prompt = music_prompt(plan)
+        inputs = music_hash(prompt=prompt, provider=gen.name, model=identity(gen))
+        out = self.layout.music
+
+        def make() -> Awaitable[Path]:
+            return gen.compose(prompt, out)
+
+        path = await self._artefact("music", None, inputs, make, paid=True)
+        return replace(music, path=path)
 
     def begin(self, plan: Plan) -> None:
         """Lay out the output folder and announce the plan (once per job and process)."""
@@ -304,7 +338,11 @@ class Pipeline:
     async def drop_frames(self) -> None:
         """Cancel the keyframe tasks this pipeline started and no one awaits any more. A worker
         calls it when its unit of work ends, so nothing of that unit runs on behind it."""
-        frames, self._frames = list(self._frames.values()), {}
+        frames: list[asyncio.Task[object]] = [*self._frames.values()]
+        self._frames = {}
+        if self._music_task is not None and not self._music_task.done():
+            frames.append(self._music_task)  # a bed no one will mix: stop paying for it
+            self._music_task = None
         for task in frames:
             task.cancel()
         await asyncio.gather(*frames, return_exceptions=True)
@@ -411,7 +449,7 @@ class Pipeline:
             (start, start + o.speech_seconds)
             for start, o in zip(speech_starts, outcomes, strict=True)
         ]
-        music = self.options.music
+        music = await self._music_bed(plan)
         inputs = assemble_hash(
             segment_shas=[await afile_sha256(p) for p in parts],
             spec=self.spec,
@@ -444,7 +482,7 @@ class Pipeline:
             segments=len(parts),
             reused=self._reused,
         )
-        await asyncio.to_thread(self._write_manifest, plan, outcomes, starts, result)
+        await asyncio.to_thread(self._write_manifest, plan, outcomes, starts, result, music)
         self.emit(JobFinished(video=str(video), duration=info.duration, segments=len(parts)))
         return result
 
@@ -469,7 +507,12 @@ class Pipeline:
         )
 
     def _write_manifest(
-        self, plan: Plan, outcomes: list[SegmentOutcome], starts: list[float], result: RenderResult
+        self,
+        plan: Plan,
+        outcomes: list[SegmentOutcome],
+        starts: list[float],
+        result: RenderResult,
+        music: Music | None,
     ) -> None:
         root = self.layout.root
 
@@ -484,7 +527,7 @@ class Pipeline:
             "plan": rel(self.layout.plan),
             "duration": round(result.duration, 3),
             "resolution": self.options.resolution,
-            "music": _music_entry(self.options.music),
+            "music": _music_entry(music, root),
             "providers": {
                 "planner": identity(self.providers.planner),
                 "images": identity(self.providers.images),
@@ -536,6 +579,8 @@ class Pipeline:
             name = self.providers.images.name
         elif stage == "speech":
             name = self.providers.speech.name
+        elif stage == "music":
+            name = "minimax"
         else:
             name = "ffmpeg"
         return await self._run(
