@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -87,6 +88,20 @@ def test_with_the_synthesised_bed_the_join_is_at_minus_16_lufs(
         )
     )
     assert info.duration == pytest.approx(16.0, abs=0.1)
+    assert_on_target(out)
+
+
+def test_segments_that_differ_are_mixed_in_the_reencode_too(
+    spaced: tuple[list[Path], list[float]], media: dict[str, Path], tmp_path: Path
+) -> None:
+    parts, seconds = spaced
+    odd = tmp_path / "odd.mp4"
+    asyncio.run(mux_segment(media["clip_32"], media["long"], odd, replace(SPEC, width=256)))
+    mixed = [parts[0], odd]
+    out = tmp_path / "final.mp4"
+    spans = speech_spans(mixed, [seconds[0], probe(media["long"]).duration])
+    info = asyncio.run(concat_segments(mixed, out, SPEC, speech=spans, music=Music(None)))
+    assert info.video is not None and (info.video.width, info.video.height) == SPEC.size
     assert_on_target(out)
 
 
