@@ -7,7 +7,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import av
+import numpy as np
 import pytest
+import srt
 
 from tests.assembly.test_mix import loudness, make_track
 from tests.cli.conftest import Invoke
@@ -43,6 +46,30 @@ def test_offline_make_with_music_auto_is_at_minus_16_lufs(
     assert again.code == 0, again.output
     assert json.loads((out / "manifest.json").read_text())["music"]["volume"] == 0.6
     assert "steps reused" in again.stdout
+
+    # Burned in the bold-outline style: yellow text in the bottom of the picture, in the frame.
+    plain = tmp_path / "plain.mp4"
+    (out / "final_video.mp4").rename(plain)
+    burned = cli(
+        *args, "--music", "auto", "--subtitles", "burn", "--subtitle-style", "bold-outline"
+    )
+    assert burned.code == 0, burned.output
+    first_cue = next(srt.parse((out / "final_video.srt").read_text()))
+    at = first_cue.start.total_seconds() + 0.5
+    frame, before = _frame_at(out / "final_video.mp4", at), _frame_at(plain, at)
+    height = frame.shape[0]
+    changed = np.abs(frame.astype(int) - before.astype(int)).max(axis=-1) > 60
+    yellow = (frame[..., 0] > 200) & (frame[..., 1] > 180) & (frame[..., 2] < 140) & changed
+    rows = np.nonzero(yellow.any(axis=1))[0]
+    assert rows.size > 0 and rows.min() > height // 2 and rows.max() < height - 1
+
+
+def _frame_at(path: Path, seconds: float) -> np.ndarray:
+    with av.open(str(path)) as container:
+        for frame in container.decode(video=0):
+            if float(frame.pts * frame.time_base) >= seconds:
+                return np.asarray(frame.to_image())
+    raise AssertionError(f"no frame at {seconds} s")
 
 
 def _bad_track(kind: str, tmp_path: Path) -> Path:

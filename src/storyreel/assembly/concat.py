@@ -31,7 +31,12 @@ from storyreel.assembly.mix import plan_mix
 from storyreel.assembly.mix_commands import FinalMix, Music
 from storyreel.assembly.probe import MediaInfo, probe
 from storyreel.assembly.spec import OutputSpec
-from storyreel.assembly.subtitles import caption_track, read_srt
+from storyreel.assembly.subtitles import (
+    CAPTION_STYLES,
+    DEFAULT_CAPTION_STYLE,
+    caption_track,
+    read_srt,
+)
 from storyreel.errors import MediaError
 
 log = logging.getLogger(__name__)
@@ -95,6 +100,7 @@ async def concat_segments(
     *,
     subtitles: Path | None = None,
     burn_subtitles: bool = False,
+    subtitle_style: str = DEFAULT_CAPTION_STYLE,
     speech: Sequence[tuple[float, float]] = (),
     music: Music | None = None,
     on_progress: Callable[[float], None] | None = None,
@@ -102,7 +108,8 @@ async def concat_segments(
     """Join ``parts`` into ``out`` (H.264/AAC, faststart); return the probe of the result.
 
     Stream copy when all parts match, else one re-encode; ``burn_subtitles`` draws the cues of
-    the ``subtitles`` SRT file onto the picture (legible without any system font). ``music``
+    the ``subtitles`` SRT file onto the picture (legible without any system font) in the
+    named ``subtitle_style`` (see ``subtitles.CAPTION_STYLES``). ``music``
     lays a bed under the narration, ducked during the ``speech`` spans (seconds in the joined
     video); the result is at -16 LUFS either way.
     """
@@ -130,7 +137,8 @@ async def concat_segments(
         captions: Path | None = None
         if burn_subtitles and subtitles is not None:
             cues = read_srt(subtitles)
-            captions = await asyncio.to_thread(caption_track, cues, spec, work, expected)
+            style = CAPTION_STYLES[subtitle_style]
+            captions = await asyncio.to_thread(caption_track, cues, spec, work, expected, style)
 
         async def render(args_for: Callable[[Path], list[str]]) -> MediaInfo:
             with atomic_output(out) as tmp:

@@ -17,7 +17,7 @@ from storyreel.cli.common import (
     read_story,
     run,
 )
-from storyreel.cli.options import Choice, Resolution, Subtitles
+from storyreel.cli.options import Choice, Resolution, Subtitles, SubtitleStyle
 from storyreel.cli.running import job_runner, run_with_progress, summary
 from storyreel.errors import UsageError
 from storyreel.pipeline.jobs import JobOptions
@@ -70,6 +70,7 @@ def register(app: typer.Typer) -> None:
         speech: Choice | None = None,
         music: str = "none",
         music_volume: float | None = None,
+        subtitle_style: SubtitleStyle = SubtitleStyle.boxed,
     ) -> JobOptions:
         def pick(choice: Choice | None) -> str | None:
             return choice.value if choice else None
@@ -79,6 +80,7 @@ def register(app: typer.Typer) -> None:
             segments=segments,
             resolution=resolution.value,
             subtitles=subtitles.value,
+            subtitle_style=subtitle_style.value,
             concurrency=concurrency,
             budget=Decimal(str(budget)) if budget is not None else None,
             voice_id=voice,
@@ -144,6 +146,7 @@ def register(app: typer.Typer) -> None:
         segments: int | None = opt.SEGMENTS,
         resolution: Resolution = opt.RESOLUTION,
         subtitles: Subtitles = opt.SUBTITLES,
+        subtitle_style: SubtitleStyle = opt.SUBTITLE_STYLE,
         concurrency: int | None = typer.Option(
             None, "--concurrency", min=1, max=32, help="Calls in flight per stage."
         ),
@@ -188,6 +191,7 @@ def register(app: typer.Typer) -> None:
             speech=speech,
             music=music,
             music_volume=music_volume,
+            subtitle_style=subtitle_style,
         )
         start(
             story,

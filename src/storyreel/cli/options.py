@@ -22,6 +22,12 @@ class Subtitles(StrEnum):
     none = "none"
 
 
+class SubtitleStyle(StrEnum):
+    boxed = "boxed"
+    clean = "clean"
+    bold_outline = "bold-outline"
+
+
 class Choice(StrEnum):
     auto = "auto"
     openai = "openai"
@@ -41,6 +47,12 @@ RESOLUTION = typer.Option(
 )
 SUBTITLES = typer.Option(
     Subtitles.srt, "--subtitles", help="Burn subtitles in, write an .srt, or neither."
+)
+SUBTITLE_STYLE = typer.Option(
+    SubtitleStyle.boxed,
+    "--subtitle-style",
+    help="Burned subtitles: white on a dark band (boxed), white with a thin outline (clean), "
+    "or large yellow with a thick outline (bold-outline).",
 )
 BUDGET = typer.Option(None, "--budget", min=0, help="Refuse to spend more than this many USD.")
 VOICE = typer.Option(None, "--voice", help="Narrate with this MiniMax voice id (cloned or stock).")

@@ -9,7 +9,8 @@ in ``plan.json`` re-makes exactly the steps that depend on it:
 - ``speech:i`` narration, voice, speech provider + model, speed
 - ``mux:i``    the clip's and the narration's file shas, and the output spec
 - ``assemble`` every segment file's sha, the output spec and the subtitle mode, and the music
-  (its file's sha or the synthesised bed's version, and its volume) when there is any
+  (its file's sha or the synthesised bed's version, and its volume) when there is any, and the
+  burned subtitles' style when it is not the default
 
 Upstream *artefacts* enter by their file sha256, so a step is stale when what it was made from
 changed on disk, not merely when a prompt did. Before an upstream artefact exists,
@@ -155,6 +156,7 @@ def assemble_hash(
     spec: OutputSpec,
     subtitles: str,
     music: Mapping[str, Any] | None = None,
+    subtitle_style: str | None = None,
 ) -> str:
     fields: dict[str, Any] = {
         "segments": list(segment_shas),
@@ -163,6 +165,8 @@ def assemble_hash(
     }
     if music is not None:  # absent without music, so videos made before music keep their hash
         fields["music"] = dict(music)
+    if subtitle_style is not None:  # likewise: only a burned, non-default style
+        fields["subtitle_style"] = subtitle_style
     return content_hash("assemble", fields)
 
 

@@ -76,6 +76,9 @@ class JobOptions(BaseModel):
     )
     resolution: Literal["720P", "768P", "1080P"] = "768P"
     subtitles: Literal["burn", "srt", "none"] = "srt"
+    subtitle_style: Literal["boxed", "clean", "bold-outline"] = Field(
+        "boxed", description="How burned subtitles look (with subtitles: burn)."
+    )
     budget: Decimal | None = Field(None, ge=0, description="Refuse to spend more than this (USD).")
     voice_id: str | None = Field(
         None, max_length=256, description="Narrate with this (cloned or stock) voice."
@@ -325,6 +328,7 @@ class JobRunner:
         return RenderOptions(
             resolution=options.resolution,
             subtitles=options.subtitles,
+            subtitle_style=options.subtitle_style,
             concurrency=options.concurrency or self.settings.concurrency,
             voice_id=options.voice_id or self.settings.voice_id,
             speech_speed=self.settings.speech_speed,

@@ -26,7 +26,7 @@ from storyreel.assembly.probe import MediaInfo, probe
 from storyreel.assembly.segment import mux_segment
 from storyreel.assembly.spec import OutputSpec
 from storyreel.assembly.storyboard import render_storyboard
-from storyreel.assembly.subtitles import narration_cues, write_srt
+from storyreel.assembly.subtitles import DEFAULT_CAPTION_STYLE, narration_cues, write_srt
 from storyreel.assembly.timing import choose_duration, plan_timing
 from storyreel.errors import MediaError, ProviderError, StoryreelError, UsageError
 from storyreel.files import write_bytes_atomic_sync
@@ -72,6 +72,7 @@ SIX_SECONDS_ONLY = {"1080P"}
 class RenderOptions:
     resolution: str = "768P"
     subtitles: SubtitleMode = "srt"
+    subtitle_style: str = DEFAULT_CAPTION_STYLE  # a name in subtitles.CAPTION_STYLES
     concurrency: int = 4
     # Part of the narration's identity (its content hash): a new voice or speed re-speaks it.
     voice_id: str | None = None
@@ -450,11 +451,13 @@ class Pipeline:
             for start, o in zip(speech_starts, outcomes, strict=True)
         ]
         music = await self._music_bed(plan)
+        burn, style = self.options.subtitles == "burn", self.options.subtitle_style
         inputs = assemble_hash(
             segment_shas=[await afile_sha256(p) for p in parts],
             spec=self.spec,
             subtitles=self.options.subtitles,
             music=await music_fields(music) if music is not None else None,
+            subtitle_style=style if burn and style != DEFAULT_CAPTION_STYLE else None,
         )
 
         async def concat() -> Path:
@@ -463,7 +466,8 @@ class Pipeline:
                 self.layout.video,
                 self.spec,
                 subtitles=srt_path,
-                burn_subtitles=self.options.subtitles == "burn",
+                burn_subtitles=burn,
+                subtitle_style=style,
                 speech=speech,
                 music=music,
                 on_progress=self._progress("assemble", None),
