@@ -6,7 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from storyreel.assembly.commands import JoinedAudio, concat_copy_args, concat_reencode_args
+from storyreel.assembly.commands import (
+    EBUR128,
+    JoinedAudio,
+    concat_copy_args,
+    concat_reencode_args,
+)
 from storyreel.assembly.mix_commands import (
     DUCK_ATTACK,
     DUCK_RELEASE,
@@ -110,7 +115,7 @@ def test_measuring_passes_read_audio_only() -> None:
     raw = measure_mix_args(joined, plan, SPEC)
     graph = raw[raw.index("-filter_complex") + 1]
     assert "concat=n=2:v=0:a=1[narration]" in graph and "[2:a:0]" in graph
-    assert graph.endswith("[mix]ebur128=peak=true:framelog=quiet[m]")
+    assert graph.endswith(f"[mix]{EBUR128}[m]")
     assert raw[-5:] == ["-map", "[m]", "-f", "null", "-"]
     mastered = measure_mix_args(joined, plan, SPEC, mastered=True)
     assert "[mix]volume=2dB,alimiter=" in mastered[mastered.index("-filter_complex") + 1]

@@ -26,7 +26,7 @@ _INTEGRATED = re.compile(r"Integrated loudness:\s*I:\s*(-?[\d.]+|-inf)\s*LUFS", 
 _TRUE_PEAK = re.compile(r"True peak:\s*Peak:\s*(-?[\d.]+|-inf)\s*dBFS", re.S)
 
 
-def _num(value: float) -> str:
+def ff_num(value: float) -> str:
     """A number as FFmpeg reads it, without float noise (6.0 -> '6', 0.1 + 0.2 -> '0.3')."""
     text = f"{value:.6f}".rstrip("0").rstrip(".")
     return text if text not in ("", "-0") else "0"
@@ -83,13 +83,17 @@ def limiter_filter(limit_db: float = LIMIT_DB) -> str:
     return f"alimiter=limit={limit:.4f}:attack=5:release=50:level=disabled:latency=1"
 
 
+# EBU R128 integrated loudness and true peak, printed at the end of stderr (parse_loudness).
+EBUR128 = "ebur128=framelog=quiet:peak=true"
+
+
 def loudness_args(narration: Path, spec: OutputSpec) -> list[str]:
     """Measure the narration as it will be played (resampled, upmixed): EBU R128 integrated
     loudness and true peak, printed by ``ebur128`` at the end of stderr."""
     return [
         "-i", str(narration),
         "-map", "0:a:0",
-        "-af", f"{normalise_audio_filter(spec)},ebur128=framelog=quiet:peak=true",
+        "-af", f"{normalise_audio_filter(spec)},{EBUR128}",
         "-f", "null", "-",
     ]  # fmt: skip
 
@@ -112,13 +116,13 @@ def narration_filter(spec: OutputSpec, timing: SegmentTiming, gain_db: float = 0
         [
             "asetpts=PTS-STARTPTS",
             normalise_audio_filter(spec),
-            f"volume={_num(gain_db)}dB",
+            f"volume={ff_num(gain_db)}dB",
             limiter_filter(),
             f"adelay={delay_ms}:all=1",
             # adelay may stamp its silence with bogus timestamps (seen after loudnorm), and the
             # encoder would then leave a gap: count timestamps from the samples
             "asetpts=N/SR/TB",
-            f"apad=whole_dur={_num(timing.total)}",
+            f"apad=whole_dur={ff_num(timing.total)}",
         ]
     )
 
@@ -169,7 +173,7 @@ def segment_args(
     The video is always padded by holding its last frame and the audio with silence; ``-t`` then
     cuts both to exactly ``timing.total``.
     """
-    total = _num(timing.total)
+    total = ff_num(timing.total)
     args: list[str] = []
     if clip is None:
         w, h = spec.size
@@ -213,7 +217,7 @@ def image_playlist(entries: Sequence[tuple[Path, float]]) -> str:
     """Text of an ffconcat playlist of still images, each shown for its duration in seconds."""
     lines = ["ffconcat version 1.0"]
     for path, seconds in entries:
-        lines += [f"file {_quote_concat_path(path)}", f"duration {_num(seconds)}"]
+        lines += [f"file {_quote_concat_path(path)}", f"duration {ff_num(seconds)}"]
     return "\n".join(lines) + "\n"
 
 
@@ -364,4 +368,4 @@ def concat_reencode_args(
 
 def frame_args(src: Path, at_seconds: float, out: Path) -> list[str]:
     """Extract one frame at ``at_seconds`` as an image (used to look at results)."""
-    return ["-ss", _num(at_seconds), "-i", str(src), "-frames:v", "1", "-update", "1", str(out)]
+    return ["-ss", ff_num(at_seconds), "-i", str(src), "-frames:v", "1", "-update", "1", str(out)]

@@ -15,7 +15,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from storyreel.assembly.commands import JoinedAudio, _num, limiter_filter, normalise_audio_filter
+from storyreel.assembly.commands import (
+    EBUR128,
+    JoinedAudio,
+    ff_num,
+    limiter_filter,
+    normalise_audio_filter,
+)
 from storyreel.assembly.spec import OutputSpec
 
 # While someone speaks the bed sits this far under the narration (the issue asks 15-20 dB;
@@ -70,11 +76,11 @@ def synth_source(total: float) -> str:
     """The lavfi graph of an instrumental pad lasting ``total`` seconds: a chord every
     :data:`CHORD_SECONDS`, each swelling in and out (zero at the changes, so no clicks), with a
     slow tremolo and a little echo for room. No network, no files: FFmpeg's own sources."""
-    step = _num(CHORD_SECONDS)
+    step = ff_num(CHORD_SECONDS)
     index = f"mod(floor(t/{step}),{len(CHORDS)})"
 
     def chord(freqs: Sequence[float]) -> str:
-        return "+".join(f"sin(2*PI*{_num(f)}*t)" for f in freqs)
+        return "+".join(f"sin(2*PI*{ff_num(f)}*t)" for f in freqs)
 
     # if() evaluates lazily, so each sample computes one chord's sines, not all of them
     expr = chord(CHORDS[-1])
@@ -82,7 +88,7 @@ def synth_source(total: float) -> str:
         expr = f"if(eq({index},{k}),{chord(CHORDS[k])},{expr})"
     swell = f"min(1,min(mod(t,{step})/0.5,({step}-mod(t,{step}))/0.5))"
     return (
-        f"aevalsrc='0.08*({expr})*{swell}':s={SYNTH_RATE}:d={_num(total + 0.5)},"
+        f"aevalsrc='0.08*({expr})*{swell}':s={SYNTH_RATE}:d={ff_num(total + 0.5)},"
         "tremolo=f=0.5:d=0.4,aecho=0.8:0.6:90|170:0.3|0.2,lowpass=f=3000"
     )
 
@@ -92,7 +98,7 @@ def music_input_args(music: Music, total: float) -> list[str]:
     long track is trimmed, a short one repeated), or the synthesised source."""
     if music.path is None:
         return ["-f", "lavfi", "-i", synth_source(total)]
-    return ["-stream_loop", "-1", "-t", _num(total), "-i", str(music.path)]
+    return ["-stream_loop", "-1", "-t", ff_num(total), "-i", str(music.path)]
 
 
 # -- ducking --------------------------------------------------------------------------------------
@@ -123,13 +129,13 @@ def duck_expression(speech: Sequence[tuple[float, float]], depth_db: float) -> s
     linear ramps (attack before the first word, release after the last). The windows never
     overlap once merged, so their ramps add up to at most 1."""
     terms = [
-        f"clip(min((t-{_num(s - DUCK_ATTACK)})/{_num(DUCK_ATTACK)},"
-        f"({_num(e + DUCK_RELEASE)}-t)/{_num(DUCK_RELEASE)}),0,1)"
+        f"clip(min((t-{ff_num(s - DUCK_ATTACK)})/{ff_num(DUCK_ATTACK)},"
+        f"({ff_num(e + DUCK_RELEASE)}-t)/{ff_num(DUCK_RELEASE)}),0,1)"
         for s, e in duck_windows(speech)
     ]
     if not terms or depth_db <= 0:
         return "1"
-    return f"pow(10,-{_num(depth_db)}*({'+'.join(terms)})/20)"
+    return f"pow(10,-{ff_num(depth_db)}*({'+'.join(terms)})/20)"
 
 
 # -- the graph ------------------------------------------------------------------------------------
@@ -145,10 +151,10 @@ def bed_chain(music_in: str, plan: MixPlan, spec: OutputSpec, out: str = "[bed]"
     gap_db = 20 * math.log10(plan.music.volume)
     return (
         f"{music_in}asetpts=PTS-STARTPTS,{normalise_audio_filter(spec)},"
-        f"atrim=end={_num(total)},"
-        f"afade=t=in:d={_num(min(FADE_IN, total / 3))},"
-        f"afade=t=out:st={_num(total - fade_out)}:d={_num(fade_out)},"
-        f"volume={_num(plan.music_gain_db + gap_db)}dB,"
+        f"atrim=end={ff_num(total)},"
+        f"afade=t=in:d={ff_num(min(FADE_IN, total / 3))},"
+        f"afade=t=out:st={ff_num(total - fade_out)}:d={ff_num(fade_out)},"
+        f"volume={ff_num(plan.music_gain_db + gap_db)}dB,"
         f"volume='{duck_expression(plan.speech, duck_depth_db(plan.music.volume))}':eval=frame"
         f"{out}"
     )
@@ -173,7 +179,7 @@ class FinalMix:
 
 
 def master_filter(gain_db: float) -> str:
-    return f"volume={_num(gain_db)}dB,{limiter_filter()}"
+    return f"volume={ff_num(gain_db)}dB,{limiter_filter()}"
 
 
 def mix_chains(
@@ -189,15 +195,12 @@ def mix_chains(
     ]
 
 
-EBUR128 = "ebur128=peak=true:framelog=quiet"
-
-
 def measure_music_args(music: Music, total: float, spec: OutputSpec) -> list[str]:
     """Pass 1: the bed's own loudness, looped or trimmed to the video as it will be played."""
     return [
         *music_input_args(music, total),
         "-map", "0:a:0",
-        "-af", f"asetpts=PTS-STARTPTS,{normalise_audio_filter(spec)},atrim=end={_num(total)},"
+        "-af", f"asetpts=PTS-STARTPTS,{normalise_audio_filter(spec)},atrim=end={ff_num(total)},"
         f"{EBUR128}",
         "-f", "null", "-",
     ]  # fmt: skip
