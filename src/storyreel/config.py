@@ -11,6 +11,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from storyreel.minimax._config import MiniMaxSettings
+from storyreel.providers.catalogue import DEFAULTS
 
 ProviderChoice = Literal["auto", "openai", "minimax", "offline"]
 
@@ -49,10 +50,14 @@ class Settings(BaseSettings):
     images: ProviderChoice = "auto"
     video: ProviderChoice = "auto"
     speech: ProviderChoice = "auto"
-    planner_model: str = "gpt-4o"
-    image_model: Literal["gpt-image-1", "dall-e-3"] = "gpt-image-1"
-    video_model: str = "MiniMax-Hailuo-02"
-    tts_model: str = "speech-02-hd"
+    # Any model name: the catalogue (storyreel.providers.catalogue) knows the rules of each
+    # family, and a model past its announced shutdown is refused before any paid call.
+    planner_model: str = Field(DEFAULTS["planner"], min_length=1, max_length=100)
+    image_model: str = Field(DEFAULTS["images"], min_length=1, max_length=100)
+    # None: the image family's default ("medium" for GPT image models); always sent explicitly.
+    image_quality: str | None = Field(None, max_length=20)
+    video_model: str = Field(DEFAULTS["video"], min_length=1, max_length=100)
+    tts_model: str = Field(DEFAULTS["speech"], min_length=1, max_length=100)
     voice_id: str | None = None
     speech_speed: float = Field(1.0, ge=0.5, le=2.0)
     concurrency: int = Field(4, ge=1, le=32)

@@ -3,20 +3,31 @@
 ::
 
     Exception
-    ├── StoryreelError                      root of everything storyreel raises itself
+    ├── StoryreelError                      root of everything storyreel raises itself; each
+    │   │                                   carries an .outcome the pipeline acts on (below)
     │   ├── UsageError                      bad input or configuration; CLI exit 2, nothing paid
     │   │   └── ConfigError                 settings/keys missing or malformed
     │   ├── ProviderError                   a provider (planner, images, video, speech) failed;
-    │   │                                   carries stage, segment, provider, code, trace_id
+    │   │   │                               carries stage, segment, provider, code, trace_id
+    │   │   └── UnknownOutcomeError         a paid request may have been accepted (and billed)
+    │   │                                   but its answer was lost; never repeated on its own
     │   ├── MediaError                      a produced file is not what it must be (probe failed)
     │   │   └── FFmpegError                 ffmpeg exited non-zero; carries argv and stderr tail
     │   ├── BudgetExceededError             the estimate or the spend would pass --budget
-    │   └── JobError                        the job store refuses (unknown job, bad state)
-    └── storyreel.minimax.MiniMaxError      everything the MiniMax client raises (see
-        │                                   ``storyreel/minimax/_exceptions.py`` for its own tree);
-        │                                   kept apart because the client imports nothing from
-        │                                   the rest of storyreel
-        └── MiniMaxValidationError          rejected before sending; CLI exit 2 like UsageError
+    │   ├── JobError                        the job store refuses (unknown job, bad state)
+    │   └── ServiceUnavailableError         the job store or the broker cannot be reached now
+    └── storyreel.minimax.MiniMaxError      what the MiniMax client raises on its own (see
+                                            ``storyreel/minimax/_exceptions.py``); the client
+                                            imports nothing from the rest of storyreel, so its
+                                            errors are translated once, at the provider
+                                            boundary (``providers/_minimax_common.py``)
+
+The outcome (``StoryreelError.outcome``) is the one thing the ledger, the runner and the workers
+look at to decide what to do:
+
+- ``failed``: definitely failed; nothing was accepted, so making it again later is safe;
+- ``unknown``: a paid request may have been accepted; stop, keep the record, ask the user;
+- ``transient``: nothing is wrong with the request; the same call may well succeed later.
 
 Every error has a one-line ``str()`` fit for a terminal; the CLI prints exactly that.
 API keys never appear in any message.
@@ -25,12 +36,16 @@ API keys never appear in any message.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
+
+Outcome = Literal["failed", "unknown", "transient"]
 
 
 class StoryreelError(Exception):
     """Root of every error storyreel raises itself."""
 
     exit_code = 1
+    outcome: Outcome = "failed"
 
 
 class UsageError(StoryreelError):
@@ -64,13 +79,19 @@ class ProviderError(StoryreelError):
         code: int | str | None = None,
         trace_id: str | None = None,
         retryable: bool = False,
+        content_policy: bool = False,
+        outcome: Outcome | None = None,
     ) -> None:
+        self.message = message
+        self.outcome = outcome or ("transient" if retryable else "failed")
+        # A content filter refused the prompt: the user's fix is to edit it in plan.json.
+        self.content_policy = content_policy
         self.stage = stage
         self.provider = provider
         self.segment = segment
         self.code = code
         self.trace_id = trace_id
-        self.retryable = retryable
+        self.retryable = self.outcome == "transient"
         where = f"segment {segment} " if segment is not None else ""
         extra = []
         if code is not None:
@@ -79,6 +100,33 @@ class ProviderError(StoryreelError):
             extra.append(f"trace id {trace_id}")
         suffix = f" [{', '.join(extra)}]" if extra else ""
         super().__init__(f"{where}{stage} ({provider}): {message}{suffix}")
+
+
+class UnknownOutcomeError(ProviderError):
+    """A paid request was sent and its answer lost: it may have been accepted and billed.
+
+    Never repeated automatically: the job stops and names the resume command
+    (``--repeat-unknown`` sends it again)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        stage: str,
+        provider: str,
+        segment: int | None = None,
+        code: int | str | None = None,
+        trace_id: str | None = None,
+    ) -> None:
+        super().__init__(
+            message,
+            stage=stage,
+            provider=provider,
+            segment=segment,
+            code=code,
+            trace_id=trace_id,
+            outcome="unknown",
+        )
 
 
 class MediaError(StoryreelError):
@@ -106,3 +154,9 @@ class JobError(StoryreelError):
     """The job store refuses: unknown job, or a state that does not allow the action."""
 
     exit_code = 2
+
+
+class ServiceUnavailableError(StoryreelError):
+    """The job store or the broker cannot be reached just now (a restart, a network blip)."""
+
+    outcome: Outcome = "transient"

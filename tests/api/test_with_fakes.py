@@ -14,7 +14,7 @@ import pytest
 from storyreel.api.app import create_app
 from storyreel.config import Settings
 from tests.api.helpers import STORY, in_process, live_app, wait_for
-from tests.fakes.fixtures import FakeAPIs
+from tests.fakes.fixtures import FakeAPIs, assert_nothing_paid
 
 QUERY = "query/video_generation"
 
@@ -96,3 +96,20 @@ async def test_webhook_route_answers_challenges_fast_and_ignores_repeats(
     # No job behind the token: nothing is confirmed, nothing is woken.
     queries = [r.query.get("task_id") for r in fake_apis.minimax.requests_for(QUERY)]
     assert "777" not in queries
+
+
+async def test_a_retired_model_is_a_422_at_submit_with_nothing_paid(
+    fake_apis: FakeAPIs, tmp_path: Path
+) -> None:
+    settings = Settings(data_dir=tmp_path, image_model="gpt-image-1")
+    async with in_process(create_app(settings)) as client:
+        refused = await client.post("/jobs", json={"story": STORY, "segments": 1})
+        doctor = (await client.get("/doctor")).json()
+    assert refused.status_code == 422, refused.text
+    assert "gpt-image-1" in refused.text and "STORYREEL_IMAGE_MODEL" in refused.text
+    assert doctor["ok"] is False
+    failed = [c for c in doctor["checks"] if c["verdict"] == "fail"]
+    assert [c["name"] for c in failed] == ["images model", "OpenAI images model"]
+    for key in (fake_apis.minimax.api_key, fake_apis.openai.api_key):
+        assert key not in refused.text and key not in str(doctor)
+    assert_nothing_paid(fake_apis)

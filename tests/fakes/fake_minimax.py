@@ -422,7 +422,14 @@ class FakeMiniMax(FakeService):
     # voice_clone -------------------------------------------------------------
     async def _voice_clone(self, request: Request) -> Response:
         body = await self._json(request)
-        stored = self.files.get(_as_int(body.get("file_id")))
+        file_id = body.get("file_id")
+        # The real schema: file_id is an int64 (a string, even of digits, is refused); the seed
+        # shows it as a string, so the seed shape takes that.
+        if self.shape == "seed":
+            file_id = _as_int(file_id)
+        elif not isinstance(file_id, int) or isinstance(file_id, bool):
+            raise _Rejected(2013, "invalid params, file_id must be an int64")
+        stored = self.files.get(file_id)
         if stored is None:
             raise _Rejected(20132, "invalid samples or voice_id: file_id not found")
         if stored.purpose != "voice_clone":

@@ -8,6 +8,14 @@
   prompt says "exactly N segments"; a segment's first frame prompt repeats the previous last.
 - ``POST /v1/images/generations`` and ``POST /v1/images/edits`` answer real PNGs (or JPEG/WebP)
   of the requested size, with the prompt drawn on them so different prompts differ.
+- ``GET /v1/models`` and ``GET /v1/models/{id}`` (free) list the models this fake serves.
+
+It behaves like today's service, refusals included (the openai SDK's type modules document it):
+models shut down (``gpt-image-1``, ``dall-e-3``, ``gpt-4-0613``, ...) or unknown answer 404
+``model_not_found``; each image model's size rule is enforced (any ``WxH`` divisible by 16 for
+the gpt-image-2 family, else the three standard sizes) and so are its qualities; a schema sent
+with ``strict: true`` that strict mode does not accept is a 400; a refused image prompt is
+``moderation_blocked`` (type ``image_generation_user_error``).
 
 Counters: ``calls``/``accepted`` keyed ``chat/completions``, ``responses``,
 ``images/generations``, ``images/edits`` (``accepted`` counts images for the image endpoints).
@@ -28,9 +36,11 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from fastapi import FastAPI, Request
+from openai.types import ImageModel
+from openai.types.shared import ChatModel
 from PIL import Image
 from starlette.datastructures import UploadFile
 from starlette.requests import ClientDisconnect
@@ -41,8 +51,53 @@ from tests.fakes import media
 from tests.fakes.harness import FakeService, Fault, parse_latency
 
 FAKE_OPENAI_KEY = "sk-fake-openai-test-key-0000"
-DALLE3_SIZES = frozenset({"1024x1024", "1792x1024", "1024x1792"})
-DALLE2_SIZES = frozenset({"256x256", "512x512", "1024x1024"})
+STANDARD_SIZES = frozenset({"1024x1024", "1536x1024", "1024x1536"})
+# From openai/types/image_generate_params.py (SDK 3.60): the models taking any WIDTHxHEIGHT.
+ANY_SIZE_IMAGE_MODELS = frozenset(
+    {
+        "gpt-image-2",
+        "gpt-image-2-2026-04-21",
+        "gpt-image-2.5-sunburst",
+        "gpt-image-2.5-sunburst-2026-09-08",
+        "gpt-image-2.5-flare",
+        "gpt-image-2.5-flare-2026-09-08",
+    }
+)
+GPT_IMAGE_QUALITIES = frozenset({"low", "medium", "high", "auto"})
+EXTRA_QUALITIES = {m: frozenset({"xhigh", "max"}) for m in ANY_SIZE_IMAGE_MODELS if "2.5" in m}
+# Shut down by 2026-12 (the SDK's deprecation notes): the service answers 404 for these.
+SHUT_DOWN = frozenset(
+    {
+        "gpt-image-1",
+        "dall-e-2",
+        "dall-e-3",
+        "gpt-4-0613",
+        "gpt-4",
+        "gpt-4-turbo",
+        "gpt-4-turbo-2024-04-09",
+        "gpt-4-1106-preview",
+        "gpt-4-0125-preview",
+        "gpt-4-turbo-preview",
+        "gpt-4-0314",
+        "gpt-4.1-nano",
+        "gpt-4.1-nano-2025-04-14",
+        "gpt-4o-2024-05-13",
+        "gpt-3.5-turbo",
+        "gpt-3.5-turbo-0125",
+        "gpt-3.5-turbo-1106",
+        "o1",
+        "o1-2024-12-17",
+        "o1-mini",
+        "o1-preview",
+        "o3-mini",
+        "o3-mini-2025-01-31",
+        "o4-mini",
+        "o4-mini-2025-04-16",
+        "chatgpt-4o-latest",
+        "gpt-5.2-chat-latest",
+        "gpt-5.3-chat-latest",
+    }
+)
 SENTENCE = re.compile(r"(?<=[.!?\u2026])[\"'\u201d\u2019)]*\s+")
 EXACTLY = re.compile(r"exactly\s+(\d+)\s+segments?", re.IGNORECASE)
 STORY = re.compile(r"(?:<story>(.*?)</story>|Story:\s*(.+))", re.IGNORECASE | re.DOTALL)
@@ -128,6 +183,11 @@ class FakeOpenAI(FakeService):
     ) -> None:
         self._image_markers: set[str] = set()
         self._refusal_markers: set[str] = set()
+        self.chat_models: set[str] = {m for m in get_args(ChatModel) if m not in SHUT_DOWN}
+        self.image_models: set[str] = {m for m in get_args(ImageModel) if m not in SHUT_DOWN}
+        self.any_size_models: set[str] = set(ANY_SIZE_IMAGE_MODELS)
+        # What each billed image request asked for (model, size, quality), in order.
+        self.image_requests: list[dict[str, str]] = []
         super().__init__(api_key=api_key, state_path=state_path)
 
     @property
@@ -149,10 +209,23 @@ class FakeOpenAI(FakeService):
         """Chat/responses prompts containing ``marker`` get a refusal instead of content."""
         self._refusal_markers.add(marker.lower())
 
+    def add_model(self, name: str, *, kind: str = "image", any_size: bool = False) -> None:
+        """Serve a model newer than the SDK knows (``kind`` "image" or "chat")."""
+        (self.image_models if kind == "image" else self.chat_models).add(name)
+        if any_size:
+            self.any_size_models.add(name)
+
+    def retire(self, name: str) -> None:
+        """Shut ``name`` down: from now on it answers 404 ``model_not_found``."""
+        self.chat_models.discard(name)
+        self.image_models.discard(name)
+
     def control_methods(self) -> dict[str, Callable[..., Any]]:
         return {
             "reject_images_containing": self.reject_images_containing,
             "refuse_prompts_containing": self.refuse_prompts_containing,
+            "add_model": self.add_model,
+            "retire": self.retire,
         }
 
     def plan_requests(self) -> list[dict[str, Any]]:
@@ -160,11 +233,19 @@ class FakeOpenAI(FakeService):
         return [r.json for r in self.requests if r.endpoint in {"chat/completions", "responses"}]
 
     # ------------------------------------------------------------------ harness hooks
+    @property
+    def paid_calls(self) -> int:
+        """Requests the service would bill: plans and images (the model lookups are free)."""
+        return sum(
+            self.accepted[k]
+            for k in ("chat/completions", "responses", "images/generations", "images/edits")
+        )
+
     def endpoint_for(self, method: str, path: str) -> str | None:
+        if path.startswith("/v1/models"):
+            return "models"
         if path.startswith("/v1/"):
             return path[len("/v1/") :].strip("/")
-        if path.startswith("/_images/"):
-            return "image_files"
         return None
 
     def auth_failure(self, authorization: str | None) -> Response | None:
@@ -236,7 +317,23 @@ class FakeOpenAI(FakeService):
         app.add_api_route("/v1/responses", self._responses, methods=["POST"])
         app.add_api_route("/v1/images/generations", self._generate, methods=["POST"])
         app.add_api_route("/v1/images/edits", self._edit, methods=["POST"])
-        app.add_api_route("/_images/{key}", self._image_file, methods=["GET"])
+        app.add_api_route("/v1/models", self._list_models, methods=["GET"])
+        app.add_api_route("/v1/models/{model:path}", self._get_model, methods=["GET"])
+
+    # models ---------------------------------------------------------------------------
+    def _model_object(self, name: str) -> dict[str, Any]:
+        return {"id": name, "object": "model", "created": 1_700_000_000, "owned_by": "system"}
+
+    async def _list_models(self) -> Response:
+        self.accepted["models"] += 1
+        names = sorted(self.chat_models | self.image_models)
+        return JSONResponse({"object": "list", "data": [self._model_object(n) for n in names]})
+
+    async def _get_model(self, model: str) -> Response:
+        if model not in self.chat_models | self.image_models:
+            return _model_not_found(model)
+        self.accepted["models"] += 1
+        return JSONResponse(self._model_object(model))
 
     async def _body(self, request: Request) -> dict[str, Any] | Response:
         try:
@@ -257,6 +354,11 @@ class FakeOpenAI(FakeService):
         messages = body.get("messages")
         if not isinstance(messages, list) or not messages or not body.get("model"):
             return _error(400, "'messages' and 'model' are required.", "invalid_request_error")
+        if str(body["model"]) not in self.chat_models:
+            return _model_not_found(str(body["model"]))
+        refused = _strict_schema_problem(body.get("response_format"))
+        if refused is not None:
+            return refused
         pairs = [
             (str(m.get("role")), _text(m.get("content"))) for m in messages if isinstance(m, dict)
         ]
@@ -316,6 +418,8 @@ class FakeOpenAI(FakeService):
             return body
         if not body.get("model") or body.get("input") in (None, "", []):
             return _error(400, "'model' and 'input' are required.", "invalid_request_error")
+        if str(body["model"]) not in self.chat_models:
+            return _model_not_found(str(body["model"]))
         messages: list[tuple[str, str]] = []
         if body.get("instructions"):
             messages.append(("system", str(body["instructions"])))
@@ -401,31 +505,46 @@ class FakeOpenAI(FakeService):
         body: dict[str, Any] = dict(fields)
         if "n" in body:
             body["n"] = int(body["n"])
-        body.setdefault("model", "gpt-image-1")
+        body.setdefault("model", "gpt-image-1.5")
         return await self._images(request, body, base=base)
 
     async def _images(
         self, request: Request, body: dict[str, Any], *, base: Image.Image | None
     ) -> Response:
         endpoint = "images/edits" if base is not None else "images/generations"
-        prompt, model = body.get("prompt"), str(body.get("model") or "dall-e-2")
+        prompt, model = body.get("prompt"), str(body.get("model") or "")
+        if not model:
+            return _error(400, "'model' is required.", "invalid_request_error", param="model")
+        if model not in self.image_models:
+            return _model_not_found(model)
         if not isinstance(prompt, str) or not prompt.strip():
             return _error(400, "'prompt' is required.", "invalid_request_error", param="prompt")
+        if len(prompt) > 32000:
+            return _error(400, "'prompt' is too long.", "invalid_request_error", param="prompt")
         if any(marker in prompt.lower() for marker in self._image_markers):
             return _error(
                 400,
-                "Your request was rejected as a result of our safety system. Your prompt may "
-                "contain text that is not allowed by our safety system.",
+                "Your request was rejected by the safety system. If you believe this is an "
+                "error, contact us at help.openai.com and include the request ID.",
                 "image_generation_user_error",
-                code="content_policy_violation",
+                code="moderation_blocked",
             )
-        size = str(body.get("size") or ("1024x1024" if base is None else "auto"))
-        dims = _size(size, model, base)
+        size = str(body.get("size") or "auto")
+        dims = _size(size, any_size=model in self.any_size_models, base=base)
         if isinstance(dims, Response):
             return dims
-        gpt_image = model.startswith(("gpt-image", "chatgpt-image"))
+        quality = str(body.get("quality") or "auto")
+        if quality not in GPT_IMAGE_QUALITIES | EXTRA_QUALITIES.get(model, frozenset()):
+            return _error(
+                400,
+                f"Invalid value: '{quality}'. Supported values are: 'low', 'medium', 'high' "
+                "and 'auto'.",
+                "invalid_request_error",
+                param="quality",
+                code="invalid_value",
+            )
         response_format = body.get("response_format")
-        if gpt_image and response_format is not None:
+        if response_format is not None:
             return _error(
                 400,
                 "Unknown parameter: 'response_format'.",
@@ -434,9 +553,9 @@ class FakeOpenAI(FakeService):
                 code="unknown_parameter",
             )
         n = int(body.get("n") or 1)
-        if not 1 <= n <= 10 or (model == "dall-e-3" and n != 1):
+        if not 1 <= n <= 10:
             return _error(400, "Invalid 'n'.", "invalid_request_error", param="n")
-        fmt = str(body.get("output_format") or "png") if gpt_image else "png"
+        fmt = str(body.get("output_format") or "png")
         pil_format = {"jpeg": "JPEG", "jpg": "JPEG", "webp": "WEBP"}.get(fmt, "PNG")
         items = []
         for index in range(n):
@@ -444,40 +563,24 @@ class FakeOpenAI(FakeService):
             data = await asyncio.to_thread(
                 media.make_image, *dims, label, fmt=pil_format, base=base
             )
-            if gpt_image or response_format == "b64_json":
-                item: dict[str, Any] = {"b64_json": base64.b64encode(data).decode()}
-            else:
-                key = f"{secrets.token_hex(8)}.png"
-                self.blobs.put(f"image-{key}", data)
-                item = {"url": f"{str(request.base_url).rstrip('/')}/_images/{key}"}
-            if model == "dall-e-3":
-                item["revised_prompt"] = prompt
-            items.append(item)
+            items.append({"b64_json": base64.b64encode(data).decode()})
         self.accepted[endpoint] += n
-        answer: dict[str, Any] = {"created": int(time.time()), "data": items}
-        if gpt_image:
-            answer |= {
-                "size": f"{dims[0]}x{dims[1]}",
-                "output_format": fmt,
-                "quality": body.get("quality") or "high",
-                "background": "opaque",
-                "usage": {
-                    "input_tokens": len(prompt) // 4 + 1,
-                    "input_tokens_details": {
-                        "image_tokens": 0,
-                        "text_tokens": len(prompt) // 4 + 1,
-                    },
-                    "output_tokens": 1056 * n,
-                    "total_tokens": len(prompt) // 4 + 1 + 1056 * n,
-                },
-            }
+        self.image_requests.append({"model": model, "size": size, "quality": quality})
+        answer: dict[str, Any] = {
+            "created": int(time.time()),
+            "data": items,
+            "size": f"{dims[0]}x{dims[1]}",
+            "output_format": fmt,
+            "quality": "medium" if quality == "auto" else quality,
+            "background": "opaque",
+            "usage": {
+                "input_tokens": len(prompt) // 4 + 1,
+                "input_tokens_details": {"image_tokens": 0, "text_tokens": len(prompt) // 4 + 1},
+                "output_tokens": 1056 * n,
+                "total_tokens": len(prompt) // 4 + 1 + 1056 * n,
+            },
+        }
         return JSONResponse(answer)
-
-    async def _image_file(self, key: str) -> Response:
-        data = self.blobs.get(f"image-{key}") if "/" not in key else None
-        if data is None:
-            return Response(status_code=404)
-        return Response(data, media_type="image/png")
 
 
 # ---------------------------------------------------------------------- plan content
@@ -705,24 +808,99 @@ def _names(story: str) -> list[str]:
     return found or ["The traveller"]
 
 
-def _size(size: str, model: str, base: Image.Image | None) -> tuple[int, int] | Response:
+def _size(size: str, *, any_size: bool, base: Image.Image | None) -> tuple[int, int] | Response:
+    """The size rule of GPT image models: the standard sizes (and ``auto``) for every model;
+    any ``WxH`` divisible by 16, aspect 1:3..3:1, at most 3840x2160, for the gpt-image-2 family."""
     if size == "auto":
         return base.size if base is not None else (1024, 1024)
-    valid = DALLE3_SIZES if model == "dall-e-3" else DALLE2_SIZES if model == "dall-e-2" else None
     match = re.fullmatch(r"(\d{2,4})x(\d{2,4})", size)
-    if match is None or (valid is not None and size not in valid):
-        allowed = ", ".join(sorted(valid)) if valid else "WIDTHxHEIGHT"
+    if match is not None and size in STANDARD_SIZES:
+        return int(match.group(1)), int(match.group(2))
+    if match is None or not any_size:
         return _error(
             400,
-            f"Invalid value: '{size}'. Supported values are: {allowed}.",
+            f"Invalid value: '{size}'. Supported values are: '1024x1024', '1024x1536', "
+            "'1536x1024', and 'auto'.",
             "invalid_request_error",
             param="size",
             code="invalid_value",
         )
     width, height = int(match.group(1)), int(match.group(2))
-    if not (16 <= width <= 4096 and 16 <= height <= 4096):
-        return _error(400, f"Invalid size '{size}'.", "invalid_request_error", param="size")
+    long_side, short_side = max(width, height), min(width, height)
+    if (
+        width % 16
+        or height % 16
+        or long_side > 3 * short_side
+        or long_side > 3840
+        or short_side > 2160
+    ):
+        return _error(
+            400,
+            f"Invalid size '{size}'. Width and height must be divisible by 16, the aspect ratio "
+            "between 1:3 and 3:1, and the resolution at most 3840x2160.",
+            "invalid_request_error",
+            param="size",
+            code="invalid_value",
+        )
     return width, height
+
+
+def _model_not_found(model: str) -> JSONResponse:
+    return _error(
+        404,
+        f"The model `{model}` does not exist or you do not have access to it.",
+        "invalid_request_error",
+        code="model_not_found",
+    )
+
+
+def _strict_schema_problem(response_format: object) -> JSONResponse | None:
+    """Strict structured outputs accept only schemas whose every object lists all its properties
+    as required and sets ``additionalProperties: false``; anything else is a 400."""
+    if not isinstance(response_format, dict) or response_format.get("type") != "json_schema":
+        return None
+    spec = response_format.get("json_schema") or {}
+    if not spec.get("strict"):
+        return None
+    name = spec.get("name", "response")
+    schema = spec.get("schema") or {}
+    problem = _first_non_strict(schema, (), schema)
+    if problem is None:
+        return None
+    where, what = problem
+    return _error(
+        400,
+        f"Invalid schema for response_format '{name}': In context={where}, {what}.",
+        "invalid_request_error",
+        param="response_format",
+        code="invalid_json_schema",
+    )
+
+
+def _first_non_strict(
+    node: object, where: tuple[str, ...], root: dict[str, Any]
+) -> tuple[tuple[str, ...], str] | None:
+    if not isinstance(node, dict):
+        return None
+    if node.get("type") == "object" or "properties" in node:
+        props = node.get("properties") or {}
+        if node.get("additionalProperties") is not False:
+            return where, "'additionalProperties' is required to be supplied and to be false"
+        missing = sorted(set(props) - set(node.get("required") or []))
+        if missing:
+            return where, f"'required' is required to include every key; missing '{missing[0]}'"
+    for key in ("properties", "$defs", "definitions"):
+        for name, sub in (node.get(key) or {}).items():
+            found = _first_non_strict(sub, (*where, key, name), root)
+            if found:
+                return found
+    for key in ("items", "anyOf", "allOf"):
+        subs = node.get(key)
+        for index, sub in enumerate(subs if isinstance(subs, list) else [subs] if subs else []):
+            found = _first_non_strict(sub, (*where, key, str(index)), root)
+            if found:
+                return found
+    return None
 
 
 def _open_image(data: bytes) -> Image.Image:

@@ -29,6 +29,20 @@ class FakeAPIs(NamedTuple):
     openai: FakeOpenAI
 
 
+# What the preflight may ask before anything is paid: OpenAI model lookups, MiniMax get_voice.
+FREE_ENDPOINTS = {"openai": {"models"}, "minimax": {"get_voice"}}
+
+
+def assert_nothing_paid(apis: FakeAPIs) -> None:
+    """Only free lookups reached the fakes: no plan, image, speech, clone or video."""
+    assert {r.endpoint for r in apis.openai.requests} <= FREE_ENDPOINTS["openai"], (
+        apis.openai.stats()
+    )
+    assert {r.endpoint for r in apis.minimax.requests} <= FREE_ENDPOINTS["minimax"], (
+        apis.minimax.stats()
+    )
+
+
 @pytest.fixture
 def fake_minimax(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeMiniMax]:
     with FakeMiniMax() as fake:

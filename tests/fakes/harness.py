@@ -12,10 +12,11 @@ import asyncio
 import contextlib
 import json
 import os
+import random
 import threading
 import time
 from collections import Counter, defaultdict, deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -63,6 +64,18 @@ class Fault:
     message: str | None = None
     retry_after: float | None = None
     body: str | None = None
+
+
+@dataclass
+class _Flaky:
+    """A random share of an endpoint's requests that fail (``make_flaky``)."""
+
+    rate: float
+    faults: tuple[Fault, ...]
+    rng: random.Random
+
+    def draw(self) -> Fault | None:
+        return self.rng.choice(self.faults) if self.rng.random() < self.rate else None
 
 
 @dataclass
@@ -114,6 +127,7 @@ class FakeService:
         #: Emulate the service's own rate limit: endpoint -> requests per sliding minute.
         self.rpm_limits: dict[str, int] = {}
         self._faults: defaultdict[str, deque[Fault]] = defaultdict(deque)
+        self._flaky: dict[str, _Flaky] = {}
         self._lock = threading.RLock()
         self._save_lock = threading.Lock()
         self._server: ServerThread | None = None
@@ -196,8 +210,17 @@ class FakeService:
             for name in self.latency_aliases.get(endpoint, (endpoint,)):
                 self.latency[name] = seconds
 
+    def make_flaky(
+        self, endpoint: str, rate: float, faults: Sequence[Fault], *, seed: int = 0
+    ) -> None:
+        """From now on, each request to ``endpoint`` fails with probability ``rate``, with one
+        of ``faults`` (seeded, so a run is repeatable)."""
+        with self._lock:
+            self._flaky[endpoint] = _Flaky(rate, tuple(faults), random.Random(seed))
+
     def clear_faults(self) -> None:
         with self._lock:
+            self._flaky.clear()
             self._faults.clear()
 
     def pending_faults(self, endpoint: str) -> int:
@@ -328,6 +351,8 @@ class FakeService:
             )
             self.calls[endpoint] += 1
             fault = self._faults[endpoint].popleft() if self._faults[endpoint] else None
+            if fault is None and endpoint in self._flaky:
+                fault = self._flaky[endpoint].draw()
             delay = self.latency.get(endpoint, 0.0)
             limit = self.rpm_limits.get(endpoint)
         if delay:

@@ -8,7 +8,6 @@ import os
 from collections.abc import Iterator
 from typing import Any, Literal
 
-import httpx
 import openai
 import pytest
 from openai import OpenAI
@@ -139,9 +138,10 @@ def test_refusals_for_a_marked_prompt(client: OpenAI, fake_openai: FakeOpenAI) -
 @pytest.mark.parametrize(
     ("model", "size", "extra"),
     [
-        ("gpt-image-1", "1536x1024", {}),
-        ("gpt-image-1", "1024x1024", {"output_format": "jpeg"}),
-        ("dall-e-3", "1792x1024", {"response_format": "b64_json"}),
+        ("gpt-image-2.5-flare", "1536x864", {}),
+        ("gpt-image-2", "864x1536", {"output_format": "jpeg"}),
+        ("gpt-image-1.5", "1536x1024", {"quality": "high"}),
+        ("gpt-image-2.6-flare", "1024x1024", {}),
     ],
 )
 def test_images_generate_real_pictures_of_the_requested_size(
@@ -154,21 +154,86 @@ def test_images_generate_real_pictures_of_the_requested_size(
     assert image.format == ("JPEG" if extra.get("output_format") == "jpeg" else "PNG")
 
 
-def test_different_prompts_draw_different_pictures_and_urls_work(client: OpenAI) -> None:
-    first = client.images.generate(model="dall-e-3", prompt="a garden at dusk", size="1024x1024")
-    second = client.images.generate(model="dall-e-3", prompt="a robot singing", size="1024x1024")
-    assert first.data and second.data and first.data[0].url and second.data[0].url
-    one, two = httpx.get(first.data[0].url).content, httpx.get(second.data[0].url).content
-    assert Image.open(io.BytesIO(one)).size == (1024, 1024)
-    assert one != two
+def test_different_prompts_draw_different_pictures(client: OpenAI) -> None:
+    first = client.images.generate(model="gpt-image-2", prompt="a garden at dusk", size="1024x1024")
+    second = client.images.generate(model="gpt-image-2", prompt="a robot singing", size="1024x1024")
+    assert first.data and second.data
+    assert first.data[0].b64_json != second.data[0].b64_json
+
+
+@pytest.mark.parametrize(
+    ("model", "size"),
+    [
+        ("gpt-image-1.5", "1536x864"),  # standard sizes only
+        ("gpt-image-2.6-sunburst", "1536x864"),  # not in the any-size list of the SDK docs
+        ("gpt-image-2.5-flare", "1530x864"),  # not divisible by 16
+        ("gpt-image-2.5-flare", "3200x1024"),  # wider than 3:1
+        ("gpt-image-2.5-flare", "4096x2304"),  # above 3840x2160
+        ("gpt-image-1-mini", "1792x1024"),  # a DALL-E size, standard-only model
+    ],
+)
+def test_each_image_model_size_rule_is_enforced(client: OpenAI, model: str, size: str) -> None:
+    with pytest.raises(openai.BadRequestError) as bad_size:
+        client.images.generate(model=model, prompt="x", size=size)  # type: ignore[call-overload]
+    assert bad_size.value.code == "invalid_value" and bad_size.value.param == "size"
 
 
 def test_image_requests_are_validated(client: OpenAI) -> None:
-    with pytest.raises(openai.BadRequestError) as bad_size:
-        client.images.generate(model="dall-e-3", prompt="x", size="1536x1024")
-    assert bad_size.value.code == "invalid_value"
     with pytest.raises(openai.BadRequestError):
-        client.images.generate(model="gpt-image-1", prompt="x", response_format="b64_json")
+        client.images.generate(model="gpt-image-2", prompt="x", response_format="b64_json")
+    with pytest.raises(openai.BadRequestError) as quality:
+        client.images.generate(model="gpt-image-2", prompt="x", quality="hd")
+    assert quality.value.param == "quality"
+    with pytest.raises(openai.BadRequestError):
+        client.images.generate(model="gpt-image-2", prompt="x", quality="xhigh")
+    assert client.images.generate(model="gpt-image-2.5-sunburst", prompt="x", quality="xhigh").data
+
+
+@pytest.mark.parametrize("model", ["gpt-image-1", "dall-e-3", "dall-e-2", "gpt-image-9"])
+def test_retired_and_unknown_image_models_are_404_model_not_found(
+    client: OpenAI, fake_openai: FakeOpenAI, model: str
+) -> None:
+    with pytest.raises(openai.NotFoundError) as gone:
+        client.images.generate(model=model, prompt="x")
+    assert gone.value.code == "model_not_found"
+    assert fake_openai.images_made == 0
+
+
+def test_retired_chat_models_are_404_and_models_endpoints_are_served(
+    client: OpenAI, fake_openai: FakeOpenAI
+) -> None:
+    with pytest.raises(openai.NotFoundError) as gone:
+        client.chat.completions.create(
+            model="gpt-4-0613", messages=[{"role": "user", "content": "hi"}]
+        )
+    assert gone.value.code == "model_not_found"
+    assert client.models.retrieve("gpt-5.5").id == "gpt-5.5"
+    with pytest.raises(openai.NotFoundError):
+        client.models.retrieve("gpt-image-1")
+    listed = {model.id for model in client.models.list()}
+    assert {"gpt-5.5", "gpt-image-2.5-flare"} <= listed and "dall-e-3" not in listed
+    fake_openai.add_model("gpt-image-3-nova")
+    assert client.models.retrieve("gpt-image-3-nova").id == "gpt-image-3-nova"
+    assert fake_openai.paid_calls == 0
+
+
+def test_a_schema_strict_mode_does_not_accept_is_a_400(client: OpenAI) -> None:
+    loose = {
+        "type": "object",
+        "properties": {"title": {"type": "string"}, "style": {"type": "string"}},
+        "required": ["title"],
+        "additionalProperties": False,
+    }
+    with pytest.raises(openai.BadRequestError) as refused:
+        client.chat.completions.create(
+            model="gpt-5.5",
+            messages=[{"role": "user", "content": "Story: hi."}],
+            response_format={
+                "type": "json_schema",
+                "json_schema": {"name": "Plan", "strict": True, "schema": loose},
+            },
+        )
+    assert refused.value.code == "invalid_json_schema" and "style" in refused.value.message
 
 
 def test_images_edit_starts_from_the_reference(client: OpenAI, fake_openai: FakeOpenAI) -> None:
@@ -176,7 +241,7 @@ def test_images_edit_starts_from_the_reference(client: OpenAI, fake_openai: Fake
     buffer = io.BytesIO()
     reference.save(buffer, format="PNG")
     edited = client.images.edit(
-        model="gpt-image-1",
+        model="gpt-image-2.5-flare",
         image=("ref.png", buffer.getvalue(), "image/png"),
         prompt="the same scene, later",
         size="1536x1024",
@@ -194,14 +259,15 @@ def test_faults_and_content_policy(client: OpenAI, fake_openai: FakeOpenAI) -> N
     fake_openai.fail_next("images/generations", status=500)
     fake_openai.reject_images_containing("gore")
     with pytest.raises(openai.RateLimitError) as limited:
-        client.images.generate(model="gpt-image-1", prompt="fine")
+        client.images.generate(model="gpt-image-2", prompt="fine")
     assert limited.value.response.headers["retry-after"] == "3"
     with pytest.raises(openai.InternalServerError):
-        client.images.generate(model="gpt-image-1", prompt="fine")
+        client.images.generate(model="gpt-image-2", prompt="fine")
     with pytest.raises(openai.BadRequestError) as policy:
-        client.images.generate(model="gpt-image-1", prompt="lots of GORE")
-    assert policy.value.code == "content_policy_violation"
-    assert client.images.generate(model="gpt-image-1", prompt="fine").data
+        client.images.generate(model="gpt-image-2", prompt="lots of GORE")
+    assert policy.value.code == "moderation_blocked"
+    assert policy.value.type == "image_generation_user_error"
+    assert client.images.generate(model="gpt-image-2", prompt="fine").data
     assert fake_openai.calls["images/generations"] == 4 and fake_openai.images_made == 1
 
 
@@ -218,7 +284,7 @@ def test_a_wrong_key_is_a_401_that_does_not_repeat_the_real_key(fake_openai: Fak
         OpenAI(base_url=fake_openai.base_url, api_key="sk-wrong-key-1234", max_retries=0) as sdk,
         pytest.raises(openai.AuthenticationError) as denied,
     ):
-        sdk.images.generate(model="gpt-image-1", prompt="x")
+        sdk.images.generate(model="gpt-image-2", prompt="x")
     assert denied.value.code == "invalid_api_key"
     assert fake_openai.api_key not in str(denied.value)
 
@@ -232,5 +298,5 @@ def test_fixtures_point_the_environment_at_the_fakes(fake_apis: FakeAPIs) -> Non
     assert settings.base_url == minimax.url and not settings.mocked
     assert settings.poll_initial_delay == 0
     with OpenAI() as sdk:  # the SDK reads OPENAI_BASE_URL / OPENAI_API_KEY itself
-        assert sdk.images.generate(model="gpt-image-1", prompt="env").data
+        assert sdk.images.generate(model="gpt-image-2", prompt="env").data
     assert openai_fake.images_made == 1

@@ -9,7 +9,12 @@ import httpx
 import pytest
 import respx
 
-from storyreel.minimax import APIConnectionError, AsyncMiniMax, PermissionDeniedError, ServerError
+from storyreel.minimax import (
+    APIConnectionError,
+    AsyncMiniMax,
+    MiniMaxError,
+    PermissionDeniedError,
+)
 from storyreel.minimax._download import Downloader
 from storyreel.minimax._models import RetrievedFile
 
@@ -58,12 +63,29 @@ async def test_short_download_is_retried_then_fails(
     client: AsyncMiniMax, router: respx.MockRouter, tmp_path: Path, sleeps: Sleeps
 ) -> None:
     retrieve = router.get("/files/retrieve").mock(return_value=retrieved(URL1))
-    router.get(URL1).mock(return_value=httpx.Response(200, content=CONTENT[:100]))
+    # The CDN promises the whole file and delivers 100 bytes of it.
+    router.get(URL1).mock(
+        return_value=httpx.Response(
+            200,
+            stream=httpx.ByteStream(CONTENT[:100]),
+            headers={"content-length": str(len(CONTENT))},
+        )
+    )
     dest = tmp_path / "a.mp4"
-    with pytest.raises(ServerError, match="got 100 of"):
+    with pytest.raises(MiniMaxError):
         await client.download_file("99", dest)
     assert retrieve.call_count == 3  # bounded
     assert not dest.exists() and os.listdir(tmp_path) == []
+
+
+async def test_retrieve_bytes_is_a_hint_not_a_reason_to_fail(
+    client: AsyncMiniMax, router: respx.MockRouter, tmp_path: Path
+) -> None:
+    # files/retrieve says one size, the CDN serves (and promises) another: the clip is kept.
+    router.get("/files/retrieve").mock(return_value=retrieved(URL1))
+    router.get(URL1).mock(return_value=httpx.Response(200, content=CONTENT[:100]))
+    await client.download_file("99", tmp_path / "a.mp4")
+    assert (tmp_path / "a.mp4").read_bytes() == CONTENT[:100]
 
 
 async def test_network_failure_mid_download(

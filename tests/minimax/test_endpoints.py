@@ -12,7 +12,14 @@ import httpx
 import pytest
 import respx
 
-from storyreel.minimax import AsyncMiniMax, MiniMaxSettings, ServerError
+from storyreel.minimax import (
+    OFFICIAL_CAMERA_COMMANDS,
+    AsyncMiniMax,
+    MiniMaxSettings,
+    MiniMaxValidationError,
+    ServerError,
+)
+from storyreel.minimax._camera import bracketed_commands
 
 from .conftest import Sleeps, fail, ok, png_bytes
 
@@ -431,3 +438,39 @@ async def test_retrieve_file(client: AsyncMiniMax, router: respx.MockRouter) -> 
     assert route.calls.last.request.url.params["file_id"] == "176844028768320"
     assert info.file_id == "176844028768320" and info.bytes == 5896337
     assert info.download_url.endswith("output_aigc.mp4")
+
+
+async def test_fl2v_with_the_last_frame_only(
+    client: AsyncMiniMax, router: respx.MockRouter, image: Path
+) -> None:
+    # The seed calls the first frame optional; the API schema requires only the last one.
+    route = router.post("/video_generation").mock(return_value=ok(task_id="7"))
+    assert await client.generate_video_fl2v("A cat walks", last_frame_image=image) == "7"
+    body = sent(route)
+    assert "first_frame_image" not in body
+    assert str(body["last_frame_image"]).startswith("data:image/png;base64,")
+    with pytest.raises(MiniMaxValidationError, match="last_frame_image"):
+        await client.generate_video_fl2v("A cat walks", first_frame_image=image)
+    assert route.call_count == 1
+
+
+@pytest.mark.parametrize(
+    ("written", "sent_prompt"),
+    [
+        ("[Dolly forward] into the cave", "[Push in] into the cave"),
+        ("[dolly BACK] away", "[Pull out] away"),
+        ("[Orbit left] around the tree", "[Truck left,Pan right] around the tree"),
+        ("[Orbit right] around", "[Truck right,Pan left] around"),
+        ("[Crane up] over the town", "[Pedestal up] over the town"),
+        ("[Crane down,Zoom in] to the door", "[Pedestal down,Zoom in] to the door"),
+        ("[Truck left] past the shops", "[Truck left] past the shops"),
+    ],
+)
+async def test_only_documented_camera_commands_reach_the_service(
+    client: AsyncMiniMax, router: respx.MockRouter, written: str, sent_prompt: str
+) -> None:
+    route = router.post("/video_generation").mock(return_value=ok(task_id="8"))
+    await client.generate_video(written)
+    prompt = str(sent(route)["prompt"])
+    assert prompt == sent_prompt
+    assert all(cmd in OFFICIAL_CAMERA_COMMANDS for cmd in bracketed_commands(prompt))

@@ -43,6 +43,10 @@ CONTRACT = {
     "TaskTimeoutError",
     "parse_callback",
     "CAMERA_COMMANDS",
+    # What the planner offers (the documented 15) and how the seed's names are sent.
+    "OFFICIAL_CAMERA_COMMANDS",
+    "SEED_TO_DOCUMENTED",
+    "unknown_camera_commands",
 }
 
 

@@ -37,10 +37,57 @@ async def test_paid_create_read_timeout_is_unknown_outcome_sent_once(
 async def test_paid_create_disconnect_is_unknown_outcome(
     client: AsyncMiniMax, router: respx.MockRouter, exc: Exception
 ) -> None:
-    route = router.post("/t2a_v2").mock(side_effect=exc)
+    route = router.post("/video_generation").mock(side_effect=exc)
     with pytest.raises(UnknownOutcomeError):
-        await client.text_to_audio("hello", "male-qn-qingse")
+        await client.generate_video("a cat")
     assert route.call_count == 1
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        httpx.RemoteProtocolError("gone"),  # dropped after the request was sent
+        httpx.ReadError("reset"),
+        httpx.ReadTimeout("slow"),
+        httpx.Response(500, text="oops"),
+        httpx.Response(502, text="bad gateway"),
+        fail(1001, "request timeout"),
+        fail(1000, "unknown error"),
+    ],
+)
+async def test_speech_costs_cents_and_is_retried_on_every_transient_failure(
+    client: AsyncMiniMax, router: respx.MockRouter, first: object
+) -> None:
+    route = router.post("/t2a_v2").mock(
+        side_effect=[first, ok(data={"audio": "4944330304", "status": 2})]
+    )
+    result = await client.text_to_audio("hello", "male-qn-qingse")
+    assert result.audio == bytes.fromhex("4944330304") and route.call_count == 2
+
+
+async def test_speech_gives_up_after_four_attempts_with_a_definite_error(
+    client: AsyncMiniMax, router: respx.MockRouter
+) -> None:
+    route = router.post("/t2a_v2").mock(side_effect=httpx.RemoteProtocolError("gone"))
+    with pytest.raises(APIConnectionError) as info:
+        await client.text_to_audio("hello", "male-qn-qingse")
+    assert route.call_count == 4 and not isinstance(info.value, UnknownOutcomeError)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        httpx.Response(502, text="bad gateway"),  # a gateway may time out after the task began
+        httpx.Response(504, text="gateway timeout"),
+    ],
+)
+async def test_video_create_is_not_repeated_on_a_gateway_error(
+    client: AsyncMiniMax, router: respx.MockRouter, answer: httpx.Response
+) -> None:
+    route = router.post("/video_generation").mock(side_effect=[answer, TASK])
+    with pytest.raises(UnknownOutcomeError) as info:
+        await client.generate_video("a cat")
+    assert route.call_count == 1 and info.value.http_status == answer.status_code
 
 
 @pytest.mark.parametrize(
@@ -49,9 +96,7 @@ async def test_paid_create_disconnect_is_unknown_outcome(
         httpx.ConnectError("refused"),
         httpx.ConnectTimeout("no route"),
         httpx.Response(429, json={}),
-        httpx.Response(502, text="bad gateway"),
         httpx.Response(503, text="unavailable"),
-        httpx.Response(504, text="gateway timeout"),
         fail(1002, "rate limit"),
         fail(1039, "token limit"),
         fail(2045, "rate growth limit"),

@@ -16,7 +16,7 @@ import pytest
 from storyreel.config import Settings
 from storyreel.pipeline.cost import format_usd
 from storyreel.pipeline.jobs import JobRunner
-from tests.fakes.fixtures import FakeAPIs
+from tests.fakes.fixtures import FakeAPIs, assert_nothing_paid
 from tests.pipeline._cli import CLI, STORY, StoreView, check_output
 
 N = 2
@@ -34,12 +34,6 @@ async def view() -> AsyncIterator[StoreView]:
     await store.aclose()
 
 
-def _nothing_sent(apis: FakeAPIs) -> None:
-    minimax, openai = apis
-    assert not minimax.requests, minimax.stats()
-    assert not openai.requests, openai.stats()
-
-
 def _estimate_shown(stderr: str) -> Decimal:
     totals = TOTAL.findall(stderr)
     assert len(totals) == 1, f"one estimate expected before spending:\n{stderr}"
@@ -52,7 +46,7 @@ async def test_budget_below_the_estimate_refuses_before_any_call(
     refused = await CLI(tmp_path / "logs").run(*MAKE, "--yes", "--budget", "0.01")
     assert refused.returncode == 2, refused.output
     assert "passes the budget of $0.01" in refused.stderr
-    _nothing_sent(fake_apis)
+    assert_nothing_paid(fake_apis)  # the preflight's free lookups only
     job = await view.job()
     assert job is None or job.spent_usd == 0
 
@@ -64,7 +58,7 @@ async def test_without_yes_and_without_a_terminal_nothing_is_spent(
     assert asked.returncode == 2, asked.output
     assert _estimate_shown(asked.stderr) > 0  # the estimate came first...
     assert "--yes" in asked.stderr  # ...then what to do about it
-    _nothing_sent(fake_apis)
+    assert_nothing_paid(fake_apis)  # the preflight's free lookups only
     job = await view.job()
     assert job is None or job.spent_usd == 0
 

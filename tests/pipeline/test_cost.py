@@ -25,7 +25,9 @@ from storyreel.pipeline.cost import (
 from storyreel.pipeline.plan import Plan, Segment
 from storyreel.pipeline.store import SQLiteJobStore
 
-PAID = CostOptions()  # openai + minimax, gpt-image-1 medium 1536x1024, Hailuo-02 768P
+PAID = CostOptions()  # openai + minimax, gpt-image-2.5-flare medium 1536x864, Hailuo-02 768P
+# gpt-image-1's medium price per 1024x1024 ($0.042, assumed for its successors), scaled by area.
+FRAME = Decimal("0.0532")
 OFFLINE = CostOptions(planner="offline", images="offline", video="offline", speech="offline")
 
 SHORT = "The keeper lights the lamp."  # ~1.8 s of speech: a 6 s clip
@@ -84,8 +86,14 @@ def test_default_prices() -> None:
         "0.06"
     )
     assert prices.image(
-        provider="openai", model="dall-e-3", quality="hd", size="1792x1024"
-    ) == Decimal("0.12")
+        provider="openai", model="gpt-image-1", quality="medium", size="1536x1024"
+    ) == Decimal("0.0630")  # OpenAI's own figure for 1536x1024 was $0.063
+    assert (
+        prices.image(
+            provider="openai", model="gpt-image-2.5-flare", quality="medium", size="1536x864"
+        )
+        == FRAME
+    )
     assert prices.clone(provider="minimax") == Decimal("3.00")
     assert prices.clone(provider="offline") == 0
 
@@ -98,8 +106,32 @@ def test_unknown_price_is_refused_not_zero() -> None:
         )
     assert caught.value.field == "prices.video.MiniMax-Hailuo-02"
     assert "1080P:10s" in str(caught.value) and "768P:6s" in str(caught.value)
-    with pytest.raises(UsageError, match="gpt-5"):
-        PriceTable().planning(provider="openai", model="gpt-5", input_tokens=1, output_tokens=1)
+    with pytest.raises(UsageError, match="claude"):
+        PriceTable().planning(provider="openai", model="claude-x", input_tokens=1, output_tokens=1)
+
+
+def test_a_model_new_to_the_table_is_priced_by_its_family_and_said_assumed() -> None:
+    prices = PriceTable()
+    # A name newer than the catalogue borrows the price of its closest relative.
+    assert (
+        prices.image(
+            provider="openai",
+            model="gpt-image-2.5-flare-2027-01-01",
+            quality="medium",
+            size="1536x864",
+        )
+        == FRAME
+    )
+    assert prices.video_clip(
+        provider="minimax", model="MiniMax-Hailuo-2.3", resolution="768P", duration=6
+    ) == Decimal("0.28")
+    options = CostOptions(image_model="gpt-image-3-nova", planner_model="gpt-7")
+    lines = {line.stage: line.detail for line in estimate("A fox. A river.", options).lines}
+    assert lines["frame"].endswith("(price assumed)")
+    assert lines["plan"].endswith("(price assumed)")
+    checked = CostOptions(image_model="gpt-image-1", planner_model="gpt-4o")
+    lines = {line.stage: line.detail for line in estimate("A fox. A river.", checked).lines}
+    assert "assumed" not in lines["frame"] and "assumed" not in lines["plan"]
 
 
 def test_price_file_json_merges_over_defaults(tmp_path: Path) -> None:
@@ -157,16 +189,13 @@ def test_estimate_from_a_plan_is_itemised() -> None:
         *(f"video:{i}" for i in range(4)),
     }
     stages = est.by_stage()
-    assert stages["frame"] == 5 * Decimal("0.063")
+    assert stages["frame"] == 5 * FRAME
     assert stages["video"] == 3 * Decimal("0.28") + Decimal("0.56")  # segment 1 needs 10 s
     chars = sum(len(s.narration) for s in plan.segments)
     assert stages["speech"] == Decimal("0.10") * chars / 1000
     assert "plan" not in stages  # the plan exists already
     assert est.total == sum(stages.values())
-    assert (
-        est.by_segment()[1]
-        == Decimal("0.063") + Decimal("0.56") + Decimal("0.10") * len(LONG) / 1000
-    )
+    assert est.by_segment()[1] == FRAME + Decimal("0.56") + Decimal("0.10") * len(LONG) / 1000
     # The orchestrator's exact durations override the guess.
     assert estimate(plan, PAID, durations={1: 6}).by_stage()["video"] == 4 * Decimal("0.28")
 
@@ -200,7 +229,7 @@ def test_offline_costs_nothing_and_settings_pick_providers(monkeypatch: pytest.M
 def test_without_leaves_what_is_still_to_pay() -> None:
     est = estimate(sample_plan(), PAID)
     rest = est.without(["video:0", "frame:0"])
-    assert est.total - rest.total == Decimal("0.28") + Decimal("0.063")
+    assert est.total - rest.total == Decimal("0.28") + FRAME
 
 
 def test_budget_refuses_an_estimate_over_the_limit() -> None:
@@ -245,14 +274,17 @@ async def test_estimate_matches_recorded_spend_within_ten_percent(tmp_path: Path
         await pay(
             "plan",
             prices.planning(
-                provider="openai", model="gpt-4o", input_tokens=usage_in, output_tokens=usage_out
+                provider="openai",
+                model=PAID.planner_model,
+                input_tokens=usage_in,
+                output_tokens=usage_out,
             ),
         )
         for k in range(len(plan.segments) + 1):
             await pay(
                 f"frame:{k}",
                 prices.image(
-                    provider="openai", model="gpt-image-1", quality="medium", size="1536x1024"
+                    provider="openai", model=PAID.image_model, quality="medium", size="1536x864"
                 ),
             )
         for i, segment in enumerate(plan.segments):

@@ -97,7 +97,7 @@ async def test_all_real_providers_share_clients_and_close_them_once() -> None:
     assert providers.video._client is providers.speech._client is providers.minimax
     described = providers.describe()
     assert described["planner"] == "openai (gpt-4o-mini)"
-    assert described["images"] == "openai (gpt-image-1)"
+    assert described["images"] == "openai (gpt-image-2.5-flare, medium)"
     assert described["video"] == "minimax (MiniMax-Hailuo-02)"
     assert described["speech"].startswith("minimax (speech-02-hd, voice ")
     assert "sk-test" not in repr(providers) and "mm-test" not in repr(providers)

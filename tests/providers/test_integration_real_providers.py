@@ -68,7 +68,7 @@ async def test_plan_from_fake_openai(fake_openai: FakeOpenAI) -> None:
     for before, after in zip(plan.segments, plan.segments[1:], strict=False):
         assert after.first_frame_prompt == before.last_frame_prompt
     request = fake_openai.plan_requests()[0]
-    assert request["model"] == "gpt-4o"
+    assert request["model"] == "gpt-5.5"
     assert request["response_format"]["json_schema"]["strict"] is True
     assert fake_openai.accepted["chat/completions"] == 1
 
@@ -95,14 +95,35 @@ async def test_keyframes_n_plus_one_with_reference(fake_openai: FakeOpenAI, tmp_
     assert fake_openai.accepted["images/edits"] == 2
 
 
-async def test_dall_e_3_keyframe(fake_openai: FakeOpenAI, tmp_path: Path) -> None:
-    images = OpenAIImageGen(Settings(image_model="dall-e-3"))
+async def test_a_standard_size_model_keyframe_is_cropped(
+    fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    images = OpenAIImageGen(Settings(image_model="gpt-image-1.5"))
     try:
         out = await images.draw("a fox", out=tmp_path / "f.png", size=FRAME_SIZE)
     finally:
         await images.aclose()
     with Image.open(out) as img:
         assert img.size == FRAME_SIZE
+    assert fake_openai.image_requests[-1]["size"] == "1536x1024"
+
+
+async def test_a_model_newer_than_the_catalogue_draws_by_its_family_rules(
+    fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    fake_openai.add_model("gpt-image-3-nova")
+    images = OpenAIImageGen(Settings(image_model="gpt-image-3-nova"))
+    try:
+        out = await images.draw("a fox", out=tmp_path / "f.png", size=FRAME_SIZE)
+    finally:
+        await images.aclose()
+    with Image.open(out) as img:
+        assert img.size == FRAME_SIZE
+    assert fake_openai.image_requests[-1] == {
+        "model": "gpt-image-3-nova",
+        "size": "1536x1024",
+        "quality": "medium",
+    }
 
 
 async def test_fl2v_clip_is_made_downloaded_and_plays(
@@ -211,8 +232,8 @@ async def test_factory_with_both_fakes_picks_real_providers(fake_apis: FakeAPIs)
     providers = build_providers(Settings())
     try:
         assert providers.describe() == {
-            "planner": "openai (gpt-4o)",
-            "images": "openai (gpt-image-1)",
+            "planner": "openai (gpt-5.5)",
+            "images": "openai (gpt-image-2.5-flare, medium)",
             "video": "minimax (MiniMax-Hailuo-02)",
             "speech": "minimax (speech-02-hd, voice English_expressive_narrator)",
         }

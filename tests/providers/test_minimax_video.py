@@ -10,6 +10,7 @@ from typing import Any, cast
 import pytest
 from PIL import Image
 
+from storyreel import errors
 from storyreel.config import Settings
 from storyreel.errors import ProviderError
 from storyreel.minimax import (
@@ -24,7 +25,6 @@ from storyreel.minimax import (
 from storyreel.providers.base import ClipRequest
 from storyreel.providers.minimax_video import (
     MiniMaxVideoGen,
-    VideoOutcomeUnknownError,
     WakeRegistry,
     prepare_frames,
 )
@@ -221,10 +221,10 @@ async def test_other_task_failure_and_timeout(request_: ClipRequest, tmp_path: P
 async def test_unknown_outcome_stays_distinguishable(request_: ClipRequest) -> None:
     stub = StubClient()
     stub.create_error = UnknownOutcomeError("no answer", endpoint="video_generation")
-    with pytest.raises(VideoOutcomeUnknownError) as info:
+    with pytest.raises(ProviderError) as info:
         await provider(stub).submit(request_)
     err = info.value
-    assert err.outcome_unknown is True and isinstance(err, ProviderError)
+    assert err.outcome == "unknown" and isinstance(err, errors.UnknownOutcomeError)
     assert isinstance(err.__cause__, UnknownOutcomeError)
     assert err.segment == 3 and not err.retryable
 
@@ -235,4 +235,4 @@ async def test_balance_error_keeps_code(request_: ClipRequest) -> None:
     with pytest.raises(ProviderError) as info:
         await provider(stub).submit(request_)
     assert info.value.code == 1008 and "out of credit" in str(info.value)
-    assert getattr(info.value, "outcome_unknown", False) is False
+    assert info.value.outcome == "failed"

@@ -12,7 +12,7 @@ from openai import AsyncOpenAI
 
 from storyreel.config import Settings
 from storyreel.errors import ConfigError, ProviderError
-from storyreel.minimax._camera import CAMERA_COMMANDS
+from storyreel.minimax import OFFICIAL_CAMERA_COMMANDS as CAMERA_COMMANDS
 from storyreel.providers.openai_planner import (
     SYSTEM_PROMPT,
     OpenAIPlanner,
@@ -105,7 +105,7 @@ async def test_happy_path_sends_strict_schema_and_returns_plan(settings: Setting
     assert [s.camera for s in plan.segments] == ["Zoom in"] * 3
     assert plan.title == "The Fox" and plan.style.startswith("watercolour")
     body = calls.bodies[0]
-    assert body["model"] == "gpt-4o"
+    assert body["model"] == "gpt-5.5"  # the current default (catalogue.DEFAULTS)
     fmt = body["response_format"]
     assert fmt["type"] == "json_schema" and fmt["json_schema"]["strict"] is True
     seg_schema = fmt["json_schema"]["schema"]["$defs"]["SegmentDraft"]
@@ -267,3 +267,13 @@ def test_video_prompt_gets_camera_prefix() -> None:
     body["segments"][0]["video_prompt"] = "the fox runs"
     plan = draft_to_plan(PlanDraft.model_validate(body))
     assert plan.segments[0].video_prompt.startswith("[Zoom in] ")
+
+
+def test_the_planner_offers_only_the_documented_camera_commands() -> None:
+    from storyreel.minimax import OFFICIAL_CAMERA_COMMANDS, SEED_TO_DOCUMENTED
+    from storyreel.providers.openai_planner import SYSTEM_PROMPT, SegmentDraft
+
+    enum = SegmentDraft.model_json_schema()["properties"]["camera"]["enum"]
+    assert enum == list(OFFICIAL_CAMERA_COMMANDS) and len(enum) == 15
+    for seed_name in SEED_TO_DOCUMENTED:
+        assert seed_name not in SYSTEM_PROMPT

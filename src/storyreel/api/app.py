@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 
 from storyreel import __version__
 from storyreel.api import (
+    routes_doctor,
     routes_jobs,
     routes_session,
     routes_voices,
@@ -96,6 +97,7 @@ def create_app(settings: Settings, *, max_jobs: int = DEFAULT_MAX_JOBS) -> FastA
     app.include_router(routes_webhooks.router)
     app.include_router(routes_workers.router)
     app.include_router(routes_session.router)
+    app.include_router(routes_doctor.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # Every route's body is capped; only the voice upload needs room for a 20 MB sample.
     voices = routes_voices.MAX_SAMPLE_BYTES + routes_voices.FORM_OVERHEAD_BYTES

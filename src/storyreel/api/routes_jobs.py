@@ -114,6 +114,9 @@ async def create_job(request: JobRequest, manager: Manager, settings: SettingsDe
         # A provider that cannot be built (e.g. "openai" without its key) is refused now,
         # not after the job is queued.
         resolve_choices(settings, options.overrides())
+        # The preflight's free calls: a retired model or a rejected key is a 422 now, with
+        # nothing paid, not a failed job later.
+        await manager.runner.check(options)
         job = await manager.submit(request.story, options)
     except UsageError as error:
         raise validation_problem(error) from None

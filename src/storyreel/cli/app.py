@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from storyreel import __version__
-from storyreel.cli import jobs, make, media, serve, voice, workers
+from storyreel.cli import doctor, jobs, make, media, serve, voice, workers
 from storyreel.errors import StoryreelError
 from storyreel.minimax import MiniMaxError
 
@@ -47,7 +47,7 @@ def _root(
     logging.getLogger("httpx").setLevel(logging.INFO if verbose else logging.WARNING)
 
 
-for module in (make, jobs, voice, media, serve, workers):
+for module in (make, jobs, voice, media, serve, workers, doctor):
     module.register(app)
 
 

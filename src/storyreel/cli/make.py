@@ -133,6 +133,7 @@ def register(app: typer.Typer) -> None:
                     plan_only=plan_only,
                     prepare=prepare,
                     repeat_unknown=repeat_unknown,
+                    clones_voice=prepare is not None,
                 )
                 summary(result, target)
 

@@ -162,10 +162,6 @@ def check_video_args(
                 highlight=False,
             )
         return
-    if last is not None and first is None:
-        raise UsageError(
-            "a last frame needs a first frame", field="--last", fix="add --first IMAGE"
-        )
 
 
 class _PollDisplay:
@@ -278,7 +274,9 @@ def register(app: typer.Typer) -> None:
             None, "--first", help="First frame: a local JPG/PNG/WebP or an https URL."
         ),
         last: str | None = typer.Option(
-            None, "--last", help="Last frame (first+last frame video; needs MiniMax-Hailuo-02)."
+            None,
+            "--last",
+            help="Last frame (first-last-frame video, MiniMax-Hailuo-02); --first is optional.",
         ),
         out: Path = typer.Option(..., "--out", "-o", help="The .mp4 file to write."),
         model: str | None = typer.Option(

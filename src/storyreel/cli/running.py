@@ -103,6 +103,7 @@ async def run_with_progress(
     plan_only: bool = False,
     repeat_unknown: bool = False,
     prepare: Callable[[Providers], Awaitable[None]] | None = None,
+    clones_voice: bool = False,
 ) -> RenderResult | Plan:
     async def introduce(providers: Providers) -> None:
         say_providers(providers)
@@ -117,4 +118,5 @@ async def run_with_progress(
             plan_only=plan_only,
             repeat_unknown=repeat_unknown,
             prepare=introduce,
+            clones_voice=clones_voice,
         )

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from storyreel.distributed.broker import QUEUE
 from storyreel.distributed.runtime import Runtime, runtime
 from storyreel.distributed.settings import WorkerSettings
-from storyreel.errors import ProviderError
+from storyreel.errors import StoryreelError
 from storyreel.pipeline.cost import Budget
 from storyreel.pipeline.store import FINISHED_STATUSES, Job, JobStatus
 
@@ -37,25 +37,12 @@ KEEP_CANCEL: tuple[JobStatus, ...] = ("cancelled",)
 
 
 def is_transient(error: BaseException) -> bool:
-    """Worth delivering again later: the same request may well succeed then."""
-    from storyreel.minimax import MiniMaxError
-    from storyreel.minimax import UnknownOutcomeError as LostAnswer
-
-    if isinstance(error, LostAnswer):
-        return False  # never repeated on our own: it may have been billed
-    if isinstance(error, ProviderError | MiniMaxError):
-        return bool(error.retryable)
-    names = {cls.__module__.split(".")[0] + "." + cls.__name__ for cls in type(error).__mro__}
-    return bool(
-        names
-        & {
-            "httpx.TransportError",
-            "psycopg.OperationalError",
-            "psycopg_pool.PoolTimeout",
-            "redis.ConnectionError",
-            "redis.TimeoutError",
-        }
-    ) or isinstance(error, ConnectionError | TimeoutError)
+    """Worth delivering again later: the same request may well succeed then. Every boundary
+    (providers, the store, the broker) has translated its errors into storyreel's tree, so the
+    outcome says it; a lost answer ("unknown") is never repeated on our own."""
+    if isinstance(error, StoryreelError):
+        return error.outcome == "transient"
+    return isinstance(error, ConnectionError | TimeoutError)
 
 
 def _retries_left(worker: WorkerSettings) -> bool:
@@ -101,6 +88,8 @@ async def plan_job(job_id: str) -> None:
         sink = rt.runner.event_sink(job.id)
         options = rt.options(job)
         async with rt.runner.providers_for(options) as providers:
+            # Free calls first: a retired model or a dead key fails the job with nothing paid.
+            await rt.runner.preflight(providers, options)
             # The estimate was shown when the job was submitted; the budget still binds here.
             left = await rt.runner.estimate(job, providers)
             Budget(options.budget).check_estimate(left, spent=(await rt.store.spend(job.id)).total)

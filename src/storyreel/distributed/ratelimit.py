@@ -17,6 +17,10 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from typing import TYPE_CHECKING, Any
 
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from storyreel.errors import ServiceUnavailableError
 from storyreel.minimax._constants import RATE_PERIOD, T2A, VIDEO_CREATE, VOICE_CLONE
 
 if TYPE_CHECKING:
@@ -93,9 +97,16 @@ class RedisRateLimits:
             return
         member = secrets.token_hex(8)
         while True:
-            wait_ms = int(
-                await self._script(keys=[self.key(endpoint)], args=[limit, self._period_ms, member])
-            )
+            try:
+                answer = await self._script(
+                    keys=[self.key(endpoint)], args=[limit, self._period_ms, member]
+                )
+            except (RedisConnectionError, RedisTimeoutError) as exc:
+                # The broker's boundary: Redis away for now is storyreel's transient error.
+                raise ServiceUnavailableError(
+                    f"Redis cannot be reached now ({type(exc).__name__})"
+                ) from exc
+            wait_ms = int(answer)
             if wait_ms <= 0:
                 return
             await asyncio.sleep(wait_ms / 1000)

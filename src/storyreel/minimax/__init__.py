@@ -5,7 +5,8 @@ Imports nothing from the rest of storyreel. See ``_client.AsyncMiniMax`` for the
 """
 
 from ._callbacks import parse_callback
-from ._camera import CAMERA_COMMANDS
+from ._camera import CAMERA_COMMANDS, OFFICIAL_CAMERA_COMMANDS, SEED_TO_DOCUMENTED
+from ._camera import unknown_commands as unknown_camera_commands
 from ._client import AsyncMiniMax, BeforeSend
 from ._config import MiniMaxSettings
 from ._exceptions import (
@@ -39,6 +40,8 @@ from ._models import (
 
 __all__ = [
     "CAMERA_COMMANDS",
+    "OFFICIAL_CAMERA_COMMANDS",
+    "SEED_TO_DOCUMENTED",
     "APIConnectionError",
     "APITimeoutError",
     "AsyncMiniMax",
@@ -67,4 +70,5 @@ __all__ = [
     "Voice",
     "VoiceCloneResult",
     "parse_callback",
+    "unknown_camera_commands",
 ]

@@ -1,7 +1,8 @@
 """Camera commands understood by Hailuo models.
 
-The seed lists 13 commands; the real service documents 15. Both are accepted: the seed's
-extra three (Dolly, Orbit, Crane) are what our users write, so the client keeps them valid.
+The seed lists 13 commands; the real service documents 15. Both are accepted from users (the
+seed's Dolly, Orbit and Crane are what they write), but only documented ones reach the service:
+``documented_prompt`` rewrites the seed's six onto documented moves, in one table.
 """
 
 from __future__ import annotations
@@ -44,6 +45,17 @@ SEED_CAMERA_COMMANDS: tuple[str, ...] = (
     "Static shot",
 )
 
+# The seed's names that the service does not document, and what is sent instead. An orbit is a
+# truck with a pan the other way (commands in one bracket act together).
+SEED_TO_DOCUMENTED: dict[str, str] = {
+    "Dolly forward": "Push in",
+    "Dolly back": "Pull out",
+    "Orbit left": "Truck left,Pan right",
+    "Orbit right": "Truck right,Pan left",
+    "Crane up": "Pedestal up",
+    "Crane down": "Pedestal down",
+}
+
 CAMERA_COMMANDS: tuple[str, ...] = tuple(
     dict.fromkeys(SEED_CAMERA_COMMANDS + OFFICIAL_CAMERA_COMMANDS)
 )
@@ -67,3 +79,19 @@ def bracketed_commands(prompt: str) -> list[str]:
 def unknown_commands(prompt: str) -> list[str]:
     """Bracketed commands in ``prompt`` that are in neither list."""
     return [c for c in bracketed_commands(prompt) if canonical_camera(c) is None]
+
+
+def documented_prompt(prompt: str) -> str:
+    """``prompt`` with every bracketed command canonical and documented: ``[dolly FORWARD]``
+    becomes ``[Push in]``; unknown commands are left for validation to refuse."""
+
+    def rewrite(match: re.Match[str]) -> str:
+        parts = []
+        for part in match.group(1).split(","):
+            name = canonical_camera(part) if part.strip() else None
+            if name is None:
+                return match.group(0)
+            parts.append(SEED_TO_DOCUMENTED.get(name, name))
+        return f"[{','.join(parts)}]"
+
+    return _BRACKETS.sub(rewrite, prompt)

@@ -38,9 +38,10 @@ from ._constants import (
     CONNECT_TIMEOUT,
     DOWNLOAD,
     DOWNLOAD_READ_TIMEOUT,
+    GATEWAY_TIMEOUTS,
     GET_VOICE,
     MUSIC,
-    PAID_ENDPOINTS,
+    NOT_REPEATED_BLINDLY,
     RETRIEVE,
     T2A,
     UPLOAD,
@@ -236,7 +237,8 @@ class AsyncMiniMax:
 
         ``before_send`` is awaited inside the rate-limit slot, right before each attempt's
         request leaves: the moment a paid create may start to cost (see ``generate_video``)."""
-        paid = endpoint in PAID_ENDPOINTS
+        # 'paid' here means costly to repeat (see _constants): video creates and voice clones.
+        paid = endpoint in NOT_REPEATED_BLINDLY
         reader = read
         retrying = build_retrying(
             max_retries=self.settings.max_retries, paid=paid, sleep=self._sleep
@@ -318,6 +320,15 @@ class AsyncMiniMax:
                 message = (
                     f"non-JSON answer (HTTP {response.status_code}, a gateway page?): {snippet!r}"
                 )
+        if endpoint in NOT_REPEATED_BLINDLY and response.status_code in GATEWAY_TIMEOUTS:
+            # The gateway gave up waiting, not the service: the create may have gone through.
+            raise UnknownOutcomeError(
+                f"HTTP {response.status_code} from the gateway after the request was sent; it "
+                "may have been accepted and billed, so it is not repeated automatically",
+                endpoint=endpoint,
+                http_status=response.status_code,
+                trace_id=trace_id,
+            )
         raise make_error(
             endpoint,
             http_status=response.status_code,
@@ -653,10 +664,10 @@ class AsyncMiniMax:
         before_send: BeforeSend | None = None,
     ) -> MusicResult:
         """``POST /v1/music_generation``: a track from a style ``prompt`` and ``lyrics`` (the
-        default, section tags only, asks for an instrumental). Paid: a create whose answer was
-        lost is not repeated (``UnknownOutcomeError``); ``before_send`` runs right before the
-        request leaves, for the caller's write-ahead record. The audio comes as hex, or as a
-        URL that is fetched without the key."""
+        default, section tags only, asks for an instrumental). It answers at once and costs
+        cents, so it is retried like speech; ``before_send`` runs right before the request
+        leaves, for the caller's write-ahead record. The audio comes as hex, or as a URL that
+        is fetched without the key."""
         check.validate_music(prompt=prompt, lyrics=lyrics, model=model, format=format)
         request = {
             "model": model,
@@ -740,9 +751,9 @@ class AsyncMiniMax:
 
     async def generate_video_fl2v(
         self,
-        prompt: str,
-        first_frame_image: str | Path,
-        last_frame_image: str | Path,
+        prompt: str | None = None,
+        first_frame_image: str | Path | None = None,
+        last_frame_image: str | Path | None = None,
         *,
         model: str = "MiniMax-Hailuo-02",
         duration: int = 6,
@@ -751,7 +762,16 @@ class AsyncMiniMax:
         callback_url: str | None = None,
         before_send: BeforeSend | None = None,
     ) -> str:
-        """First-and-last-frame video (Hailuo-02 only). Returns task_id."""
+        """First-and-last-frame video (Hailuo-02 only). Returns task_id.
+
+        The first frame is optional (the seed says so, and the API requires only ``model`` and
+        ``last_frame_image``); the last frame is not."""
+        if last_frame_image is None:
+            raise MiniMaxValidationError(
+                "is missing",
+                field="last_frame_image",
+                fix="first-last-frame video needs at least the last frame",
+            )
         return await self.generate_video(
             prompt,
             model=model,

@@ -41,9 +41,18 @@ RETRIEVE: Final = "files/retrieve"
 DOWNLOAD: Final = "download"
 MUSIC: Final = "music_generation"
 
-# Creates that cost money: repeated only when the first attempt clearly was not accepted.
-PAID_ENDPOINTS: Final = frozenset({VIDEO_CREATE, VOICE_CLONE, T2A, MUSIC})
-PAID_RETRY_HTTP_STATUSES: Final = frozenset({429, 502, 503, 504})
+# Retries are priced by what a repeat costs:
+# - A video create costs dollars and has no idempotency key: repeated only when it clearly was
+#   not accepted (no connection, 429, 503, the rate-limit codes). Never on a dropped answer or on
+#   502/504: a gateway can time out after the service took the task.
+# - A voice clone is billed on first use and cannot make two voices of one id (the repeat gets
+#   2039); ``clone_voice`` reconciles a lost answer, so the create itself is treated like video.
+# - Speech (t2a_v2) answers at once and costs cents: retried on every transient failure,
+#   dropped connections and code 1001 included, so one flaky call never fails a job. Music
+#   (music_generation, one track a job) likewise.
+NOT_REPEATED_BLINDLY: Final = frozenset({VIDEO_CREATE, VOICE_CLONE})
+PAID_RETRY_HTTP_STATUSES: Final = frozenset({429, 503})
+GATEWAY_TIMEOUTS: Final = frozenset({502, 504})
 PAID_RETRY_CODES: Final = frozenset({1002, 1039, 2045})
 
 # --- business codes (base_resp.status_code) ------------------------------------------------

@@ -98,17 +98,28 @@ class Downloader:
     async def _fetch(self, info: RetrievedFile, dest: Path, on_progress: Progress | None) -> None:
         tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:8]}.part")
         try:
-            done = await self._stream(info, tmp, on_progress)
-            if info.bytes is not None and done != info.bytes:
+            done, promised = await self._stream(info, tmp, on_progress)
+            # The CDN's Content-Length is what this transfer must deliver; files/retrieve's
+            # ``bytes`` is only a hint (it has been seen to differ from the file served).
+            if promised is not None and done != promised:
                 raise ServerError(
-                    f"file {info.file_id}: got {done} of {info.bytes} bytes", endpoint=DOWNLOAD
+                    f"file {info.file_id}: got {done} of {promised} bytes", endpoint=DOWNLOAD
+                )
+            if info.bytes is not None and done != info.bytes:
+                log.debug(
+                    "file %s: %d bytes, files/retrieve said %d", info.file_id, done, info.bytes
                 )
             await asyncio.to_thread(os.replace, tmp, dest)
         finally:
             await asyncio.to_thread(tmp.unlink, missing_ok=True)
 
-    async def _stream(self, info: RetrievedFile, tmp: Path, on_progress: Progress | None) -> int:
+    async def _stream(
+        self, info: RetrievedFile, tmp: Path, on_progress: Progress | None
+    ) -> tuple[int, int | None]:
+        """Bytes written, and the Content-Length the CDN promised (None when it sent none, or
+        sent it for a compressed body)."""
         done = 0
+        promised: int | None = None
         try:
             async with self._http.stream("GET", info.download_url) as response:
                 if response.status_code >= 400:
@@ -120,9 +131,10 @@ class Downloader:
                         message=f"download of file {info.file_id} refused",
                         trace_id=safe_trace_id(response.headers.get("Trace-Id")),
                     )
-                total = info.bytes
-                if total is None and "content-length" in response.headers:
-                    total = int(response.headers["content-length"])
+                length = response.headers.get("content-length", "")
+                if length.isdigit() and "content-encoding" not in response.headers:
+                    promised = int(length)
+                total = promised if promised is not None else info.bytes
                 handle: IO[bytes] = await asyncio.to_thread(tmp.open, "wb")
                 try:
                     async for chunk in response.aiter_bytes(DOWNLOAD_CHUNK_BYTES):
@@ -140,4 +152,4 @@ class Downloader:
             raise APIConnectionError(
                 f"download failed: {type(exc).__name__}", endpoint=DOWNLOAD
             ) from exc
-        return done
+        return done, promised

@@ -1,8 +1,9 @@
 """When and how long to retry: a tenacity policy split into small named functions.
 
-Free calls (query, retrieve, get_voice, upload, downloads) retry on every transient error.
-Paid creates (video_generation, voice_clone, t2a_v2) retry only when the first attempt clearly
-was not accepted: the connection never opened, HTTP 429/502/503/504, or codes 1002/1039/2045.
+Free and cheap calls (query, retrieve, get_voice, upload, downloads, and t2a_v2 speech, which
+costs cents) retry on every transient error. Creates that are costly to repeat (video_generation,
+voice_clone) retry only when the first attempt clearly was not accepted: the connection never
+opened, HTTP 429/503, or codes 1002/1039/2045 (see ``_constants.NOT_REPEATED_BLINDLY``).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from typing import Literal
 
 from PIL import Image, UnidentifiedImageError
 
-from ._camera import CAMERA_COMMANDS, unknown_commands
+from ._camera import CAMERA_COMMANDS, documented_prompt, unknown_commands
 from ._constants import (
     CLONE_AUDIO_FORMATS,
     CLONE_MAX_BYTES,
@@ -110,7 +110,8 @@ def validate_prompt(prompt: str | None, *, required: bool) -> str | None:
             f"unknown camera command(s) {', '.join(f'[{c}]' for c in unknown)}",
             f"use one of {listed}",
         )
-    return prompt
+    # What leaves is documented: the seed's Dolly/Orbit/Crane become documented moves.
+    return documented_prompt(prompt)
 
 
 @dataclass(frozen=True)

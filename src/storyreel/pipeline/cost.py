@@ -6,14 +6,13 @@ store, so sums never drift the way floats do.
 Default prices (USD; override any entry with a JSON or TOML file named by ``STORYREEL_PRICES``,
 which is merged over these defaults)::
 
-    planning   gpt-4o            $2.50 / 1M input tokens, $10.00 / 1M output tokens
-                                 source: openai.com/api/pricing (gpt-4o-2024-08-06), as of 2025-01
-               gpt-4o-mini       $0.15 / 1M input, $0.60 / 1M output; same source and date
-    images     gpt-image-1       per image: low $0.011 (1024x1024) / $0.016 (1536x1024, 1024x1536),
-                                 medium $0.042 / $0.063, high $0.167 / $0.25
-                                 source: OpenAI's per-image figures for gpt-image-1, 2025-04
-               dall-e-3          standard $0.040 (1024x1024) / $0.080 (1792x1024, 1024x1792),
-                                 hd $0.080 / $0.120; source: openai.com/api/pricing, 2025-01
+    planning   by model family (storyreel.providers.catalogue.CHAT_FAMILIES): gpt-4o $2.50 /
+                                 1M input tokens, $10.00 / 1M output (openai.com/api/pricing,
+                                 2025-01); gpt-5.x / gpt-6 ASSUMED at gpt-5's $1.25 / $10.00
+    images     by model family (catalogue.IMAGE_FAMILIES), USD per 1024x1024 picture by quality,
+                                 scaled by the area asked for: low $0.011, medium $0.042, high
+                                 $0.167 (OpenAI's gpt-image-1 figures, 2025-04; ASSUMED for the
+                                 gpt-image-2 family, whose prices could not be read here)
     video      MiniMax-Hailuo-02 ASSUMPTION, NOT CHECKED against MiniMax's price page (it could not
                                  be read when this was written): 768P 6 s $0.28, 768P 10 s $0.56,
                                  1080P 6 s $0.49, 512P 6 s $0.10, 512P 10 s $0.15 (720P output
@@ -34,10 +33,16 @@ An override file holds the same shape as :class:`PriceTable`, partially, e.g. in
     voice_clone = 1.5
     [video.MiniMax-Hailuo-02]
     "768P:6s" = 0.25
+    [images.gpt-image-2]
+    medium = 0.05          # per 1024x1024, scaled by area; or "medium:1536x864" = 0.06 exactly
+
+A model the table does not name is priced like the nearest entry of its family (the longest
+shared name prefix) and its estimate line says the price is assumed.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import tomllib
@@ -52,6 +57,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from storyreel.errors import BudgetExceededError, ConfigError, UsageError
 from storyreel.pipeline.hashing import frame_prompts
 from storyreel.pipeline.plan import Plan
+from storyreel.providers import catalogue
+from storyreel.providers.catalogue import Kind
 
 if TYPE_CHECKING:
     from storyreel.config import Settings
@@ -60,6 +67,8 @@ OFFLINE = "offline"
 K = TypeVar("K")
 V = TypeVar("V")
 MICROS_PER_USD = 1_000_000
+# A model shares at least this much of its name with a priced one to borrow its price.
+MIN_FAMILY_PREFIX = 5
 ZERO = Decimal(0)
 
 # Estimation heuristics, used only where the real figure is not known yet.
@@ -114,35 +123,9 @@ class PriceTable(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    planner: dict[str, TokenPrice] = Field(
-        default_factory=lambda: {
-            "gpt-4o": TokenPrice(input_per_1k=_d("0.0025"), output_per_1k=_d("0.01")),
-            "gpt-4o-mini": TokenPrice(input_per_1k=_d("0.00015"), output_per_1k=_d("0.0006")),
-        }
-    )
-    images: dict[str, dict[str, Decimal]] = Field(
-        default_factory=lambda: {
-            "gpt-image-1": {
-                "low:1024x1024": _d("0.011"),
-                "low:1536x1024": _d("0.016"),
-                "low:1024x1536": _d("0.016"),
-                "medium:1024x1024": _d("0.042"),
-                "medium:1536x1024": _d("0.063"),
-                "medium:1024x1536": _d("0.063"),
-                "high:1024x1024": _d("0.167"),
-                "high:1536x1024": _d("0.25"),
-                "high:1024x1536": _d("0.25"),
-            },
-            "dall-e-3": {
-                "standard:1024x1024": _d("0.040"),
-                "standard:1792x1024": _d("0.080"),
-                "standard:1024x1792": _d("0.080"),
-                "hd:1024x1024": _d("0.080"),
-                "hd:1792x1024": _d("0.120"),
-                "hd:1024x1792": _d("0.120"),
-            },
-        }
-    )
+    planner: dict[str, TokenPrice] = Field(default_factory=lambda: _catalogue_planner())
+    # model -> "quality" (USD per 1024x1024, scaled by area) or "quality:WxH" (exact).
+    images: dict[str, dict[str, Decimal]] = Field(default_factory=lambda: _catalogue_images())
     video: dict[str, dict[str, Decimal]] = Field(
         default_factory=lambda: {
             "MiniMax-Hailuo-02": {
@@ -173,26 +156,45 @@ class PriceTable(BaseModel):
     ) -> Decimal:
         if provider == OFFLINE:
             return ZERO
-        price = self._lookup(self.planner, model, "planner")
+        price = self.planner.get(model) or _catalogue_token_price(model)
+        if price is None:
+            price = self._lookup(self.planner, model, "planner")
         return (price.input_per_1k * input_tokens + price.output_per_1k * output_tokens) / 1000
 
     def image(self, *, provider: str, model: str, quality: str, size: str) -> Decimal:
         if provider == OFFLINE:
             return ZERO
-        table = self._lookup(self.images, model, "images")
-        return self._lookup(table, f"{quality}:{size}", f"images.{model}")
+        table = self.images.get(model) or dict(catalogue.image_family(model).price_per_mp)
+        if not table:
+            table = self._lookup(self.images, model, "images")
+        exact = table.get(f"{quality}:{size}")
+        if exact is not None:
+            return exact
+        per_mp = self._lookup(table, quality, f"images.{model}")
+        width, height = (int(v) for v in size.split("x"))
+        return (per_mp * width * height / (1024 * 1024)).quantize(Decimal("0.0001"))
 
     def video_clip(self, *, provider: str, model: str, resolution: str, duration: int) -> Decimal:
         if provider == OFFLINE:
             return ZERO
-        table = self._lookup(self.video, model, "video")
+        table = _family_entry(self.video, model, "video")
         return self._lookup(table, f"{resolution.upper()}:{duration}s", f"video.{model}")
 
     def speech(self, *, provider: str, model: str, characters: int) -> Decimal:
         if provider == OFFLINE:
             return ZERO
-        per_1k = self._lookup(self.speech_per_1k_chars, model, "speech_per_1k_chars")
+        per_1k = _family_entry(self.speech_per_1k_chars, model, "speech_per_1k_chars")
         return per_1k * characters / 1000
+
+    def assumed(self, kind: Kind, table: str, model: str) -> bool:
+        """True when ``model``'s price is a guess: not in the table by name, or in it only from
+        the catalogue's unchecked defaults."""
+        entries: Mapping[str, object] = getattr(self, table)
+        if model not in entries:
+            return True
+        default: Mapping[str, object] = getattr(_default_prices(), table)
+        overridden = entries[model] != default.get(model)
+        return not overridden and not catalogue.lookup(kind, model).price_checked
 
     def clone(self, *, provider: str) -> Decimal:
         return ZERO if provider == OFFLINE else self.voice_clone
@@ -213,6 +215,65 @@ class PriceTable(BaseModel):
                 field=f"prices.{where}",
                 fix="add it to the price file named by STORYREEL_PRICES",
             ) from None
+
+
+@functools.cache
+def _default_prices() -> PriceTable:
+    return PriceTable()
+
+
+def _catalogue_token_price(model: str) -> TokenPrice | None:
+    family = catalogue.chat_family(model)
+    if family is None:
+        return None
+    return TokenPrice(input_per_1k=family.input_per_1k, output_per_1k=family.output_per_1k)
+
+
+def _catalogue_planner() -> dict[str, TokenPrice]:
+    """A token price for every chat model the catalogue names, from its family."""
+    prices = {}
+    for name in sorted(catalogue.KNOWN["planner"]):
+        price = _catalogue_token_price(name)
+        if price is not None:
+            prices[name] = price
+    return prices
+
+
+def _catalogue_images() -> dict[str, dict[str, Decimal]]:
+    """Per-1024x1024 prices by quality for every image model the catalogue names."""
+    prices = {}
+    for name in sorted(catalogue.KNOWN["images"]):
+        per_mp = dict(catalogue.image_family(name).price_per_mp)
+        if per_mp:
+            prices[name] = per_mp
+    return prices
+
+
+def _family_entry(table: Mapping[str, V], model: str, where: str) -> V:
+    """``table[model]``, else the entry sharing the longest name prefix with ``model`` (its
+    family: ``MiniMax-Hailuo-2.3`` is priced like ``MiniMax-Hailuo-02``)."""
+    if model in table:
+        return table[model]
+    shared = {key: _shared_prefix(key, model) for key in table}
+    best = max(shared, key=lambda key: (shared[key], -len(key)), default=None)
+    if best is None or shared[best] < MIN_FAMILY_PREFIX:
+        known = ", ".join(sorted(table)) or "none"
+        raise UsageError(
+            f"no price for {model!r} (known: {known})",
+            field=f"prices.{where}",
+            fix="add it to the price file named by STORYREEL_PRICES",
+        )
+    return table[best]
+
+
+def _shared_prefix(a: str, b: str) -> int:
+    """How many leading characters two model names share."""
+    count = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        count += 1
+    return count
 
 
 def _merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -258,16 +319,16 @@ class CostOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     planner: str = "openai"
-    planner_model: str = "gpt-4o"
+    planner_model: str = catalogue.DEFAULTS["planner"]
     images: str = "openai"
-    image_model: str = "gpt-image-1"
-    image_quality: str | None = None  # None: "medium" for gpt-image-1, "standard" for dall-e-3
-    image_size: str | None = None  # None: the model's landscape size
-    video: str = "minimax"
-    video_model: str = "MiniMax-Hailuo-02"
+    image_model: str = catalogue.DEFAULTS["images"]
+    image_quality: str | None = None  # None: the image family's default ("medium")
     resolution: str = "768P"
+    image_size: str | None = None  # None: what the image provider asks for this resolution
+    video: str = "minimax"
+    video_model: str = catalogue.DEFAULTS["video"]
     speech: str = "minimax"
-    tts_model: str = "speech-02-hd"
+    tts_model: str = catalogue.DEFAULTS["speech"]
     clone_voice: bool = False  # a new cloned voice is paid on its first use
     music: str = OFFLINE  # "minimax" when --music auto generates the bed (one track per job)
     music_model: str = "music-2.0"
@@ -287,6 +348,7 @@ class CostOptions(BaseModel):
             "planner_model": settings.planner_model,
             "images": pick(settings.images, openai),
             "image_model": settings.image_model,
+            "image_quality": settings.image_quality,
             "video": pick(settings.video, minimax),
             "video_model": settings.video_model,
             "speech": pick(settings.speech, minimax),
@@ -297,15 +359,18 @@ class CostOptions(BaseModel):
 
     @property
     def quality(self) -> str:
-        if self.image_quality:
-            return self.image_quality
-        return "standard" if self.image_model == "dall-e-3" else "medium"
+        """The quality the image provider sends (the same rule: chosen, else the default)."""
+        return self.image_quality or catalogue.image_family(self.image_model).default_quality
 
     @property
     def size(self) -> str:
         if self.image_size:
             return self.image_size
-        return "1792x1024" if self.image_model == "dall-e-3" else "1536x1024"
+        from storyreel.assembly.spec import OutputSpec
+
+        canvas = OutputSpec.for_resolution(self.resolution).size
+        width, height = catalogue.request_size(self.image_model, canvas)
+        return f"{width}x{height}"
 
 
 @dataclass(frozen=True)
@@ -346,6 +411,13 @@ def _group(lines: Iterable[EstimateLine], key: Callable[[EstimateLine], K]) -> d
         k = key(line)
         groups[k] = groups.get(k, ZERO) + line.usd
     return groups
+
+
+def _assumed(prices: PriceTable, provider: str, kind: Kind, table: str, model: str) -> str:
+    """The note an estimate line carries when its price is a guess."""
+    if provider == OFFLINE or not prices.assumed(kind, table, model):
+        return ""
+    return " (price assumed)"
 
 
 def estimated_clip_seconds(narration: str) -> int:
@@ -407,7 +479,8 @@ def estimate(
                     input_tokens=tokens_in,
                     output_tokens=tokens_out,
                 ),
-                f"{options.planner_model} ~{tokens_in} in / ~{tokens_out} out tokens",
+                f"{options.planner_model} ~{tokens_in} in / ~{tokens_out} out tokens"
+                + _assumed(prices, options.planner, "planner", "planner", options.planner_model),
             )
         )
     if options.clone_voice:
@@ -423,7 +496,9 @@ def estimate(
         size=options.size,
     )
     for k in range(n_frames):
-        detail = f"{options.image_model} {options.quality} {options.size}"
+        detail = f"{options.image_model} {options.quality} {options.size}" + _assumed(
+            prices, options.images, "images", "images", options.image_model
+        )
         lines.append(EstimateLine("frame", f"frame:{k}", k, image, detail))
     for i, narration in enumerate(narrations):
         chars = len(narration)
@@ -433,7 +508,10 @@ def estimate(
                 f"speech:{i}",
                 i,
                 prices.speech(provider=options.speech, model=options.tts_model, characters=chars),
-                f"{options.tts_model} {chars} chars",
+                f"{options.tts_model} {chars} chars"
+                + _assumed(
+                    prices, options.speech, "speech", "speech_per_1k_chars", options.tts_model
+                ),
             )
         )
         seconds = (durations or {}).get(i) or estimated_clip_seconds(narration)
@@ -448,7 +526,8 @@ def estimate(
                     resolution=options.resolution,
                     duration=seconds,
                 ),
-                f"{options.video_model} {options.resolution.upper()} {seconds} s",
+                f"{options.video_model} {options.resolution.upper()} {seconds} s"
+                + _assumed(prices, options.video, "video", "video", options.video_model),
             )
         )
     if options.music != OFFLINE:

@@ -32,6 +32,7 @@ from storyreel.config import ProviderChoice, Settings
 from storyreel.errors import JobError, UsageError
 from storyreel.files import write_bytes_atomic_sync
 from storyreel.limits import MAX_SEGMENTS
+from storyreel.pipeline import preflight as preflight_checks
 from storyreel.pipeline.cost import (
     ZERO,
     Budget,
@@ -194,6 +195,7 @@ class JobRunner:
             planner_model=self.settings.planner_model,
             images=priced(providers.images),
             image_model=self.settings.image_model,
+            image_quality=self.settings.image_quality,
             video=priced(providers.video),
             video_model=self.settings.video_model,
             resolution=options.resolution,
@@ -256,8 +258,12 @@ class JobRunner:
         repeat_unknown: bool = False,
         plan_only: bool = False,
         prepare: Callable[[Providers], Awaitable[None]] | None = None,
+        clones_voice: bool = False,
     ) -> RenderResult | Plan:
         """Run (or resume) ``job_id`` to the end. Finished work is reused, paid work never repeated.
+
+        The preflight runs first (``clones_voice``: ``prepare`` clones the job's voice, so it
+        need not exist yet).
 
         ``confirm`` sees the estimate of what is left to pay, once, before any paid call, and
         may refuse. ``prepare`` runs with the providers before anything else (e.g. cloning a voice).
@@ -268,6 +274,8 @@ class JobRunner:
         await self.store.set_status(job.id, "running")
         try:
             async with self._providers(options) as providers:
+                # Free calls only, before anything is paid (the voice clone included).
+                await self.preflight(providers, options, clones_voice=clones_voice)
                 if prepare is not None:
                     await prepare(providers)
                 result = await self._run(
@@ -299,7 +307,6 @@ class JobRunner:
         cost = self.cost_options(providers, options)
         spent = (await self.store.spend(job.id)).total
 
-        preflight(providers, options)
         plan = self._saved_plan(job)
         work = self.work_for(job, providers, sink, plan=plan, repeat_unknown=repeat_unknown)
         pipeline = work.pipeline
@@ -323,6 +330,29 @@ class JobRunner:
         return result
 
     # -- shared with the workers (storyreel.distributed) ----------------------------------------
+
+    async def check(self, options: JobOptions) -> preflight_checks.Report:
+        """The preflight of a job with ``options``, before it exists (the service's submit)."""
+        async with self._providers(options) as providers:
+            return await self.preflight(providers, options)
+
+    async def preflight(
+        self, providers: Providers, options: JobOptions, *, clones_voice: bool = False
+    ) -> preflight_checks.Report:
+        """Refuse, with one line and before any paid call, a job that cannot succeed."""
+        music = options.music_bed()
+        if music is not None and music.path is not None:
+            check_music_file(music.path)  # gone or changed since the job was made: exit 2
+        calls = preflight_checks.Calls(
+            stages=providers.resolved,
+            resolution=options.resolution,
+            voice_id=options.voice_id or self.settings.voice_id,
+            clones_voice=clones_voice,
+        )
+        report = await preflight_checks.preflight(
+            self.settings, calls, openai_client=providers.openai, minimax=providers.minimax
+        )
+        return preflight_checks.require(report)
 
     def render_options(self, options: JobOptions) -> RenderOptions:
         return RenderOptions(
@@ -447,16 +477,6 @@ class JobWork:
             cost_usd=self.price_of("plan") if paid else None,
             attempt=step.attempts if paid else None,
         )
-
-
-def preflight(providers: Providers, options: JobOptions) -> None:
-    """Settings that would fail at the first paid call are refused before any call."""
-    check = getattr(providers.video, "check", None)
-    if callable(check):
-        check(options.resolution)
-    music = options.music_bed()
-    if music is not None and music.path is not None:
-        check_music_file(music.path)  # gone or changed since the job was made: exit 2
 
 
 async def add_spend_to_manifest(manifest: Path, spend: Spend) -> None:

@@ -23,9 +23,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Protocol
 
-from storyreel.errors import JobError, ProviderError
-from storyreel.minimax import BeforeSend, TaskFailedError
-from storyreel.minimax import UnknownOutcomeError as MiniMaxUnknownOutcome
+from storyreel.errors import ProviderError, StoryreelError, UnknownOutcomeError
+from storyreel.minimax import BeforeSend
 from storyreel.pipeline.cost import ZERO, Budget
 from storyreel.pipeline.hashing import afile_sha256
 from storyreel.pipeline.store import JobStore, decide_step
@@ -36,12 +35,6 @@ Make = Callable[[], Awaitable[Path]]
 # A provider's submit, given the hook to await right before its paid request leaves.
 Submit = Callable[[BeforeSend], Awaitable[str]]
 Fetch = Callable[[str], Awaitable[Path]]
-
-
-class UnknownOutcomeError(JobError):
-    """A paid request may have been accepted, but its id was lost; running again may pay twice."""
-
-    exit_code = 1
 
 
 class Ledger(Protocol):
@@ -211,7 +204,7 @@ class StoreLedger:
         if decision.action == "reuse" and decision.step and decision.step.artefact_path:
             return decision.step.artefact_path, True
         if decision.action == "unknown_outcome" and not self.repeat_unknown:
-            raise UnknownOutcomeError(f"{key}: {decision.reason}. {self._repeat_hint()}")
+            raise _lost(key, provider, f"{decision.reason}. {self._repeat_hint()}")
         attempt: int | None = None
         if decision.action == "resume" and decision.provider_ref:
             log.info(
@@ -237,8 +230,9 @@ class StoreLedger:
             except BaseException as error:
                 if sent:  # otherwise nothing left: the step's record is as it was
                     await self._failed(key, error, attempt, submitted=False)
-                if _outcome_unknown(error):
-                    raise UnknownOutcomeError(f"{key}: {error}. {self._repeat_hint()}") from error
+                if _outcome(error, submitted=False) == "unknown":
+                    said = error.message if isinstance(error, ProviderError) else str(error)
+                    raise _lost(key, provider, f"{said}. {self._repeat_hint()}") from error
                 raise
             # The moment the id exists it is durable: a crash from here on resumes, never repays.
             await self.store.record_submitted(self.job_id, key, ref, attempt=attempt)
@@ -263,27 +257,28 @@ class StoreLedger:
         a submitted task stays resumable, an unanswered paid request stays 'unknown outcome'."""
         if not isinstance(error, Exception):  # cancelled, Ctrl-C, shutdown
             return
-        if _outcome_unknown(error):
+        outcome = _outcome(error, submitted=submitted)
+        if outcome == "unknown":
             return
-        if submitted and not _is_definite_task_failure(error):
+        if submitted and outcome != "failed":
             return  # e.g. a download that failed: the task is still there to fetch again
-        if isinstance(error, ProviderError) or not submitted:
-            await self.store.fail(self.job_id, key, str(error), attempt=attempt)
+        await self.store.fail(self.job_id, key, str(error), attempt=attempt)
 
 
 async def _nothing_to_record() -> None:
     """The ``before_send`` of unpaid (local) work: nothing is billed, so nothing to write ahead."""
 
 
-def _outcome_unknown(error: BaseException) -> bool:
-    """The request was sent, its answer lost: the provider may have accepted (and billed) it."""
-    return isinstance(error, MiniMaxUnknownOutcome) or bool(
-        getattr(error, "outcome_unknown", False)
-    )
+def _outcome(error: BaseException, *, submitted: bool) -> str:
+    """What ``error`` means for the step: storyreel's own outcome; anything else (a bug, an
+    error no boundary translated) is a definite failure before submitting, and leaves a
+    submitted task alone."""
+    if isinstance(error, StoryreelError):
+        return error.outcome
+    return "transient" if submitted else "failed"
 
 
-def _is_definite_task_failure(error: BaseException) -> bool:
-    if isinstance(error, TaskFailedError):
-        return True
-    cause = error.__cause__
-    return isinstance(error, ProviderError) and isinstance(cause, TaskFailedError)
+def _lost(key: str, provider: str, message: str) -> UnknownOutcomeError:
+    stage, _, index = key.partition(":")
+    segment = int(index) + 1 if index.isdigit() and stage != "frame" else None
+    return UnknownOutcomeError(message, stage=stage, provider=provider, segment=segment)

@@ -137,6 +137,17 @@ def is_paid(provider: object) -> bool:
     return getattr(provider, "name", "offline") != "offline"
 
 
+def frame_place(k: int, segments: int) -> str:
+    """Where keyframe ``k`` of a plan of ``segments`` sits: frame k ends segment k and opens
+    segment k+1 (numbered from 1, as the user sees them)."""
+    roles = []
+    if k >= 1:
+        roles.append(f"the last frame of segment {k}")
+    if k < segments:
+        roles.append(f"the first frame of segment {k + 1}")
+    return f"frame {k} ({' and '.join(roles)})"
+
+
 def _stage_limits(providers: ProviderSet, concurrency: int) -> dict[Stage, asyncio.Semaphore]:
     # Local work (offline clips, muxing) competes for the same CPU cores; remote providers are
     # bounded by the user's concurrency (and by the client's own RPM limits underneath).
@@ -330,9 +341,24 @@ class Pipeline:
             reference_sha=await afile_sha256(reference) if reference else None,
         )
 
-        def make() -> Awaitable[Path]:
+        async def make() -> Path:
             out = self.layout.frame(k)
-            return images.draw(prompt, out=out, size=size, style=plan.style, reference=reference)
+            try:
+                return await images.draw(
+                    prompt, out=out, size=size, style=plan.style, reference=reference
+                )
+            except ProviderError as error:
+                if not error.content_policy:
+                    raise
+                # The user edits the prompt in plan.json: say which segment's frame it is.
+                raise ProviderError(
+                    f"{frame_place(k, len(plan.segments))}: {error.message}",
+                    stage=error.stage,
+                    provider=error.provider,
+                    code=error.code,
+                    trace_id=error.trace_id,
+                    content_policy=True,
+                ) from error
 
         return await self._artefact("frame", k, inputs, make, paid=is_paid(images))
 

@@ -1,9 +1,10 @@
-"""What the MiniMax video and speech providers share: turning the client's errors into
-``ProviderError``s that name the stage, the segment, MiniMax's code and its trace id."""
+"""What the MiniMax video and speech providers share: turning the client's errors, once, into
+storyreel's tree (``ProviderError``s that name the stage, the segment, MiniMax's code and its
+trace id, with the outcome the pipeline acts on)."""
 
 from __future__ import annotations
 
-from storyreel.errors import ProviderError
+from storyreel.errors import ProviderError, StoryreelError, UnknownOutcomeError, UsageError
 from storyreel.minimax import (
     AuthenticationError,
     ContentPolicyError,
@@ -14,6 +15,7 @@ from storyreel.minimax import (
     QuotaExceededError,
     RateLimitError,
 )
+from storyreel.minimax import UnknownOutcomeError as LostAnswer
 
 PROVIDER = "minimax"
 
@@ -41,6 +43,17 @@ def provider_error(
     exc: MiniMaxError, *, stage: str, segment: int | None = None, message: str | None = None
 ) -> ProviderError:
     """Translate a client error, once, at the boundary. The caller raises it ``from exc``."""
+    if isinstance(exc, LostAnswer):
+        return UnknownOutcomeError(
+            message
+            or "MiniMax may have accepted the request but did not answer; it is not sent again "
+            "on its own, to avoid paying twice",
+            stage=stage,
+            provider=PROVIDER,
+            segment=segment,
+            code=exc.code,
+            trace_id=exc.trace_id,
+        )
     code: int | str | None = exc.code
     if code is None and isinstance(exc, MiniMaxValidationError):
         code = "validation"
@@ -53,3 +66,11 @@ def provider_error(
         trace_id=exc.trace_id,
         retryable=exc.retryable,
     )
+
+
+def vendor_error(exc: MiniMaxError) -> StoryreelError:
+    """A client error met outside a provider (the CLI's and the service's direct calls): input
+    refused before sending is a ``UsageError`` (exit 2, 422), the rest a ``ProviderError``."""
+    if isinstance(exc, MiniMaxValidationError):
+        return UsageError(exc.message, field=exc.field, fix=exc.fix)
+    return provider_error(exc, stage=exc.endpoint or "minimax")

@@ -13,10 +13,13 @@ from storyreel.config import OpenAISettings
 from storyreel.errors import ConfigError, ProviderError
 
 PROVIDER = "openai"
-# The SDK retries 408/409/429/5xx and connection errors itself with backoff; two is its own
-# default, set here so it is a decision and not an accident.
-MAX_RETRIES = 2
-# Image generation with gpt-image-1 can take over a minute; planning is faster but long stories
+# The SDK retries 408/409/429/5xx, timeouts and dropped connections itself, with backoff. Planning
+# and keyframes answer at once and cost cents, so one flaky call must not fail a job: 4 attempts.
+MAX_RETRIES = 3
+# A prompt a GPT image model refuses: ``content_policy_violation`` (the older name) or
+# ``moderation_blocked`` (type ``image_generation_user_error``).
+CONTENT_POLICY_CODES = frozenset({"content_policy_violation", "moderation_blocked"})
+# Image generation with GPT image models can take over a minute; planning is faster but long stories
 # produce long plans.
 REQUEST_TIMEOUT = httpx2.Timeout(180.0, connect=15.0)
 
@@ -80,9 +83,17 @@ def provider_error(
             else:
                 message = "rate limited by OpenAI even after retries; try again later"
                 retryable = True
-        elif isinstance(exc, openai.BadRequestError) and exc.code == "content_policy_violation":
-            message = f"content policy rejected the prompt: {_short(exc.message)}"
-            retryable = False
+        elif isinstance(exc, openai.BadRequestError) and exc.code in CONTENT_POLICY_CODES:
+            return ProviderError(
+                f"content policy rejected the prompt ({exc.code}); reword it in plan.json: "
+                f"{_short(exc.message)}",
+                stage=stage,
+                provider=PROVIDER,
+                segment=segment,
+                code=code,
+                trace_id=trace_id,
+                content_policy=True,
+            )
         elif isinstance(exc, openai.BadRequestError):
             message = f"OpenAI rejected the request: {_short(exc.message)}"
             retryable = False

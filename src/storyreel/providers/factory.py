@@ -49,6 +49,10 @@ class Providers:
     choices: dict[str, str] = field(default_factory=dict)
     # The shared MiniMax client when a MiniMax stage is real (voice cloning uses it too).
     minimax: AsyncMiniMax | None = None
+    # The shared OpenAI client when an OpenAI stage is real (the preflight's free calls).
+    openai: AsyncOpenAI | None = None
+    # Stage -> "openai" / "minimax" / "offline", as resolved (choices says more, for people).
+    resolved: dict[str, str] = field(default_factory=dict)
     _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list, repr=False)
 
     def describe(self) -> dict[str, str]:
@@ -187,6 +191,8 @@ def build_providers(
         speech=offline.speech() if resolved["speech"] == "offline" else real.speech(),
         choices={stage: name for stage, name in resolved.items()},
         minimax=minimax if "minimax" in resolved.values() else None,
+        openai=openai_client if "openai" in resolved.values() else None,
+        resolved={stage: name for stage, name in resolved.items()},
         _closers=closers,
     )
     # What each stage is at build time: "offline", or what a real provider calls itself.

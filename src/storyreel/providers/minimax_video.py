@@ -29,7 +29,6 @@ from storyreel.minimax import (
     MiniMaxValidationError,
     TaskFailedError,
     TaskTimeoutError,
-    UnknownOutcomeError,
     VideoTask,
 )
 from storyreel.minimax._validation import validate_video
@@ -54,16 +53,6 @@ STATUS_PROGRESS = {"Preparing": 0.05, "Queueing": 0.1, "Processing": 0.4, "Succe
 CLIP_RESOLUTIONS = {"720P": "768P"}
 CONTENT_POLICY_INPUT = 1026
 CONTENT_POLICY_OUTPUT = 1027
-
-
-class VideoOutcomeUnknownError(ProviderError):
-    """The create request may have been accepted (and billed) but no answer came back.
-
-    Never resubmitted automatically: the job store decides. The client's
-    ``UnknownOutcomeError`` is kept as ``__cause__``; ``outcome_unknown`` is the flag to test.
-    """
-
-    outcome_unknown = True
 
 
 class WakeRegistry:
@@ -150,6 +139,19 @@ def _with_camera(prompt: str, camera: str) -> str:
     return prompt
 
 
+def check_video_settings(model: str, resolution: str) -> None:
+    """ConfigError unless ``model`` makes first-last-frame clips at ``resolution`` in every
+    length a segment may need (narration-first durations are 6 or 10 s; 1080P renders 6 s)."""
+    res = CLIP_RESOLUTIONS.get(resolution.upper(), resolution.upper())
+    durations = (6,) if res == "1080P" else (6, 10)
+    try:
+        for duration in durations:
+            validate_video(model=model, mode="fl2v", duration=duration, resolution=res)
+    except MiniMaxValidationError as exc:
+        field = "STORYREEL_VIDEO_MODEL" if exc.field == "model" else "--resolution"
+        raise ConfigError(str(exc), field=field) from None
+
+
 class MiniMaxVideoGen:
     """FL2V clips with ``settings.video_model`` (MiniMax-Hailuo-02)."""
 
@@ -181,16 +183,8 @@ class MiniMaxVideoGen:
             await self._client.aclose()
 
     def check(self, resolution: str) -> None:
-        """Refuse, before anything is paid, settings no clip of this job could be made with
-        (narration-first durations are 6 or 10 s; 1080P renders 6 s only)."""
-        res = CLIP_RESOLUTIONS.get(resolution.upper(), resolution.upper())
-        durations = (6,) if res == "1080P" else (6, 10)
-        try:
-            for duration in durations:
-                validate_video(model=self.model, mode="fl2v", duration=duration, resolution=res)
-        except MiniMaxValidationError as exc:
-            field = "STORYREEL_VIDEO_MODEL" if exc.field == "model" else "--resolution"
-            raise ConfigError(str(exc), field=field) from None
+        """Refuse, before anything is paid, settings no clip of this job could be made with."""
+        check_video_settings(self.model, resolution)
 
     async def submit(self, request: ClipRequest, *, before_send: BeforeSend | None = None) -> str:
         workdir = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="storyreel-fl2v-"))
@@ -208,16 +202,6 @@ class MiniMaxVideoGen:
                 callback_url=self.callback_url,
                 before_send=before_send,
             )
-        except UnknownOutcomeError as exc:
-            raise VideoOutcomeUnknownError(
-                "MiniMax may have accepted the video request but did not answer; not sending "
-                "it again on its own, to avoid paying twice",
-                stage=STAGE,
-                provider=PROVIDER,
-                segment=request.segment,
-                code=exc.code,
-                trace_id=exc.trace_id,
-            ) from exc
         except ContentPolicyError as exc:
             raise provider_error(
                 exc,
@@ -285,7 +269,10 @@ class MiniMaxVideoGen:
                 retryable=True,
             ) from exc
         except MiniMaxError as exc:
-            raise provider_error(exc, stage=STAGE, segment=request.segment) from exc
+            # The task itself did not fail: it is still there to fetch again later.
+            error = provider_error(exc, stage=STAGE, segment=request.segment)
+            error.outcome, error.retryable = "transient", True
+            raise error from exc
         finally:
             if self.wakes is not None:
                 self.wakes.discard(job_id)

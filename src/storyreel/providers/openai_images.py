@@ -1,10 +1,11 @@
-"""Keyframes from OpenAI images (``gpt-image-1`` or ``dall-e-3``).
+"""Keyframes from OpenAI's GPT image models (default ``gpt-image-2.5-flare``).
 
-Each model is asked for its widest landscape size (3:2 for gpt-image-1, 7:4 for dall-e-3), and
-the result is cropped to the size the pipeline asks for, so frames match the video's aspect.
-Both sizes meet MiniMax's frame rules (short side > 300 px, aspect within 2:5..5:2). With
-gpt-image-1 the previous frame can be passed as a reference (``images.edit``) so characters and
-style carry over from frame to frame.
+What each model takes comes from the catalogue (``storyreel.providers.catalogue``): the
+gpt-image-2 family is asked for the frame's own aspect (1536x864 for 16:9), models with only the
+standard sizes for the nearest of 1536x1024, 1024x1536 and 1024x1024, cropped afterwards. Every
+size meets MiniMax's frame rules (short side > 300 px, aspect within 2:5..5:2). The quality is
+always sent, so the estimate prices what is drawn. Frame 0 is passed as the reference of later
+frames (``images.edit``) so characters and style carry over.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import binascii
 import io
 import logging
 from pathlib import Path
-from typing import Literal
+from typing import Any
 
 import openai
 from openai import AsyncOpenAI
@@ -23,33 +24,31 @@ from openai.types import ImagesResponse
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from storyreel.config import Settings
-from storyreel.errors import ProviderError
+from storyreel.errors import ConfigError, ProviderError
 from storyreel.files import write_bytes_atomic_sync
 from storyreel.providers._openai_common import PROVIDER, build_openai_client, provider_error
+from storyreel.providers.catalogue import image_family, request_size
 
 log = logging.getLogger(__name__)
 
 STAGE = "frame"
-ImageModel = Literal["gpt-image-1", "dall-e-3"]
-API_SIZES: dict[str, tuple[int, int]] = {"gpt-image-1": (1536, 1024), "dall-e-3": (1792, 1024)}
-_PROMPT_LIMIT = {"gpt-image-1": 32000, "dall-e-3": 4000}
 _KEEP_LOOK = (
     "Keep the same characters (faces, hair, clothes, colours) and the same visual style as in "
     "the reference image. New frame: "
 )
 
 
-def api_size(model: str) -> tuple[int, int]:
-    """The landscape size requested from ``model``."""
-    try:
-        return API_SIZES[model]
-    except KeyError:
-        raise ProviderError(
-            f"unsupported image model {model!r}; use gpt-image-1 or dall-e-3",
-            stage=STAGE,
-            provider=PROVIDER,
-            code="model",
-        ) from None
+def image_quality(model: str, quality: str | None) -> str:
+    """The quality sent to ``model``: the one asked for, else the family's default."""
+    family = image_family(model)
+    chosen = quality or family.default_quality
+    if chosen not in family.qualities:
+        raise ConfigError(
+            f"{model} has no quality {chosen!r}",
+            field="STORYREEL_IMAGE_QUALITY",
+            fix=f"use one of {', '.join(family.qualities)}",
+        )
+    return chosen
 
 
 def compose_prompt(prompt: str, style: str, *, model: str, with_reference: bool) -> str:
@@ -58,7 +57,7 @@ def compose_prompt(prompt: str, style: str, *, model: str, with_reference: bool)
         text = f"{text}\nVisual style: {style.strip()}"
     if with_reference:
         text = _KEEP_LOOK + text
-    return text[: _PROMPT_LIMIT.get(model, 4000)]
+    return text[: image_family(model).prompt_limit]
 
 
 def _decode_to_png(b64: str, size: tuple[int, int]) -> bytes:
@@ -88,21 +87,25 @@ def _write_frame(b64: str, size: tuple[int, int], out: Path) -> Path:
 
 
 class OpenAIImageGen:
-    """Draws keyframes with ``settings.image_model``."""
+    """Draws keyframes with ``settings.image_model`` at ``settings.image_quality``."""
 
     name = "openai"
 
     def __init__(self, settings: Settings, *, client: AsyncOpenAI | None = None) -> None:
         self.model: str = settings.image_model
-        api_size(self.model)  # fail at construction, before any paid call
+        # Checked at construction, before any paid call.
+        self.quality = image_quality(self.model, settings.image_quality)
+        self._edits = image_family(self.model).edits
+        # The SDK types quality as today's Literal; a newer family's value must pass too.
+        self._quality_param: Any = self.quality
         self._owns_client = client is None
         self._client = client if client is not None else build_openai_client(settings.openai)
 
     def __repr__(self) -> str:
-        return f"OpenAIImageGen(model={self.model!r})"
+        return f"OpenAIImageGen(model={self.model!r}, quality={self.quality!r})"
 
     def describe(self) -> str:
-        return f"openai ({self.model})"
+        return f"openai ({self.model}, {self.quality})"
 
     async def aclose(self) -> None:
         if self._owns_client:
@@ -117,10 +120,10 @@ class OpenAIImageGen:
         style: str = "",
         reference: Path | None = None,
     ) -> Path:
-        use_reference = reference is not None and self.model == "gpt-image-1"
+        use_reference = reference is not None and self._edits
         if reference is not None and not use_reference:
-            log.debug("%s has no edit endpoint; drawing without the reference frame", self.model)
-        width, height = api_size(self.model)
+            log.debug("%s takes no reference image; drawing without it", self.model)
+        width, height = request_size(self.model, size)
         text = compose_prompt(prompt, style, model=self.model, with_reference=use_reference)
         try:
             if use_reference and reference is not None:
@@ -130,20 +133,17 @@ class OpenAIImageGen:
                     image=(reference.name, data, _mime(reference)),
                     prompt=text,
                     size=f"{width}x{height}",
+                    quality=self._quality_param,
                     n=1,
                 )
-            elif self.model == "dall-e-3":
+            else:
+                # GPT image models always answer base64 and reject ``response_format``.
                 response = await self._client.images.generate(
                     model=self.model,
                     prompt=text,
                     size=f"{width}x{height}",
+                    quality=self._quality_param,
                     n=1,
-                    response_format="b64_json",
-                )
-            else:
-                # gpt-image models always answer base64 and reject ``response_format``.
-                response = await self._client.images.generate(
-                    model=self.model, prompt=text, size=f"{width}x{height}", n=1
                 )
         except openai.OpenAIError as exc:
             raise provider_error(exc, stage=STAGE) from exc

@@ -1,4 +1,4 @@
-"""The GPT-4o planner: one structured-output call turns a story into a validated ``Plan``.
+"""The OpenAI planner: one structured-output call turns a story into a validated ``Plan``.
 
 The model answers into ``PlanDraft``, a schema OpenAI's strict mode accepts (every field
 required, no defaults, enums for the camera and the duration). The draft is then checked and
@@ -18,7 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from storyreel.config import Settings
 from storyreel.errors import ProviderError
-from storyreel.minimax._camera import CAMERA_COMMANDS, unknown_commands
+from storyreel.minimax import OFFICIAL_CAMERA_COMMANDS as CAMERA_COMMANDS
+from storyreel.minimax import unknown_camera_commands as unknown_commands
 from storyreel.pipeline.plan import MAX_VIDEO_PROMPT, Plan
 from storyreel.providers._openai_common import PROVIDER, build_openai_client, provider_error
 
@@ -177,7 +178,7 @@ def draft_to_plan(draft: PlanDraft, *, segments: int | None = None) -> Plan:
 
 
 class OpenAIPlanner:
-    """Plans with an OpenAI chat model (``settings.planner_model``, default ``gpt-4o``)."""
+    """Plans with an OpenAI chat model (``settings.planner_model``, default ``gpt-5.5``)."""
 
     name = "openai"
 

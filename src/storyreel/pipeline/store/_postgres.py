@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from storyreel.errors import ConfigError, JobError
+from storyreel.errors import ConfigError, JobError, ServiceUnavailableError
 from storyreel.pipeline.store._sql import Body, Clock, Db, Row, SqlJobStore
 
 if TYPE_CHECKING:
@@ -31,6 +32,24 @@ if TYPE_CHECKING:
     from psycopg_pool import AsyncConnectionPool
 
 T = TypeVar("T")
+
+
+@contextmanager
+def _reachable() -> Iterator[None]:
+    """The store's boundary: a database that cannot be reached just now (a restart, a network
+    blip, a full pool) is storyreel's transient error; workers deliver the unit again later."""
+    try:
+        yield
+    except Exception as exc:
+        import psycopg
+        import psycopg_pool
+
+        if isinstance(exc, psycopg.OperationalError | psycopg_pool.PoolTimeout):
+            raise ServiceUnavailableError(
+                f"PostgreSQL cannot be reached now ({type(exc).__name__})"
+            ) from exc
+        raise
+
 
 # Arbitrary constant naming the migration lock among the database's advisory locks.
 _MIGRATION_LOCK = 0x5707_4EE1
@@ -98,16 +117,20 @@ class PostgresJobStore(SqlJobStore):
             await pool.close()
 
     async def _read(self, body: Body[T]) -> T:
-        pool = await self._open()
-        async with pool.connection() as conn:
-            return await body(_Connection(conn))
+        with _reachable():
+            pool = await self._open()
+            async with pool.connection() as conn:
+                return await body(_Connection(conn))
 
     async def _write(self, job_id: str, body: Body[T]) -> T:
-        pool = await self._open()
-        async with pool.connection() as conn, conn.transaction():
-            # The job's write lock, released at commit or rollback.
-            await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (job_id,))
-            return await body(_Connection(conn))
+        with _reachable():
+            pool = await self._open()
+            async with pool.connection() as conn, conn.transaction():
+                # The job's write lock, released at commit or rollback.
+                await conn.execute(
+                    "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (job_id,)
+                )
+                return await body(_Connection(conn))
 
     def _ddl(self, statement: str) -> str:
         return postgres_statement(statement)
