@@ -218,7 +218,6 @@ BAD_VIDEO = {
     "tiny-frame": (["--prompt", "A cat", "--first", "@tiny", "--last", "@last"], "--first"),
     "bad-aspect": (["--prompt", "A cat", "--first", "@first", "--last", "@wide"], "--last"),
     "missing-frame": (["--prompt", "A cat", "--first", "nowhere.png"], "--first"),
-    "last-without-first": (["--prompt", "A cat", "--last", "@last"], "--last"),
     "duration-7": (["--prompt", "A cat", "--duration", "7"], "--duration"),
     "not-mp4": (["--prompt", "A cat", "--out", "clip.mov"], "--out"),
     "t2v-without-prompt": ([], "--prompt"),
@@ -246,6 +245,19 @@ def test_bad_video_input_exits_2_before_any_request(
     assert f"error: {field}:" in result.flat_stderr
     assert "Traceback" not in result.output
     assert requests_made(fake_minimax) == 0
+
+
+def test_first_last_frame_video_with_the_last_frame_only(
+    fake_minimax: FakeMiniMax, cli: Invoke, tmp_path: Path
+) -> None:
+    # The seed calls the first frame optional and the API schema requires only the last one.
+    last = _image(tmp_path, "last.png", 640, 360)
+    out = tmp_path / "clip.mp4"
+    result = cli("video", "--prompt", "A cat", "--last", last, "--out", str(out))
+    assert result.code == 0, result.output
+    assert out.stat().st_size > 0
+    body = fake_minimax.requests_for("video_generation")[-1].json
+    assert "first_frame_image" not in body and body["model"] == "MiniMax-Hailuo-02"
 
 
 BAD_TTS = {

@@ -13,8 +13,16 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from storyreel.api.schemas import Problem, ValidationProblem
-from storyreel.errors import JobError, ProviderError, UsageError
+from storyreel.errors import (
+    BudgetExceededError,
+    JobError,
+    ProviderError,
+    ServiceUnavailableError,
+    StoryreelError,
+    UsageError,
+)
 from storyreel.minimax import MiniMaxError, MiniMaxValidationError
+from storyreel.providers._minimax_common import vendor_error
 
 log = logging.getLogger(__name__)
 
@@ -56,18 +64,28 @@ async def _on_validation(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _on_usage_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, UsageError | MiniMaxValidationError)
-    return await _on_validation(request, validation_problem(exc))
+# Storyreel's own errors by class: the status an API client can act on.
+_STATUS: tuple[tuple[type[StoryreelError], int], ...] = (
+    (BudgetExceededError, status.HTTP_422_UNPROCESSABLE_CONTENT),
+    (JobError, status.HTTP_409_CONFLICT),
+    (ServiceUnavailableError, status.HTTP_503_SERVICE_UNAVAILABLE),
+    # Provider messages are already free of keys (the boundaries redact them).
+    (ProviderError, status.HTTP_502_BAD_GATEWAY),
+)
 
 
-async def _on_job_error(_: Request, exc: Exception) -> JSONResponse:
-    return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_409_CONFLICT)
-
-
-async def _on_provider_error(_: Request, exc: Exception) -> JSONResponse:
-    # Provider and client messages are already free of keys (the client redacts them).
-    return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_502_BAD_GATEWAY)
+async def _on_storyreel_error(request: Request, exc: Exception) -> JSONResponse:
+    """The one handler of storyreel's tree (vendor errors arrive translated)."""
+    if isinstance(exc, MiniMaxError):
+        exc = vendor_error(exc)
+    assert isinstance(exc, StoryreelError)
+    if isinstance(exc, UsageError):
+        return await _on_validation(request, validation_problem(exc))
+    code = next(
+        (code for cls, code in _STATUS if isinstance(exc, cls)),
+        status.HTTP_500_INTERNAL_SERVER_ERROR,
+    )
+    return JSONResponse({"detail": str(exc)}, status_code=code)
 
 
 async def _on_model_error(request: Request, exc: Exception) -> JSONResponse:
@@ -90,8 +108,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(ValidationError, _on_model_error)
     app.add_exception_handler(Exception, _on_unexpected)
     app.add_exception_handler(RequestValidationError, _on_validation)
-    app.add_exception_handler(UsageError, _on_usage_error)
-    app.add_exception_handler(MiniMaxValidationError, _on_usage_error)
-    app.add_exception_handler(JobError, _on_job_error)
-    app.add_exception_handler(ProviderError, _on_provider_error)
-    app.add_exception_handler(MiniMaxError, _on_provider_error)
+    app.add_exception_handler(StoryreelError, _on_storyreel_error)
+    # The routes that call the MiniMax client directly (voices, webhooks) meet its errors:
+    # translated here, once, into storyreel's tree.
+    app.add_exception_handler(MiniMaxError, _on_storyreel_error)

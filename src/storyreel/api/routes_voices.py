@@ -164,10 +164,9 @@ async def _save(sample: UploadFile, folder: Path) -> Path:
 
 async def _listed(client: AsyncMiniMax, voice_id: str) -> bool:
     try:
-        voices = await client.list_voices("voice_cloning")
+        return await client.has_voice(voice_id)
     except MiniMaxError:
         return False  # the clone's "duplicate" answer still tells us
-    return any(voice.voice_id == voice_id for voice in voices)
 
 
 @router.post(

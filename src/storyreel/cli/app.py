@@ -13,7 +13,6 @@ from rich.markup import escape
 from storyreel import __version__
 from storyreel.cli import doctor, jobs, make, media, serve, voice, workers
 from storyreel.errors import StoryreelError
-from storyreel.minimax import MiniMaxError
 
 err_console = Console(stderr=True)
 
@@ -68,7 +67,7 @@ def main() -> None:
         else:
             err_console.print(f"error: {escape(str(problem))}", highlight=False, soft_wrap=True)
         sys.exit(getattr(problem, "exit_code", 2))
-    except (StoryreelError, MiniMaxError) as problem:
+    except StoryreelError as problem:
         # escape: messages carry "[Zoom in]"-like text that rich would eat as markup
         err_console.print(
             f"[red]error:[/red] {escape(str(problem))}", highlight=False, soft_wrap=True

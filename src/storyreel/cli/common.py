@@ -131,5 +131,12 @@ def music_choice(value: str) -> str:
 
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
-    """The CLI's one way into async code."""
-    return asyncio.run(coro)
+    """The CLI's one way into async code, and the boundary of the commands that call the MiniMax
+    client directly (voice, tts, video): its errors leave here as storyreel's."""
+    from storyreel.minimax import MiniMaxError
+    from storyreel.providers._minimax_common import vendor_error
+
+    try:
+        return asyncio.run(coro)
+    except MiniMaxError as exc:
+        raise vendor_error(exc) from exc

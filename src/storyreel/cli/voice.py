@@ -22,8 +22,6 @@ from storyreel.config import Settings
 from storyreel.errors import UsageError
 from storyreel.minimax import (
     AsyncMiniMax,
-    DuplicateVoiceError,
-    MiniMaxError,
     MiniMaxValidationError,
 )
 
@@ -63,16 +61,6 @@ def usage_error(exc: MiniMaxValidationError, fields: Mapping[str, str]) -> Usage
     return UsageError(detail, field=name, fix=exc.fix)
 
 
-async def _listed(client: AsyncMiniMax, voice_id: str) -> bool:
-    try:
-        voices = await client.list_voices("voice_cloning")
-    except MiniMaxError as exc:
-        # Listing is a shortcut; the clone answer "duplicate voice_id" still tells us.
-        log.debug("could not list voices (%s); relying on the duplicate answer", exc)
-        return False
-    return any(voice.voice_id == voice_id for voice in voices)
-
-
 async def clone_once(
     client: AsyncMiniMax,
     sample: Path,
@@ -90,22 +78,16 @@ async def clone_once(
         seconds = await validate_clone_sample(sample)
     except MiniMaxValidationError as exc:
         raise usage_error(exc, CLONE_FIELDS) from None
-    if await _listed(client, voice_id):
-        return "exists", seconds
     try:
-        await client.clone_voice(
+        cloned = await client.ensure_voice(
             sample,
             voice_id,
             need_noise_reduction=noise_reduction,
             need_volume_normalization=volume_normalization,
         )
-    except DuplicateVoiceError as exc:
-        if exc.already_exists:
-            return "exists", seconds
-        raise
     except MiniMaxValidationError as exc:
         raise usage_error(exc, CLONE_FIELDS) from None
-    return "cloned", seconds
+    return ("cloned" if cloned else "exists"), seconds
 
 
 def _remind(voice_id: str) -> None:

@@ -21,10 +21,10 @@ def distributed_enabled(settings: Settings) -> bool:
 
 
 def _send(job_id: str, settings: Settings) -> str:
-    from storyreel.distributed.broker import get_broker
+    from storyreel.distributed.actors import broker_with_actors
     from storyreel.distributed.runtime import ACTORS
 
-    get_broker(settings.broker_url)
+    broker_with_actors(settings.broker_url)
     message = ACTORS["plan_job"].send(job_id)
     return str(message.message_id)
 

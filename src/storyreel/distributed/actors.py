@@ -16,11 +16,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
-from storyreel.distributed.broker import QUEUE
+from storyreel.distributed.broker import QUEUE, StoryreelBroker, get_broker
 from storyreel.distributed.runtime import Runtime, runtime
 from storyreel.distributed.settings import WorkerSettings
 from storyreel.errors import StoryreelError
@@ -206,3 +207,18 @@ def declare_actors(broker: Broker, worker: WorkerSettings) -> dict[str, Any]:
 
     runtime_module.ACTORS.update(actors)
     return actors
+
+
+_declared: set[int] = set()
+_declared_lock = threading.Lock()
+
+
+def broker_with_actors(url: str | None, worker: WorkerSettings | None = None) -> StoryreelBroker:
+    """The process's broker for ``url`` with storyreel's actors declared on it (once)."""
+    worker = worker or WorkerSettings()
+    broker = get_broker(url, worker)
+    with _declared_lock:
+        if id(broker) not in _declared:
+            declare_actors(broker, worker)
+            _declared.add(id(broker))
+    return broker

@@ -55,8 +55,9 @@ def check_broker_url(url: str | None) -> str:
 
 
 def get_broker(url: str | None, worker: WorkerSettings | None = None) -> StoryreelBroker:
-    """The broker for ``url`` (one per process and URL), with storyreel's actors declared on it
-    and set as dramatiq's global broker."""
+    """The broker for ``url`` (one per process and URL), set as dramatiq's global broker.
+    ``actors.broker_with_actors`` is the one that also declares storyreel's actors on it (the
+    broker knows nothing of the actors: the arrow runs from them to it)."""
     url = check_broker_url(url)
     worker = worker or WorkerSettings()
     key = (url, worker.redis_namespace)
@@ -71,8 +72,6 @@ def get_broker(url: str | None, worker: WorkerSettings | None = None) -> Storyre
 def _make_broker(url: str, worker: WorkerSettings) -> StoryreelBroker:
     import dramatiq
 
-    from storyreel.distributed.actors import declare_actors
-
     broker = StoryreelBroker(  # type: ignore[no-untyped-call]
         url=url,
         namespace=worker.redis_namespace,
@@ -82,7 +81,6 @@ def _make_broker(url: str, worker: WorkerSettings) -> StoryreelBroker:
     broker.add_middleware(CurrentMessage())
     _configure_defaults(broker, worker)
     dramatiq.set_broker(broker)
-    declare_actors(broker, worker)
     return broker
 
 

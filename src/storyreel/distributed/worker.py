@@ -11,7 +11,8 @@ import time
 from types import FrameType
 
 from storyreel.config import Settings
-from storyreel.distributed.broker import QUEUE, get_broker
+from storyreel.distributed.actors import broker_with_actors
+from storyreel.distributed.broker import QUEUE
 from storyreel.distributed.settings import WorkerSettings
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ def run_worker(settings: Settings, worker: WorkerSettings, *, threads: int) -> N
 
     from storyreel.distributed.runtime import close_runtime, health, worker_id
 
-    broker = get_broker(settings.broker_url, worker)
+    broker = broker_with_actors(settings.broker_url, worker)
     consumer = Worker(broker, queues={QUEUE}, worker_threads=threads)
     # Take a message only when a thread is free: a busy worker must not sit on messages that
     # an idle one could start now (the default prefetches two per thread).

@@ -470,7 +470,7 @@ class AsyncMiniMax:
             return await self.voice_clone(uploaded.file_id, voice_id, **clone_options)
         except UnknownOutcomeError:
             log.debug("voice_clone outcome unknown; checking whether %s exists", voice_id)
-        if await self._voice_exists(voice_id):
+        if await self.has_voice(voice_id):
             return VoiceCloneResult(voice_id=voice_id)
         # Cloning the same voice_id twice cannot create two voices (the repeat gets 2039), and
         # the fee is charged on first use, so one repeat is safe here.
@@ -478,13 +478,35 @@ class AsyncMiniMax:
             return await self.voice_clone(uploaded.file_id, voice_id, **clone_options)
         except DuplicateVoiceError:
             log.debug("repeat got 'duplicate': the first voice_clone had worked")
-            if not await self._voice_exists(voice_id):
+            if not await self.has_voice(voice_id):
                 log.debug("%s not listed yet; trusting the duplicate answer", voice_id)
             return VoiceCloneResult(voice_id=voice_id)
 
-    async def _voice_exists(self, voice_id: str) -> bool:
-        voices = await self.list_voices("voice_cloning")
+    async def has_voice(self, voice_id: str, voice_type: str = "voice_cloning") -> bool:
+        """Whether the account lists ``voice_id`` (``get_voice``; free)."""
+        voices = await self.list_voices(voice_type)
         return any(v.voice_id == voice_id for v in voices)
+
+    async def ensure_voice(
+        self, sample: Path, voice_id: str, **clone_options: Unpack[CloneOptions]
+    ) -> bool:
+        """Clone ``sample`` as ``voice_id`` once: True when this call cloned it, False when the
+        account already had it (a listed voice costs no upload; "duplicate voice_id" from the
+        service means an earlier run, or an earlier attempt of this one, made it)."""
+        try:
+            if await self.has_voice(voice_id):
+                log.info("voice %s already exists on this account; no upload", voice_id)
+                return False
+        except MiniMaxError as exc:
+            # Listing is only a shortcut: the clone's own answer still tells us.
+            log.debug("could not list voices (%s); relying on the duplicate answer", exc)
+        try:
+            await self.clone_voice(sample, voice_id, **clone_options)
+        except DuplicateVoiceError as exc:
+            if exc.already_exists:
+                return False
+            raise
+        return True
 
     async def list_voices(self, voice_type: str = "all") -> list[Voice]:
         """``POST /v1/get_voice``: system, cloned and designed voices."""

@@ -13,7 +13,7 @@ from pathlib import Path
 from storyreel.config import Settings
 from storyreel.errors import ProviderError
 from storyreel.files import write_bytes_atomic
-from storyreel.minimax import AsyncMiniMax, DuplicateVoiceError, MiniMaxError, UnknownOutcomeError
+from storyreel.minimax import AsyncMiniMax, MiniMaxError
 from storyreel.providers._minimax_common import PROVIDER, provider_error
 
 log = logging.getLogger(__name__)
@@ -94,44 +94,17 @@ class MiniMaxSpeechGen:
         return await write_bytes_atomic(out, result.audio)
 
 
-async def _has_voice(client: AsyncMiniMax, voice_id: str) -> bool:
-    try:
-        voices = await client.list_voices("voice_cloning")
-    except MiniMaxError as exc:
-        # Listing is only a shortcut; cloning still tells us if the voice exists.
-        log.debug("could not list voices (%s); relying on the duplicate check", exc)
-        return False
-    return any(voice.voice_id == voice_id for voice in voices)
-
-
 async def ensure_cloned_voice(client: AsyncMiniMax, sample: Path, voice_id: str) -> str:
     """Clone ``sample`` as ``voice_id`` unless the account already has that voice; return its id.
 
-    Looks first (no upload when the voice exists); a clone that answers "duplicate voice_id"
-    means an earlier run, or an earlier attempt of this one, already made it.
-    """
-    if await _has_voice(client, voice_id):
-        log.info("voice %s already exists on this account; reusing it (no upload)", voice_id)
-        return voice_id
+    The rule (look first, clone once, a lost answer reconciled) is the client's own:
+    :meth:`AsyncMiniMax.ensure_voice`. This is the provider boundary around it."""
     try:
-        result = await client.clone_voice(sample, voice_id)
-    except UnknownOutcomeError as exc:
-        # The clone was sent but not answered: it may exist now. Look before anyone retries.
-        if await _has_voice(client, voice_id):
-            log.info("voice %s was cloned although the answer was lost; using it", voice_id)
-            return voice_id
-        raise provider_error(
-            exc,
-            stage="voice",
-            message="the clone request got no answer and the voice is not on the account; "
-            "run again to retry",
-        ) from exc
-    except DuplicateVoiceError as exc:
-        if exc.already_exists:
-            log.info("voice %s was already cloned; reusing it", voice_id)
-            return voice_id
-        raise provider_error(exc, stage="voice") from exc
+        cloned = await client.ensure_voice(sample, voice_id)
     except MiniMaxError as exc:
         raise provider_error(exc, stage="voice") from exc
-    log.info("cloned voice %s from %s", result.voice_id, sample.name)
-    return result.voice_id or voice_id
+    if cloned:
+        log.info("cloned voice %s from %s", voice_id, sample.name)
+    else:
+        log.info("voice %s was already on the account; reusing it", voice_id)
+    return voice_id
