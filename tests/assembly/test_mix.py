@@ -186,3 +186,30 @@ def test_a_bad_track_is_one_line_naming_music(kind: str, tmp_path: Path) -> None
         check_music_file(path)
     message = str(caught.value)
     assert message.startswith("--music: ") and "\n" not in message, message
+
+
+def test_measuring_is_one_audio_pass_without_music_and_at_most_three_with(
+    segments: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from storyreel.assembly import mix
+
+    passes: list[list[str]] = []
+    real = mix.run_ffmpeg
+
+    async def counted(args: list[str], **kwargs: object) -> str:
+        passes.append(list(args))
+        return await real(args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(mix, "run_ffmpeg", counted)
+    playlist = tmp_path / "p.ffconcat"
+    playlist.write_text(concat_list(segments))
+    narration = JoinedAudio.of_playlist(playlist)
+    total = sum(probe(p).duration for p in segments)
+    plain = asyncio.run(plan_mix(narration, total=total, speech=[], music=None, spec=SPEC))
+    assert len(passes) == 1 and plain.music is None
+    # audio only: the one stream mapped is the measured audio, so no picture is decoded
+    assert all(p[p.index("-map") + 1] in ("[m]", "0:a:0") and p[-3:] == ["-f", "null", "-"]
+               for p in passes)  # fmt: skip
+    passes.clear()
+    asyncio.run(plan_mix(narration, total=total, speech=[], music=Music(None), spec=SPEC))
+    assert 2 <= len(passes) <= 3
