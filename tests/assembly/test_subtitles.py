@@ -3,11 +3,13 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
+import numpy as np
 import pytest
 import srt
 
 from storyreel.assembly.spec import OutputSpec
 from storyreel.assembly.subtitles import (
+    CAPTION_STYLES,
     MAX_LINE,
     Cue,
     narration_cues,
@@ -98,3 +100,44 @@ def test_caption_fits_the_frame(spec: OutputSpec) -> None:
     image = render_caption("W" * 42 + "\n" + "M" * 42, spec.size)
     box = image.getbbox()
     assert box is not None and box[0] >= 0 and box[2] <= spec.width
+
+
+@pytest.mark.parametrize("name", sorted(CAPTION_STYLES))
+@pytest.mark.parametrize("spec", [OutputSpec(width=320, height=180), OutputSpec()])
+def test_every_style_stays_inside_the_frame_in_the_bottom_half(name: str, spec: OutputSpec) -> None:
+    image = render_caption("W" * 42 + "\n" + "M" * 42, spec.size, CAPTION_STYLES[name])
+    box = image.getbbox()
+    assert box is not None
+    assert box[0] >= 0 and box[2] <= spec.width and box[3] <= spec.height
+    assert box[1] > spec.height // 2
+
+
+def test_styles_look_as_named() -> None:
+    size = (640, 360)
+
+    def count(name: str, colour: tuple[int, int, int, int]) -> int:
+        pixels = np.asarray(render_caption("Hello there", size, CAPTION_STYLES[name]))
+        return int(np.all(pixels == colour, axis=-1).sum())
+
+    band = (0, 0, 0, 150)
+    assert count("boxed", band) > 2000  # the dark band behind the text
+    assert count("clean", band) < 50 and count("bold-outline", band) < 50  # no band
+    assert count("bold-outline", (255, 230, 80, 255)) > 100  # yellow text
+    assert count("clean", (255, 255, 255, 255)) > 100  # white text
+
+    def height(name: str) -> int:
+        box = render_caption("Hello", size, CAPTION_STYLES[name]).getbbox()
+        assert box is not None
+        return box[3] - box[1]
+
+    assert height("bold-outline") > height("clean")  # the largest text
+
+
+def test_the_job_options_offer_exactly_the_styles() -> None:
+    from typing import get_args
+
+    from storyreel.cli.options import SubtitleStyle
+    from storyreel.pipeline.jobs import JobOptions
+
+    literal = JobOptions.model_fields["subtitle_style"].annotation
+    assert set(get_args(literal)) == set(CAPTION_STYLES) == {s.value for s in SubtitleStyle}

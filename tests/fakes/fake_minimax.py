@@ -10,6 +10,7 @@ Endpoints (counter names in brackets)::
     POST /v1/files/upload [files/upload]        POST /v1/voice_clone [voice_clone]
     POST /v1/get_voice [get_voice]              POST /v1/t2a_v2 [t2a_v2]
     POST /v1/video_generation [video_generation]
+    POST /v1/music_generation [music_generation]
     GET  /v1/query/video_generation [query/video_generation]
     GET  /v1/files/retrieve [files/retrieve]    GET /_files/... (download URLs) [download]
     GET  /_media/... (t2a url mode, clone previews) [media]
@@ -107,6 +108,7 @@ SEED_CODES: dict[int, int] = {
 TTS_MODELS = frozenset(
     f"speech-{v}-{k}" for v in ("2.8", "2.6", "02", "01") for k in ("hd", "turbo")
 )
+MUSIC_SECONDS = 12.0  # a generated track is shorter than most videos: it is looped
 SEED_TTS_MODELS = TTS_MODELS | {"speech-01", "speech-02"}
 TTS_FORMATS = frozenset({"mp3", "wav", "flac", "pcm", "opus"})
 SYSTEM_VOICES: tuple[tuple[str, str], ...] = (
@@ -375,6 +377,7 @@ class FakeMiniMax(FakeService):
         app.add_api_route("/v1/voice_clone", guarded(self._voice_clone), methods=["POST"])
         app.add_api_route("/v1/get_voice", guarded(self._get_voice), methods=["POST"])
         app.add_api_route("/v1/t2a_v2", guarded(self._t2a), methods=["POST"])
+        app.add_api_route("/v1/music_generation", guarded(self._music), methods=["POST"])
         app.add_api_route("/v1/video_generation", guarded(self._create_video), methods=["POST"])
         app.add_api_route("/v1/query/video_generation", guarded(self._query_video), methods=["GET"])
         app.add_api_route("/v1/files/retrieve", guarded(self._retrieve), methods=["GET"])
@@ -551,6 +554,35 @@ class FakeMiniMax(FakeService):
             payload = audio.hex()
         return self._ok(
             {"data": {"audio": payload, "status": 2}, "extra_info": extra, "trace_id": trace_id}
+        )
+
+    # music_generation ----------------------------------------------------------
+    async def _music(self, request: Request) -> Response:
+        body = await self._json(request)
+        if body.get("model") != "music-2.0":
+            raise _Rejected(2013, "invalid params, model must be music-2.0")
+        prompt, lyrics = body.get("prompt"), body.get("lyrics")
+        if not isinstance(prompt, str) or not 10 <= len(prompt) <= 300:
+            raise _Rejected(2013, "invalid params, prompt must be 10-300 characters")
+        if not isinstance(lyrics, str) or not 10 <= len(lyrics) <= 3000:
+            raise _Rejected(2013, "invalid params, lyrics must be 10-3000 characters")
+        setting = body.get("audio_setting") or {}
+        fmt = str(setting.get("format", "mp3"))
+        audio = await asyncio.to_thread(
+            media.make_tone,
+            MUSIC_SECONDS,
+            fmt=fmt,
+            sample_rate=int(setting.get("sample_rate", 44100)),
+            frequency=330,
+            bitrate=int(setting.get("bitrate", 256000)),
+            channels=2,
+        )
+        self.accepted["music_generation"] += 1
+        trace_id = str(request.scope.get("fake.trace_id", secrets.token_hex(16)))
+        extra = {"music_duration": round(MUSIC_SECONDS * 1000), "music_sample_rate": 44100,
+                 "music_channel": 2, "bitrate": 256000, "music_size": len(audio)}  # fmt: skip
+        return self._ok(
+            {"data": {"audio": audio.hex(), "status": 2}, "extra_info": extra, "trace_id": trace_id}
         )
 
     def _media_url(self, request: Request, data: bytes, ext: str) -> str:

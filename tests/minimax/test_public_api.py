@@ -21,6 +21,7 @@ CONTRACT = {
     "VoiceCloneResult",
     "Voice",
     "SpeechResult",
+    "MusicResult",
     "VideoTask",
     "RetrievedFile",
     "CallbackEvent",

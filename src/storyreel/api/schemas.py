@@ -32,6 +32,14 @@ class JobRequest(JobOptions):
             raise ValueError("the story is empty once control characters are removed")
         return story
 
+    @field_validator("music")
+    @classmethod
+    def _no_server_paths(cls, value: str) -> str:
+        # A path would make the service read (and mix in) any file on its own disk.
+        if value not in ("none", "auto"):
+            raise ValueError('the API takes "none" or "auto"; a music file is a CLI option')
+        return value
+
     def options(self) -> JobOptions:
         return JobOptions.model_validate(self.model_dump(exclude={"story"}))
 

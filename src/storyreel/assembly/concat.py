@@ -3,6 +3,10 @@
 Stream copy (concat demuxer) when the probes of all parts agree, then the result is checked: its
 duration must be the sum of the parts. Otherwise, or when that check fails, one re-encode with
 the concat filter. Burned captions always cost one video re-encode (never two).
+
+The audio is re-encoded in every case, so the mix (the music bed, ducked under the narration) and
+the master (gain to -16 LUFS measured beforehand by an audio-only pass, peak limiter) ride along
+in the same pass at no extra cost for the picture.
 """
 
 from __future__ import annotations
@@ -16,15 +20,23 @@ from fractions import Fraction
 from pathlib import Path
 
 from storyreel.assembly.commands import (
+    JoinedAudio,
     concat_burn_args,
     concat_copy_args,
     concat_list,
     concat_reencode_args,
 )
 from storyreel.assembly.ffmpeg import atomic_output, run_ffmpeg
+from storyreel.assembly.mix import plan_mix
+from storyreel.assembly.mix_commands import FinalMix, Music
 from storyreel.assembly.probe import MediaInfo, probe
 from storyreel.assembly.spec import OutputSpec
-from storyreel.assembly.subtitles import caption_track, read_srt
+from storyreel.assembly.subtitles import (
+    CAPTION_STYLES,
+    DEFAULT_CAPTION_STYLE,
+    caption_track,
+    read_srt,
+)
 from storyreel.errors import MediaError
 
 log = logging.getLogger(__name__)
@@ -88,12 +100,18 @@ async def concat_segments(
     *,
     subtitles: Path | None = None,
     burn_subtitles: bool = False,
+    subtitle_style: str = DEFAULT_CAPTION_STYLE,
+    speech: Sequence[tuple[float, float]] = (),
+    music: Music | None = None,
     on_progress: Callable[[float], None] | None = None,
 ) -> MediaInfo:
     """Join ``parts`` into ``out`` (H.264/AAC, faststart); return the probe of the result.
 
     Stream copy when all parts match, else one re-encode; ``burn_subtitles`` draws the cues of
-    the ``subtitles`` SRT file onto the picture (legible without any system font).
+    the ``subtitles`` SRT file onto the picture (legible without any system font) in the
+    named ``subtitle_style`` (see ``subtitles.CAPTION_STYLES``). ``music``
+    lays a bed under the narration, ducked during the ``speech`` spans (seconds in the joined
+    video); the result is at -16 LUFS either way.
     """
     if not parts:
         raise MediaError(f"{out}: nothing to join")
@@ -109,10 +127,18 @@ async def concat_segments(
         work = Path(work_dir)
         playlist = work / "parts.ffconcat"
         playlist.write_text(concat_list(parts), encoding="utf-8")
+        narration = (
+            JoinedAudio.of_playlist(playlist) if copyable else JoinedAudio.of_parts(parts, spec)
+        )
+        mix = FinalMix(
+            await plan_mix(narration, total=expected, speech=speech, music=music, spec=spec),
+            spec,
+        )
         captions: Path | None = None
         if burn_subtitles and subtitles is not None:
             cues = read_srt(subtitles)
-            captions = await asyncio.to_thread(caption_track, cues, spec, work, expected)
+            style = CAPTION_STYLES[subtitle_style]
+            captions = await asyncio.to_thread(caption_track, cues, spec, work, expected, style)
 
         async def render(args_for: Callable[[Path], list[str]]) -> MediaInfo:
             with atomic_output(out) as tmp:
@@ -129,10 +155,14 @@ async def concat_segments(
             try:
                 if captions is not None:
                     caps = captions
-                    return await render(lambda tmp: concat_burn_args(playlist, caps, tmp, spec))
-                return await render(lambda tmp: concat_copy_args(playlist, tmp, spec))
+                    return await render(
+                        lambda tmp: concat_burn_args(playlist, caps, tmp, spec, audio=mix)
+                    )
+                return await render(lambda tmp: concat_copy_args(playlist, tmp, spec, audio=mix))
             except MediaError as exc:
                 log.warning("joining by stream copy failed (%s); re-encoding", exc)
         else:
             log.info("segments differ in stream parameters; joining by re-encoding")
-        return await render(lambda tmp: concat_reencode_args(parts, tmp, spec, captions=captions))
+        return await render(
+            lambda tmp: concat_reencode_args(parts, tmp, spec, captions=captions, audio=mix)
+        )

@@ -175,37 +175,69 @@ def read_srt(path: Path) -> list[Cue]:
 # -- burned captions ------------------------------------------------------------------------
 
 
-def caption_font_size(height: int) -> int:
-    return max(12, round(height / 17))
+@dataclass(frozen=True)
+class CaptionStyle:
+    """How burned captions look, in proportions of the frame (so every size looks alike)."""
+
+    size: float  # font size as a fraction of the frame's height
+    stroke: float  # outline width as a fraction of the font size
+    box_alpha: int  # 0-255 opacity of the dark band behind the text (0: no band)
+    fill: tuple[int, int, int] = (255, 255, 255)
+    margin: float = 0.06  # bottom margin as a fraction of the frame's height
 
 
-def render_caption(text: str, size: tuple[int, int]) -> Image.Image:
-    """A transparent frame with ``text`` centred near the bottom, white on a dark band."""
+# Named presets for --subtitle-style. "boxed" is the look burned captions always had.
+CAPTION_STYLES: dict[str, CaptionStyle] = {
+    "boxed": CaptionStyle(size=1 / 17, stroke=1 / 14, box_alpha=150),
+    "clean": CaptionStyle(size=1 / 18, stroke=1 / 20, box_alpha=0),
+    "bold-outline": CaptionStyle(
+        size=1 / 14, stroke=1 / 7, box_alpha=0, fill=(255, 230, 80), margin=0.08
+    ),
+}
+DEFAULT_CAPTION_STYLE = "boxed"
+
+
+def caption_font_size(height: int, style: CaptionStyle = CAPTION_STYLES["boxed"]) -> int:
+    return max(12, round(height * style.size))
+
+
+def render_caption(
+    text: str, size: tuple[int, int], style: CaptionStyle = CAPTION_STYLES["boxed"]
+) -> Image.Image:
+    """A transparent frame with ``text`` centred near the bottom in ``style``: light text with
+    a dark outline, on a dark band when the style has one."""
     width, height = size
-    font = font_for(text, caption_font_size(height))
+    font = font_for(text, caption_font_size(height, style))
     image = Image.new("RGBA", size, (0, 0, 0, 0))
     draw = ImageDraw.Draw(image)
     lines = [line for raw in text.splitlines() for line in wrap_to_width(raw, font, width * 0.9)]
     step = line_height(font)
     pad = max(4, font.size // 3)
     block = step * len(lines)
-    top = height - round(height * 0.06) - block
+    top = height - round(height * style.margin) - block
     widest = max((draw.textlength(line, font=font) for line in lines), default=0.0)
     left = (width - widest) / 2
-    draw.rounded_rectangle(
-        (left - 2 * pad, top - pad, left + widest + 2 * pad, top + block + pad),
-        radius=pad,
-        fill=(0, 0, 0, 150),
-    )
-    stroke = max(1, font.size // 14)
+    if style.box_alpha:
+        draw.rounded_rectangle(
+            (left - 2 * pad, top - pad, left + widest + 2 * pad, top + block + pad),
+            radius=pad,
+            fill=(0, 0, 0, style.box_alpha),
+        )
+    stroke = max(1, round(font.size * style.stroke))
     for n, line in enumerate(lines):
         x = (width - draw.textlength(line, font=font)) / 2
-        draw.text((x, top + n * step), line, font=font, fill=(255, 255, 255, 255),
+        draw.text((x, top + n * step), line, font=font, fill=(*style.fill, 255),
                   stroke_width=stroke, stroke_fill=(0, 0, 0, 255))  # fmt: skip
     return image
 
 
-def caption_track(cues: Sequence[Cue], spec: OutputSpec, work: Path, duration: float) -> Path:
+def caption_track(
+    cues: Sequence[Cue],
+    spec: OutputSpec,
+    work: Path,
+    duration: float,
+    style: CaptionStyle = CAPTION_STYLES[DEFAULT_CAPTION_STYLE],
+) -> Path:
     """Render each cue to a PNG and write an ffconcat playlist that shows each at its time
     (a blank frame in the gaps), to be overlaid on the video in one pass."""
     blank = work / "caption_blank.png"
@@ -219,7 +251,7 @@ def caption_track(cues: Sequence[Cue], spec: OutputSpec, work: Path, duration: f
         if start - t >= 0.001:
             entries.append((blank, start - t))
         png = work / f"caption_{n:04d}.png"
-        render_caption(cue.text, spec.size).save(png)
+        render_caption(cue.text, spec.size, style).save(png)
         entries.append((png, end - start))
         t = end
     entries.append((blank, max(1.0, duration - t)))

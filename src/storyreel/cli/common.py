@@ -139,6 +139,19 @@ def check_out_dir(out: Path) -> Path:
     return out
 
 
+def music_choice(value: str) -> str:
+    """``--music``: ``none``, ``auto``, or a usable audio file (checked now, before anything is
+    paid, and kept as an absolute path so a resume from elsewhere finds it)."""
+    word = value.strip().lower()
+    if word in ("none", "auto"):
+        return word
+    from storyreel.assembly.mix import check_music_file
+
+    path = Path(value).expanduser()
+    check_music_file(path)
+    return str(path.resolve())
+
+
 def run(coro: Coroutine[Any, Any, T]) -> T:
     """The CLI's one way into async code, and the boundary of the commands that call the MiniMax
     client directly (voice, tts, video): its errors leave here as storyreel's."""

@@ -8,7 +8,8 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from storyreel.cli.common import console, err_console, load_settings, run
+from storyreel.cli import options as opt
+from storyreel.cli.common import console, err_console, load_settings, music_choice, run
 from storyreel.cli.running import job_runner, run_with_progress, summary
 from storyreel.errors import UsageError
 from storyreel.pipeline.cost import format_usd
@@ -30,6 +31,12 @@ def register(app: typer.Typer) -> None:
     def render(
         folder: Path = typer.Argument(..., help="An output folder holding plan.json."),
         offline: bool = typer.Option(False, "--offline", help="Render with the offline providers."),
+        music: str | None = typer.Option(
+            None, "--music", help=f"{opt.MUSIC_HELP} \\[default: as the job was made]"
+        ),
+        music_volume: float | None = typer.Option(
+            None, "--music-volume", min=0.01, max=1.0, help="See `storyreel make --help`."
+        ),
         yes: bool = yes_opt,
         repeat_unknown: bool = repeat_opt,
     ) -> None:
@@ -39,6 +46,12 @@ def register(app: typer.Typer) -> None:
             raise UsageError(
                 f"{layout.plan} does not exist", field="FOLDER", fix="run `storyreel plan` first"
             )
+        # Checked before anything else (a bad track costs nothing); None keeps the job's own.
+        changes: dict[str, object] = {"offline": True} if offline else {}
+        if music is not None:
+            changes["music"] = music_choice(music)
+        if music_volume is not None:
+            changes["music_volume"] = music_volume
         settings = load_settings()
         where = folder.resolve()
 
@@ -48,9 +61,9 @@ def register(app: typer.Typer) -> None:
                 if job is None:
                     plan = Plan.load(layout.plan)
                     story = "\n".join(s.narration for s in plan.segments)
-                    job = await runner.create(story, JobOptions(offline=offline), folder)
-                elif offline:
-                    await runner.store.set_options(job.id, {**job.options, "offline": True})
+                    job = await runner.create(story, JobOptions.model_validate(changes), folder)
+                elif changes:
+                    await runner.store.set_options(job.id, {**job.options, **changes})
                 result = await run_with_progress(
                     runner, job.id, yes=yes, repeat_unknown=repeat_unknown
                 )
@@ -101,7 +114,10 @@ def register(app: typer.Typer) -> None:
         run(go())
 
 
-STEP_ORDER = {"plan": 0, "voice": 1, "speech": 2, "frame": 3, "video": 4, "mux": 5, "assemble": 6}
+STEP_ORDER = {
+    "plan": 0, "voice": 1, "speech": 2, "frame": 3, "video": 4, "mux": 5, "music": 6,
+    "assemble": 7,
+}  # fmt: skip
 STATUS_STYLE = {"succeeded": "green", "failed": "red", "running": "yellow", "done": "green"}
 
 

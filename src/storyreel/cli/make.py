@@ -10,8 +10,15 @@ import typer
 from pydantic import ValidationError
 
 from storyreel.cli import options as opt
-from storyreel.cli.common import check_out_dir, err_console, load_settings, read_story, run
-from storyreel.cli.options import Choice, Resolution, Subtitles
+from storyreel.cli.common import (
+    check_out_dir,
+    err_console,
+    load_settings,
+    music_choice,
+    read_story,
+    run,
+)
+from storyreel.cli.options import Choice, Resolution, Subtitles, SubtitleStyle
 from storyreel.cli.running import job_runner, run_with_progress, summary
 from storyreel.errors import UsageError
 from storyreel.pipeline.jobs import JobOptions
@@ -65,6 +72,9 @@ def register(app: typer.Typer) -> None:
         video: Choice | None = None,
         speech: Choice | None = None,
         language: str | None = None,
+        music: str = "none",
+        music_volume: float | None = None,
+        subtitle_style: SubtitleStyle = SubtitleStyle.boxed,
     ) -> JobOptions:
         def pick(choice: Choice | None) -> str | None:
             return choice.value if choice else None
@@ -83,6 +93,9 @@ def register(app: typer.Typer) -> None:
                 video=pick(video),
                 speech=pick(speech),
                 language=language,
+                subtitle_style=subtitle_style.value,
+                music=music_choice(music),
+                **({"music_volume": music_volume} if music_volume is not None else {}),
             )
         except ValidationError as problem:
             first = problem.errors()[0]
@@ -145,6 +158,7 @@ def register(app: typer.Typer) -> None:
         segments: int | None = opt.SEGMENTS,
         resolution: Resolution = opt.RESOLUTION,
         subtitles: Subtitles = opt.SUBTITLES,
+        subtitle_style: SubtitleStyle = opt.SUBTITLE_STYLE,
         concurrency: int | None = typer.Option(
             None,
             "--concurrency",
@@ -165,6 +179,8 @@ def register(app: typer.Typer) -> None:
         images: Choice | None = typer.Option(None, "--images", help="Keyframe provider."),
         video: Choice | None = typer.Option(None, "--video", help="Clip provider."),
         speech: Choice | None = typer.Option(None, "--speech", help="Narration provider."),
+        music: str = opt.MUSIC,
+        music_volume: float = opt.MUSIC_VOLUME,
         yes: bool = opt.YES,
         remote: bool = typer.Option(
             False,
@@ -191,6 +207,9 @@ def register(app: typer.Typer) -> None:
             video=video,
             speech=speech,
             language=language,
+            music=music,
+            music_volume=music_volume,
+            subtitle_style=subtitle_style,
         )
         start(
             story,

@@ -7,6 +7,8 @@ from enum import StrEnum
 
 import typer
 
+from storyreel.assembly.mix_commands import DEFAULT_MUSIC_VOLUME
+
 
 class Resolution(StrEnum):
     p768 = "768P"
@@ -18,6 +20,12 @@ class Subtitles(StrEnum):
     burn = "burn"
     srt = "srt"
     none = "none"
+
+
+class SubtitleStyle(StrEnum):
+    boxed = "boxed"
+    clean = "clean"
+    bold_outline = "bold-outline"
 
 
 class Choice(StrEnum):
@@ -40,6 +48,12 @@ RESOLUTION = typer.Option(
 SUBTITLES = typer.Option(
     Subtitles.srt, "--subtitles", help="Burn subtitles in, write an .srt, or neither."
 )
+SUBTITLE_STYLE = typer.Option(
+    SubtitleStyle.boxed,
+    "--subtitle-style",
+    help="Burned subtitles: white on a dark band (boxed), white with a thin outline (clean), "
+    "or large yellow with a thick outline (bold-outline).",
+)
 BUDGET = typer.Option(None, "--budget", min=0, help="Refuse to spend more than this many USD.")
 VOICE = typer.Option(
     None,
@@ -53,4 +67,17 @@ LANGUAGE = typer.Option(
     help="The story's language (en, zh, ar, ru, es...) \\[default: detected from the story].",
 )
 PLANNER = typer.Option(None, "--planner", help="Planner provider.")
+MUSIC_HELP = (
+    "A music bed under the narration: an audio FILE (looped or trimmed to the video), "
+    "auto (made for the video) or none."
+)
+MUSIC = typer.Option("none", "--music", help=MUSIC_HELP)
+MUSIC_VOLUME = typer.Option(
+    DEFAULT_MUSIC_VOLUME,
+    "--music-volume",
+    min=0.01,
+    max=1.0,
+    help="The music between sentences, as a fraction of the narration's loudness (ducked "
+    "18 dB under the voice while someone speaks).",
+)
 YES = typer.Option(False, "--yes", "-y", help="Accept the cost estimate without asking.")

@@ -31,6 +31,7 @@ LABELS: dict[Stage, str] = {
     "frame": "Keyframes",
     "video": "Clips",
     "mux": "Segments",
+    "music": "Music",
     "assemble": "Final video",
 }
 

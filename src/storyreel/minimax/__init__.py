@@ -29,6 +29,7 @@ from ._exceptions import (
 )
 from ._models import (
     CallbackEvent,
+    MusicResult,
     RetrievedFile,
     SpeechResult,
     UploadedFile,
@@ -54,6 +55,7 @@ __all__ = [
     "MiniMaxError",
     "MiniMaxSettings",
     "MiniMaxValidationError",
+    "MusicResult",
     "PermissionDeniedError",
     "QuotaExceededError",
     "RateLimitError",

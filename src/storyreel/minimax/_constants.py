@@ -43,6 +43,7 @@ VIDEO_CREATE: Final = "video_generation"
 VIDEO_QUERY: Final = "query/video_generation"
 RETRIEVE: Final = "files/retrieve"
 DOWNLOAD: Final = "download"
+MUSIC: Final = "music_generation"
 
 # Retries are priced by what a repeat costs:
 # - A video create costs dollars and has no idempotency key: repeated only when it clearly was
@@ -51,7 +52,8 @@ DOWNLOAD: Final = "download"
 # - A voice clone is billed on first use and cannot make two voices of one id (the repeat gets
 #   2039); ``clone_voice`` reconciles a lost answer, so the create itself is treated like video.
 # - Speech (t2a_v2) answers at once and costs cents: retried on every transient failure,
-#   dropped connections and code 1001 included, so one flaky call never fails a job.
+#   dropped connections and code 1001 included, so one flaky call never fails a job. Music
+#   (music_generation, one track a job) likewise.
 NOT_REPEATED_BLINDLY: Final = frozenset({VIDEO_CREATE, VOICE_CLONE})
 PAID_RETRY_HTTP_STATUSES: Final = frozenset({429, 503})
 GATEWAY_TIMEOUTS: Final = frozenset({502, 504})
@@ -71,6 +73,12 @@ TIMEOUT_CODES: Final = frozenset({1001})
 
 # --- validation limits ---------------------------------------------------------------------
 PROMPT_MAX_CHARS: Final = 2000
+# music_generation (music-2.0): a style prompt and lyrics, both required, as documented for the
+# model (10-300 and 10-3000 characters). An instrumental bed sends section tags as its lyrics.
+MUSIC_MODELS: Final = frozenset({"music-2.0"})
+MUSIC_PROMPT_CHARS: Final = (10, 300)
+MUSIC_LYRICS_CHARS: Final = (10, 3000)
+MUSIC_FORMATS: Final = frozenset({"mp3", "wav"})
 IMAGE_MAX_BYTES: Final = 20 * 1024 * 1024
 IMAGE_MIN_SHORT_SIDE: Final = 300
 IMAGE_MIN_ASPECT: Final = 2 / 5

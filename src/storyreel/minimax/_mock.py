@@ -98,6 +98,9 @@ def _size(height: int, frame: bytes | None) -> tuple[int, int]:
     return int(round(height * aspect / 2) * 2), height
 
 
+MOCK_MUSIC_SECONDS = 20.0
+
+
 class MockMiniMax:
     """Answers the six endpoints plus get_voice and a fake CDN, keeping state per client."""
 
@@ -113,6 +116,7 @@ class MockMiniMax:
             ("POST", "voice_clone"): self._voice_clone,
             ("POST", "get_voice"): self._get_voice,
             ("POST", "t2a_v2"): self._t2a,
+            ("POST", "music_generation"): self._music,
             ("POST", "video_generation"): self._video_create,
             ("GET", "query/video_generation"): self._video_query,
             ("GET", "files/retrieve"): self._retrieve,
@@ -236,6 +240,19 @@ class MockMiniMax:
             body["data"]["audio"] = self._url(file_id)
         else:
             body["data"]["audio"] = audio.hex()
+        return httpx.Response(200, json=body)
+
+    async def _music(self, request: httpx.Request) -> httpx.Response:
+        payload = json.loads(request.content)
+        if not str(payload.get("prompt") or "").strip() or not payload.get("lyrics"):
+            return _error("invalid_params")
+        audio = await make_speech(MOCK_MUSIC_SECONDS, "mp3", 44100)  # a tone stands in
+        body = {
+            "data": {"audio": audio.hex(), "status": 2},
+            "extra_info": {"music_duration": int(MOCK_MUSIC_SECONDS * 1000), "music_format": "mp3"},
+            "trace_id": f"mock-{time.monotonic_ns():x}",
+            "base_resp": {"status_code": 0, "status_msg": "success"},
+        }
         return httpx.Response(200, json=body)
 
     def _t2a_stream(

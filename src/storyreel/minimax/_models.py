@@ -141,6 +141,15 @@ class SpeechResult(_Model):
     extra_info: dict[str, Any] | None = Field(default=None, repr=False)
 
 
+class MusicResult(_Model):
+    """Audio from ``music_generation``."""
+
+    audio: bytes = Field(repr=False)
+    format: str
+    duration_ms: int | None = None
+    trace_id: str | None = None
+
+
 class VideoTask(_Model):
     """One poll of a video task. ``raw_status`` keeps what the service said."""
 

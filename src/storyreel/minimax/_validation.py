@@ -30,6 +30,10 @@ from ._constants import (
     IMAGE_MAX_BYTES,
     IMAGE_MIN_ASPECT,
     IMAGE_MIN_SHORT_SIDE,
+    MUSIC_FORMATS,
+    MUSIC_LYRICS_CHARS,
+    MUSIC_MODELS,
+    MUSIC_PROMPT_CHARS,
     PROMPT_MAX_CHARS,
     TTS_BITRATES,
     TTS_EMOTIONS,
@@ -432,3 +436,20 @@ def validate_speech(
     if stream and output_format == "url":
         raise _fail("output_format", "url mode cannot be streamed", "use stream=False for url mode")
     return SpeechParams(resolved, text)
+
+
+# --- music ---------------------------------------------------------------------------------
+
+
+def validate_music(*, prompt: str, lyrics: str, model: str, format: str) -> None:
+    """``music_generation``'s documented bounds, checked before anything is paid."""
+    if model not in MUSIC_MODELS:
+        raise _fail("model", f"unknown music model {model!r}", f"use {sorted(MUSIC_MODELS)[0]}")
+    for field, text, (low, high) in (
+        ("prompt", prompt, MUSIC_PROMPT_CHARS),
+        ("lyrics", lyrics, MUSIC_LYRICS_CHARS),
+    ):
+        if not low <= len(text.strip()) <= high:
+            raise _fail(field, f"{len(text.strip())} characters", f"use {low}-{high} characters")
+    if format not in MUSIC_FORMATS:
+        raise _fail("format", f"unknown format {format!r}", f"use one of {sorted(MUSIC_FORMATS)}")

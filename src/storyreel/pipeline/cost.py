@@ -23,6 +23,8 @@ which is merged over these defaults)::
                                  (MiniMax pay-as-you-go as commonly quoted, 2025; ASSUMPTION,
                                  to check)
     voice      clone             $3.00 per cloned voice, charged on its first use (ASSUMPTION)
+    music      music-2.0         $0.03 per generated track, one per job with --music auto
+                                 (third-party resellers' figure; ASSUMPTION, to check)
 
 Providers named ``offline`` cost nothing.
 
@@ -142,6 +144,9 @@ class PriceTable(BaseModel):
         default_factory=lambda: {"speech-02-hd": _d("0.10"), "speech-02-turbo": _d("0.06")}
     )
     voice_clone: Decimal = Field(default=_d("3.00"), ge=0)
+    # Per generated track (``--music auto``). [assumption to check: third-party resellers bill
+    # music-2.0 at about $0.03 a track; MiniMax's own page was not at hand]
+    music_per_track: dict[str, Decimal] = Field(default_factory=lambda: {"music-2.0": _d("0.03")})
 
     # Each price below returns 0 for the offline providers and raises UsageError for a model or
     # option the table does not know: a silent zero would let a budget pass unchecked.
@@ -193,6 +198,11 @@ class PriceTable(BaseModel):
 
     def clone(self, *, provider: str) -> Decimal:
         return ZERO if provider == OFFLINE else self.voice_clone
+
+    def music(self, *, provider: str, model: str) -> Decimal:
+        if provider == OFFLINE:
+            return ZERO
+        return self._lookup(self.music_per_track, model, "music_per_track")
 
     @staticmethod
     def _lookup(table: Mapping[str, V], key: str, where: str) -> V:
@@ -320,6 +330,8 @@ class CostOptions(BaseModel):
     speech: str = "minimax"
     tts_model: str = catalogue.DEFAULTS["speech"]
     clone_voice: bool = False  # a new cloned voice is paid on its first use
+    music: str = OFFLINE  # "minimax" when --music auto generates the bed (one track per job)
+    music_model: str = "music-2.0"
     segments: int | None = None  # asked-for segment count, used when estimating from a story
 
     @classmethod
@@ -518,6 +530,9 @@ def estimate(
                 + _assumed(prices, options.video, "video", "video", options.video_model),
             )
         )
+    if options.music != OFFLINE:
+        price = prices.music(provider=options.music, model=options.music_model)
+        lines.append(EstimateLine("music", "music", None, price, f"{options.music_model} 1 track"))
     return Estimate(tuple(lines))
 
 

@@ -8,7 +8,9 @@ in ``plan.json`` re-makes exactly the steps that depend on it:
   shas of its first and last frames (frames ``i`` and ``i + 1``)
 - ``speech:i`` narration, voice, speech provider + model, speed
 - ``mux:i``    the clip's and the narration's file shas, and the output spec
-- ``assemble`` every segment file's sha, the output spec and the subtitle mode
+- ``assemble`` every segment file's sha, the output spec and the subtitle mode, and the music
+  (its file's sha or the synthesised bed's version, and its volume) when there is any, and the
+  burned subtitles' style when it is not the default
 
 Upstream *artefacts* enter by their file sha256, so a step is stale when what it was made from
 changed on disk, not merely when a prompt did. Before an upstream artefact exists,
@@ -158,11 +160,28 @@ def mux_hash(*, video_sha: str, speech_sha: str, spec: OutputSpec) -> str:
     )
 
 
-def assemble_hash(*, segment_shas: Sequence[str], spec: OutputSpec, subtitles: str) -> str:
-    return content_hash(
-        "assemble",
-        {"segments": list(segment_shas), "spec": spec_fields(spec), "subtitles": subtitles},
-    )
+def music_hash(*, prompt: str, provider: str, model: str) -> str:
+    return content_hash("music", {"prompt": prompt, "provider": provider, "model": model})
+
+
+def assemble_hash(
+    *,
+    segment_shas: Sequence[str],
+    spec: OutputSpec,
+    subtitles: str,
+    music: Mapping[str, Any] | None = None,
+    subtitle_style: str | None = None,
+) -> str:
+    fields: dict[str, Any] = {
+        "segments": list(segment_shas),
+        "spec": spec_fields(spec),
+        "subtitles": subtitles,
+    }
+    if music is not None:  # absent without music, so videos made before music keep their hash
+        fields["music"] = dict(music)
+    if subtitle_style is not None:  # likewise: only a burned, non-default style
+        fields["subtitle_style"] = subtitle_style
+    return content_hash("assemble", fields)
 
 
 def frame_prompts(plan: Plan) -> list[str]:
@@ -190,6 +209,7 @@ class HashContext:
     speech_speed: float
     spec: OutputSpec
     subtitles: str = "srt"
+    music: Mapping[str, Any] | None = None  # see assemble_hash
     # Frames 1..N are drawn with frame 0 as their reference (the orchestrator's continuity rule).
     reference_frame: int | None = 0
 
@@ -261,6 +281,7 @@ def step_hashes(
         segment_shas=[sha_of(f"mux:{i}") for i in range(len(plan.segments))],
         spec=ctx.spec,
         subtitles=ctx.subtitles,
+        music=ctx.music,
     )
     return hashes
 

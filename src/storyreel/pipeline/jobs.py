@@ -26,6 +26,8 @@ from pydantic import (
     field_validator,
 )
 
+from storyreel.assembly.mix import check_music_file
+from storyreel.assembly.mix_commands import DEFAULT_MUSIC_VOLUME, Music
 from storyreel.config import ProviderChoice, Settings
 from storyreel.errors import JobError, UsageError
 from storyreel.files import write_bytes_atomic_sync
@@ -76,6 +78,9 @@ class JobOptions(BaseModel):
     )
     resolution: Literal["720P", "768P", "1080P"] = "768P"
     subtitles: Literal["burn", "srt", "none"] = "srt"
+    subtitle_style: Literal["boxed", "clean", "bold-outline"] = Field(
+        "boxed", description="How burned subtitles look (with subtitles: burn)."
+    )
     budget: Decimal | None = Field(None, ge=0, description="Refuse to spend more than this (USD).")
     voice_id: str | None = Field(
         None, max_length=256, description="Narrate with this (cloned or stock) voice."
@@ -93,6 +98,21 @@ class JobOptions(BaseModel):
     def _language_tag(cls, value: str | None) -> str | None:
         return None if value is None else normalize_language(value)
 
+    music: str = Field(
+        "none",
+        min_length=1,
+        max_length=4096,
+        description='"none", "auto" (an instrumental bed made for the video) or, from the CLI, '
+        "the absolute path of an audio track (looped or trimmed to the video).",
+    )
+    music_volume: float = Field(
+        DEFAULT_MUSIC_VOLUME,
+        gt=0,
+        le=1,
+        strict=True,
+        description="The bed between sentences, as a fraction of the narration's loudness.",
+    )
+
     @field_validator("voice_id")
     @classmethod
     def _voice_id_pattern(cls, value: str | None) -> str | None:
@@ -108,6 +128,13 @@ class JobOptions(BaseModel):
             except MiniMaxValidationError as error:
                 raise ValueError(f"not a valid voice id: {error.fix}") from None
         return value
+
+    def music_bed(self) -> Music | None:
+        """The bed asked for: none, the synthesised one (``auto``) or the user's track."""
+        if self.music == "none":
+            return None
+        path = None if self.music == "auto" else Path(self.music)
+        return Music(path, self.music_volume)
 
     def overrides(self) -> dict[str, str]:
         if self.offline:
@@ -190,6 +217,10 @@ class JobRunner:
             speech=priced(providers.speech),
             tts_model=self.settings.tts_model,
             segments=options.segments,
+            # --music auto generates the bed when a MiniMax stage is real (see the pipeline)
+            music="minimax"
+            if options.music == "auto" and providers.minimax is not None and not mocked
+            else "offline",
         )
 
     async def estimate(self, job: Job, providers: Providers | None = None) -> Estimate:
@@ -327,6 +358,9 @@ class JobRunner:
         self, providers: Providers, options: JobOptions, *, clones_voice: bool = False
     ) -> preflight_checks.Report:
         """Refuse, with one line and before any paid call, a job that cannot succeed."""
+        music = options.music_bed()
+        if music is not None and music.path is not None:
+            check_music_file(music.path)  # gone or changed since the job was made: exit 2
         calls = preflight_checks.Calls(
             stages=providers.resolved,
             resolution=options.resolution,
@@ -342,9 +376,11 @@ class JobRunner:
         return RenderOptions(
             resolution=options.resolution,
             subtitles=options.subtitles,
+            subtitle_style=options.subtitle_style,
             concurrency=options.concurrency or self.settings.concurrency,
             voice_id=options.voice_id or self.settings.voice_id,
             speech_speed=self.settings.speech_speed,
+            music=options.music_bed(),
         )
 
     def work_for(

@@ -10,6 +10,7 @@ and the store agree::
       storyboard.png             the keyframes in order with their narration
       final_video.mp4            the video
       final_video.srt            subtitles timed from the narration
+      music.mp3                  the generated music bed (--music auto with MiniMax)
       manifest.json              what was made, with durations, providers and spend
 """
 
@@ -57,6 +58,11 @@ class OutputLayout:
     @property
     def subtitles(self) -> Path:
         return self.root / "final_video.srt"
+
+    @property
+    def music(self) -> Path:
+        """The generated music bed (``--music auto`` with MiniMax)."""
+        return self.root / "music.mp3"
 
     @property
     def manifest(self) -> Path:

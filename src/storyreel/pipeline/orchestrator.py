@@ -22,12 +22,13 @@ from pathlib import Path
 from typing import Literal, Protocol, TypeVar
 
 from storyreel.assembly.concat import concat_segments
+from storyreel.assembly.mix_commands import SYNTH_VERSION, Music
 from storyreel.assembly.pacing import Fit, Silence, fit, measure_silence, paced, paced_on_disk
 from storyreel.assembly.probe import MediaInfo, probe
 from storyreel.assembly.segment import mux_segment, plan_mux
 from storyreel.assembly.spec import OutputSpec
 from storyreel.assembly.storyboard import render_storyboard
-from storyreel.assembly.subtitles import narration_cues, write_srt
+from storyreel.assembly.subtitles import DEFAULT_CAPTION_STYLE, narration_cues, write_srt
 from storyreel.assembly.timing import plan_timing
 from storyreel.errors import MediaError, ProviderError, StoryreelError, UsageError
 from storyreel.files import write_bytes_atomic_sync
@@ -49,6 +50,7 @@ from storyreel.pipeline.hashing import (
     assemble_hash,
     frame_hash,
     frame_prompts,
+    music_hash,
     mux_hash,
     speech_hash,
     video_hash,
@@ -80,10 +82,13 @@ ASPECT_TOLERANCE = 0.01
 class RenderOptions:
     resolution: str = "768P"
     subtitles: SubtitleMode = "srt"
+    subtitle_style: str = DEFAULT_CAPTION_STYLE  # a name in subtitles.CAPTION_STYLES
     concurrency: int = 4
     # Part of the narration's identity (its content hash): a new voice or speed re-speaks it.
     voice_id: str | None = None
     speech_speed: float = 1.0
+    # A bed under the narration (None: none), ducked while someone speaks.
+    music: Music | None = None
 
 
 class ProviderSet(Protocol):
@@ -132,6 +137,22 @@ def _voice_used(speech: object, language: str | None) -> str | None:
         return str(voice_for(language))
     voice = getattr(speech, "voice_id", None)
     return str(voice) if voice else None
+
+
+async def music_fields(music: Music) -> dict[str, object]:
+    """What makes the bed what it is, for the assemble step's hash: the track's content (a new
+    file under the same name re-mixes) or the synthesised bed's version, and the volume."""
+    source = await afile_sha256(music.path) if music.path is not None else SYNTH_VERSION
+    return {"source": source, "volume": music.volume}
+
+
+def _music_entry(music: Music | None, root: Path) -> dict[str, object] | None:
+    if music is None:
+        return None
+    track = "synthesised" if music.path is None else str(music.path)
+    if music.path is not None and music.path.is_relative_to(root):
+        track = str(music.path.relative_to(root))  # the generated bed, in the folder
+    return {"track": track, "volume": music.volume}
 
 
 def is_paid(provider: object) -> bool:
@@ -183,6 +204,7 @@ def _stage_limits(providers: ProviderSet, concurrency: int) -> dict[Stage, async
         # so only its create is bounded by the concurrency (see ``Pipeline._creates``).
         "video": asyncio.Semaphore(VIDEO_IN_FLIGHT) if is_paid(providers.video) else cpu,
         "mux": cpu,
+        "music": asyncio.Semaphore(1),
         "assemble": asyncio.Semaphore(1),
     }
 
@@ -210,6 +232,7 @@ class Pipeline:
         # for the clip that follows holds no slot of it.
         self._creates = asyncio.Semaphore(self.options.concurrency)
         self._frames: dict[int, asyncio.Task[Path]] = {}
+        self._music_task: asyncio.Task[Music | None] | None = None
         self._reused = 0
         # What rendering changed in the plan (a clip's duration), one line each, for the user.
         self.changes: list[str] = []
@@ -243,6 +266,7 @@ class Pipeline:
     async def render(self, plan: Plan) -> RenderResult:
         """Render a plan into ``final_video.mp4`` and its companions, every segment at once."""
         self.begin(plan)
+        self._music_bed(plan)  # a generated bed is made while the segments are
         try:
             outcomes = await self._gather(
                 [self.render_segment(plan, i) for i in range(len(plan.segments))]
@@ -252,6 +276,33 @@ class Pipeline:
             return await self.assemble(plan, outcomes)
         finally:
             await self.drop_frames()
+
+    def _music_bed(self, plan: Plan) -> asyncio.Task[Music | None]:
+        """The bed, once per process (a task render starts early and assemble awaits)."""
+        if self._music_task is None:
+            self._music_task = asyncio.create_task(self._make_music(plan))
+        return self._music_task
+
+    async def _make_music(self, plan: Plan) -> Music | None:
+        """``--music auto`` with a real MiniMax stage: one paid music_generation call through
+        the ledger (intent first, reused on resume); otherwise the bed asked for as it is (a
+        file, the synthesised one, or none)."""
+        music = self.options.music
+        client = getattr(self.providers, "minimax", None)
+        if music is None or music.path is not None or client is None:
+            return music
+        from storyreel.providers.minimax_music import MiniMaxMusicGen, music_prompt
+
+        gen = MiniMaxMusicGen(client)
+        prompt = music_prompt(plan)
+        inputs = music_hash(prompt=prompt, provider=gen.name, model=identity(gen))
+        out = self.layout.music
+
+        def make() -> Awaitable[Path]:
+            return gen.compose(prompt, out)
+
+        path = await self._artefact("music", None, inputs, make, paid=True)
+        return replace(music, path=path)
 
     def begin(self, plan: Plan) -> None:
         """Lay out the output folder and announce the plan (once per job and process)."""
@@ -394,7 +445,11 @@ class Pipeline:
     async def drop_frames(self) -> None:
         """Cancel the keyframe tasks this pipeline started and no one awaits any more. A worker
         calls it when its unit of work ends, so nothing of that unit runs on behind it."""
-        frames, self._frames = list(self._frames.values()), {}
+        frames: list[asyncio.Task[object]] = [*self._frames.values()]
+        self._frames = {}
+        if self._music_task is not None and not self._music_task.done():
+            frames.append(self._music_task)  # a bed no one will mix: stop paying for it
+            self._music_task = None
         for task in frames:
             task.cancel()
         await asyncio.gather(*frames, return_exceptions=True)
@@ -488,7 +543,9 @@ class Pipeline:
         self, plan: Plan, outcomes: list[SegmentOutcome], frame_paths: Sequence[Path]
     ) -> RenderResult:
         parts = [o.segment for o in outcomes if o.segment is not None]
-        starts, speech_starts, t = [], [], 0.0
+        starts: list[float] = []
+        speech_starts: list[float] = []
+        t = 0.0
         for o in outcomes:
             length = o.info.duration if o.info else 0.0
             starts.append(t)
@@ -502,10 +559,18 @@ class Pipeline:
                 [o.speech_seconds for o in outcomes],
             )
             srt_path = write_srt(cues, self.layout.subtitles)
+        speech = [
+            (start, start + o.speech_seconds)
+            for start, o in zip(speech_starts, outcomes, strict=True)
+        ]
+        music = await self._music_bed(plan)
+        burn, style = self.options.subtitles == "burn", self.options.subtitle_style
         inputs = assemble_hash(
             segment_shas=[await afile_sha256(p) for p in parts],
             spec=self.spec,
             subtitles=self.options.subtitles,
+            music=await music_fields(music) if music is not None else None,
+            subtitle_style=style if burn and style != DEFAULT_CAPTION_STYLE else None,
         )
 
         async def concat() -> Path:
@@ -514,7 +579,10 @@ class Pipeline:
                 self.layout.video,
                 self.spec,
                 subtitles=srt_path,
-                burn_subtitles=self.options.subtitles == "burn",
+                burn_subtitles=burn,
+                subtitle_style=style,
+                speech=speech,
+                music=music,
                 on_progress=self._progress("assemble", None),
             )
             return self.layout.video
@@ -537,7 +605,7 @@ class Pipeline:
         )
         for o in outcomes:
             o.video_mux = await self._video_mux(o)
-        await asyncio.to_thread(self._write_manifest, plan, outcomes, starts, result)
+        await asyncio.to_thread(self._write_manifest, plan, outcomes, starts, result, music)
         self.emit(
             JobFinished(
                 video=str(video),
@@ -577,7 +645,12 @@ class Pipeline:
         )
 
     def _write_manifest(
-        self, plan: Plan, outcomes: list[SegmentOutcome], starts: list[float], result: RenderResult
+        self,
+        plan: Plan,
+        outcomes: list[SegmentOutcome],
+        starts: list[float],
+        result: RenderResult,
+        music: Music | None,
     ) -> None:
         root = self.layout.root
 
@@ -595,6 +668,7 @@ class Pipeline:
             "silence": dataclasses.asdict(result.silence) if result.silence else None,
             "language": plan.language,
             "voice": _voice_used(self.providers.speech, plan.language),
+            "music": _music_entry(music, root),
             "providers": {
                 "planner": identity(self.providers.planner),
                 "images": identity(self.providers.images),
@@ -647,6 +721,8 @@ class Pipeline:
             name = self.providers.images.name
         elif stage == "speech":
             name = self.providers.speech.name
+        elif stage == "music":
+            name = "minimax"
         else:
             name = "ffmpeg"
         return await self._run(

@@ -43,7 +43,10 @@ function jobBody() {
     offline: $("offline").checked,
     resolution: $("resolution").value,
     subtitles: $("subtitles").value,
+    subtitle_style: $("subtitle-style").value,
+    music: $("music").value,
   };
+  if ($("music-volume").value) body.music_volume = Number($("music-volume").value);
   if ($("segments").value) body.segments = Number($("segments").value);
   if ($("budget").value) body.budget = $("budget").value;
   if ($("voice-id").value.trim()) body.voice_id = $("voice-id").value.trim();
