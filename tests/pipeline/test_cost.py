@@ -22,8 +22,8 @@ from storyreel.pipeline.cost import (
     to_micros,
     usd,
 )
-from storyreel.pipeline.plan import Plan, Segment
 from storyreel.pipeline.store import SQLiteJobStore
+from storyreel.plan import Plan, Segment
 
 PAID = CostOptions()  # openai + minimax, gpt-image-2.5-flare medium 1536x864, Hailuo-02 768P
 # gpt-image-1's medium price per 1024x1024 ($0.042, assumed for its successors), scaled by area.

@@ -56,7 +56,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from storyreel.errors import BudgetExceededError, ConfigError, UsageError
 from storyreel.pipeline.hashing import frame_prompts
-from storyreel.pipeline.plan import Plan
+from storyreel.plan import Plan
 from storyreel.providers import catalogue
 from storyreel.providers.catalogue import Kind
 

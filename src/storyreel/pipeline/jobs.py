@@ -48,9 +48,9 @@ from storyreel.pipeline.hashing import afile_sha256, plan_step_hash
 from storyreel.pipeline.layout import OutputLayout
 from storyreel.pipeline.ledger import StoreLedger
 from storyreel.pipeline.orchestrator import Pipeline, RenderOptions, RenderResult, identity, is_paid
-from storyreel.pipeline.plan import Plan
 from storyreel.pipeline.store import Event as StoredEvent
 from storyreel.pipeline.store import Job, JobStatus, JobStore, Spend, new_job_id
+from storyreel.plan import Plan
 from storyreel.providers.factory import Providers, build_providers
 from storyreel.providers.offline.planner import build_plan
 

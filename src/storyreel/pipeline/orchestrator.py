@@ -57,7 +57,7 @@ from storyreel.pipeline.hashing import (
 )
 from storyreel.pipeline.layout import OutputLayout
 from storyreel.pipeline.ledger import Ledger, NullLedger
-from storyreel.pipeline.plan import Plan
+from storyreel.plan import Plan
 from storyreel.providers.base import ClipRequest, ImageGen, Planner, SpeechGen, VideoGen
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from storyreel.minimax import BeforeSend
-from storyreel.pipeline.plan import Plan
+from storyreel.plan import Plan
 
 # (fraction done in [0, 1], short status such as "Queueing") -> None
 ProgressFn = Callable[[float, str], None]

@@ -9,7 +9,7 @@ from pathlib import Path
 from storyreel.files import write_bytes_atomic_sync
 from storyreel.minimax import AsyncMiniMax
 from storyreel.minimax._client import BeforeSend
-from storyreel.pipeline.plan import Plan
+from storyreel.plan import Plan
 
 MUSIC_MODEL = "music-2.0"
 PROMPT_MAX = 300  # music-2.0's style prompt bound

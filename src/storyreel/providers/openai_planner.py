@@ -21,7 +21,7 @@ from storyreel.errors import ProviderError
 from storyreel.limits import MAX_SEGMENTS
 from storyreel.minimax import OFFICIAL_CAMERA_COMMANDS as CAMERA_COMMANDS
 from storyreel.minimax import unknown_camera_commands as unknown_commands
-from storyreel.pipeline.plan import MAX_VIDEO_PROMPT, Plan
+from storyreel.plan import MAX_VIDEO_PROMPT, Plan
 from storyreel.providers._openai_common import PROVIDER, build_openai_client, provider_error
 
 log = logging.getLogger(__name__)

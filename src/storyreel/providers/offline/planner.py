@@ -19,7 +19,7 @@ from functools import reduce
 from storyreel.errors import UsageError
 from storyreel.language import SPACELESS_CHARS, detect_language, join_text, spaceless_count
 from storyreel.limits import MAX_SEGMENTS
-from storyreel.pipeline.plan import Duration, Plan, Segment
+from storyreel.plan import Duration, Plan, Segment
 
 WORDS_PER_SECOND = 2.6
 SHORT_WORDS = 13  # fits a 6 s clip with a breath before and after
