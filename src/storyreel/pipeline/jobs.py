@@ -34,6 +34,7 @@ from storyreel.files import write_bytes_atomic_sync
 from storyreel.language import MAX_TAG, is_espeak_voice_name, normalize_language
 from storyreel.limits import MAX_SEGMENTS
 from storyreel.pipeline import preflight as preflight_checks
+from storyreel.pipeline.admission import check_plan_size
 from storyreel.pipeline.cost import (
     ZERO,
     Budget,
@@ -47,10 +48,11 @@ from storyreel.pipeline.events import Event, EventSink, StepProgress, ignore
 from storyreel.pipeline.hashing import afile_sha256, plan_step_hash
 from storyreel.pipeline.layout import OutputLayout
 from storyreel.pipeline.ledger import StoreLedger
-from storyreel.pipeline.orchestrator import Pipeline, RenderOptions, RenderResult, identity, is_paid
+from storyreel.pipeline.orchestrator import Pipeline, RenderOptions, RenderResult
 from storyreel.pipeline.store import Event as StoredEvent
 from storyreel.pipeline.store import Job, JobStatus, JobStore, Spend, new_job_id
 from storyreel.plan import Plan
+from storyreel.providers.base import Provider
 from storyreel.providers.factory import Providers, build_providers
 from storyreel.providers.offline.planner import build_plan
 
@@ -139,7 +141,12 @@ class JobOptions(BaseModel):
     def overrides(self) -> dict[str, str]:
         if self.offline:
             return dict.fromkeys(STAGES, "offline")
-        chosen = {stage: getattr(self, stage) for stage in STAGES}
+        chosen = {
+            "planner": self.planner,
+            "images": self.images,
+            "video": self.video,
+            "speech": self.speech,
+        }
         return {stage: value for stage, value in chosen.items() if value is not None}
 
 
@@ -201,8 +208,8 @@ class JobRunner:
         """Price what will really run: offline and mock-mode providers cost nothing."""
         mocked = self.settings.minimax.mocked
 
-        def priced(provider: object) -> str:
-            name = str(getattr(provider, "name", "offline"))
+        def priced(provider: Provider) -> str:
+            name = provider.name
             return "offline" if name == "minimax" and mocked else name
 
         return CostOptions(
@@ -292,6 +299,9 @@ class JobRunner:
         await self.store.set_status(job.id, "running")
         try:
             async with self._providers(options) as providers:
+                if await asyncio.to_thread(self._saved_plan, job) is None:
+                    # Local and exact first: a story past the segment cap needs no network.
+                    await check_plan_size(job.story, segments=options.segments)
                 # Free calls only, before anything is paid (the voice clone included).
                 await self.preflight(providers, options, clones_voice=clones_voice)
                 if prepare is not None:
@@ -336,7 +346,7 @@ class JobRunner:
             raise JobError("not confirmed: nothing more was spent")
         plan = await work.ensure_plan()
         if plan_only:
-            if not is_paid(providers.images):  # free frames: show the plan as a storyboard too
+            if not providers.images.paid:  # free frames: show the plan as a storyboard too
                 await pipeline.preview(plan)
             await self.store.set_status(job.id, "queued")
             return plan
@@ -460,7 +470,7 @@ class JobWork:
             inputs = plan_step_hash(
                 self.job.story,
                 provider=planner.name,
-                model=identity(planner),
+                model=planner.describe(),
                 segments=self.options.segments,
                 language=self.options.language,
             )
@@ -472,7 +482,7 @@ class JobWork:
                 return layout.plan
 
             await self.ledger.produce(
-                "plan", inputs, make_plan, provider=planner.name, paid=is_paid(planner)
+                "plan", inputs, make_plan, provider=planner.name, paid=planner.paid
             )
             plan = Plan.load(layout.plan)
         else:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from storyreel.files import write_bytes_atomic_sync
 from storyreel.minimax import AsyncMiniMax
-from storyreel.minimax._client import BeforeSend
 from storyreel.plan import Plan
+from storyreel.providers.hooks import BeforeSend
 
 MUSIC_MODEL = "music-2.0"
 PROMPT_MAX = 300  # music-2.0's style prompt bound
@@ -31,6 +31,7 @@ class MiniMaxMusicGen:
     """Writes one generated track to a file."""
 
     name = "minimax"
+    paid = True
 
     def __init__(self, client: AsyncMiniMax, model: str = MUSIC_MODEL) -> None:
         self.client = client
