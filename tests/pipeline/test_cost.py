@@ -226,6 +226,16 @@ def test_offline_costs_nothing_and_settings_pick_providers(monkeypatch: pytest.M
     assert paid.resolution == "1080P"
 
 
+def test_minimax_mock_mode_is_priced_as_offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Mock mode builds the MiniMax providers, but no request leaves the process: nothing to pay.
+    monkeypatch.setenv("MINIMAX_API_KEY", "mm-test")
+    monkeypatch.setenv("MINIMAX_MOCK_MODE", "1")
+    for choice in ("auto", "minimax"):
+        monkeypatch.setenv("STORYREEL_VIDEO", choice)
+        options = CostOptions.from_settings(Settings())
+        assert (options.video, options.speech) == ("offline", "offline")
+
+
 def test_without_leaves_what_is_still_to_pay() -> None:
     est = estimate(sample_plan(), PAID)
     rest = est.without(["video:0", "frame:0"])
