@@ -40,6 +40,7 @@ from storyreel.pipeline.cost import (
     PriceTable,
     estimate,
     load_prices,
+    priced_provider,
 )
 from storyreel.pipeline.events import EventSink, ignore
 from storyreel.pipeline.hashing import afile_sha256, plan_step_hash
@@ -200,11 +201,9 @@ class JobRunner:
 
     def cost_options(self, providers: Providers, options: JobOptions) -> CostOptions:
         """Price what will really run: offline and mock-mode providers cost nothing."""
-        mocked = self.settings.minimax.mocked
 
         def priced(provider: Provider) -> str:
-            name = provider.name
-            return "offline" if name == "minimax" and mocked else name
+            return priced_provider(provider.name, self.settings)
 
         return CostOptions(
             planner=priced(providers.planner),
@@ -219,8 +218,8 @@ class JobRunner:
             tts_model=self.settings.tts_model,
             segments=options.segments,
             # --music auto generates the bed when a MiniMax stage is real (see the pipeline)
-            music="minimax"
-            if options.music == "auto" and providers.minimax is not None and not mocked
+            music=priced_provider("minimax", self.settings)
+            if options.music == "auto" and providers.minimax is not None
             else "offline",
         )
 

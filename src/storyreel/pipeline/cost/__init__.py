@@ -21,6 +21,7 @@ from storyreel.pipeline.cost.estimate import (
     EstimateLine,
     estimate,
     estimated_clip_seconds,
+    priced_provider,
 )
 from storyreel.pipeline.cost.money import (
     MICROS_PER_USD,
@@ -60,6 +61,7 @@ __all__ = [
     "format_usd",
     "from_micros",
     "load_prices",
+    "priced_provider",
     "to_micros",
     "usd",
 ]

@@ -37,6 +37,12 @@ SPEECH_CHARS_PER_SECOND = 15.0  # speech-02 at speed 1.0, English
 CLIP_MARGIN_SECONDS = 0.8  # lead-in + tail around the narration inside a clip
 
 
+def priced_provider(name: str, settings: Settings) -> str:
+    """The provider a stage is priced as: MiniMax in mock mode is built but sends nothing, so
+    it costs what offline does."""
+    return OFFLINE if name == "minimax" and settings.minimax.mocked else name
+
+
 class CostOptions(BaseModel):
     """Which providers and models a job uses, as far as its price goes."""
 
@@ -66,11 +72,9 @@ class CostOptions(BaseModel):
         MiniMax in mock mode is built but sends nothing, so it is priced as offline.
         """
         resolved = resolve_choices(settings)
-        mocked = settings.minimax.mocked
 
         def priced(stage: Stage) -> str:
-            name = resolved[stage]
-            return OFFLINE if name == "minimax" and mocked else name
+            return priced_provider(resolved[stage], settings)
 
         values: dict[str, Any] = {
             "planner": priced("planner"),
