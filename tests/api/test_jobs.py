@@ -103,7 +103,8 @@ async def test_events_replay_then_end_with_the_status(
     events = _events(response.text)
     kinds = [kind for _, kind in events]
     assert "StepFinished" in kinds and "PlanReady" in kinds
-    assert kinds[-2:] == ["JobFinished", "end"]
+    # The pipeline's JobFinished, then the lifecycle's JobSucceeded (issue 11), then the end.
+    assert kinds[-3:] == ["JobFinished", "JobSucceeded", "end"]
     assert '"status": "succeeded"' in response.text.rsplit("event: end", 1)[1]
     ids = [int(i) for i, _ in events if i is not None]
     assert ids == sorted(ids) and ids[0] == 1
