@@ -7,8 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from storyreel.files import write_bytes_atomic_sync
-from storyreel.minimax import AsyncMiniMax
-from storyreel.minimax._client import BeforeSend
+from storyreel.minimax import AsyncMiniMax, BeforeSend
 from storyreel.pipeline.plan import Plan
 
 MUSIC_MODEL = "music-2.0"
