@@ -22,6 +22,8 @@ from ._retry import build_retrying, parse_retry_after
 
 
 class FilesResource(BaseClient):
+    """The files endpoints; also what speech and music use to fetch a URL answer."""
+
     @functools.cached_property
     def _downloads(self) -> Downloader:
         # Built on first use: it needs ``retrieve_file``, which the base client does not have.

@@ -26,18 +26,7 @@ log = logging.getLogger(__name__)
 
 
 class VideoResource(BaseClient):
-    async def _read_query(self, endpoint: str, response: httpx.Response) -> dict[str, Any]:
-        # A failed task may carry its reason as a non-zero base_resp: that is a result, not
-        # an error of the query itself.
-        body = await self._read_body(response)
-        if (
-            response.status_code < 400
-            and isinstance(body, dict)
-            and body.get("status")
-            and normalize_status(body["status"]) == "Fail"
-        ):
-            return body
-        return self._raise_for_body(endpoint, response, body)
+    """The video endpoints: creates (paid, never repeated blindly), queries and the wait."""
 
     async def generate_video(
         self,
@@ -159,6 +148,19 @@ class VideoResource(BaseClient):
                 f"task {task_id} succeeded but the answer has no file_id", endpoint=VIDEO_QUERY
             )
         return task
+
+    async def _read_query(self, endpoint: str, response: httpx.Response) -> dict[str, Any]:
+        # A failed task may carry its reason as a non-zero base_resp: that is a result, not
+        # an error of the query itself.
+        body = await self._read_body(response)
+        if (
+            response.status_code < 400
+            and isinstance(body, dict)
+            and body.get("status")
+            and normalize_status(body["status"]) == "Fail"
+        ):
+            return body
+        return self._raise_for_body(endpoint, response, body)
 
     async def wait_for_video(
         self,
