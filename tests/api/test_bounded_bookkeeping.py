@@ -9,7 +9,7 @@ import pytest
 from storyreel.api.manager import JobManager
 from storyreel.api.webhooks import HANDLED_CALLBACKS_MAX
 from storyreel.pipeline.store import SQLiteJobStore, default_store_path
-from storyreel.providers.minimax_video import WakeRegistry
+from storyreel.providers.hooks import WakeRegistry
 from tests.api.helpers import QUICK, STORY, offline_settings
 
 

@@ -4,7 +4,9 @@ in any answer."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import Counter
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
@@ -38,6 +40,15 @@ async def test_job_with_keys_succeeds_and_no_key_leaks(fake_apis: FakeAPIs, tmp_
     assert fake_apis.minimax.accepted["video_generation"] == 1
     for key in (fake_apis.minimax.api_key, fake_apis.openai.api_key):
         assert all(key not in text for text in texts)
+    # One lifecycle (issue 11): started and succeeded events, and the spend in the manifest,
+    # the same as a job run on the workers (tests/distributed/test_service.py).
+    kinds = [
+        line.split(":", 1)[1].strip() for line in texts[2].splitlines() if line.startswith("event:")
+    ]
+    assert kinds[0] == "JobStarted" and "JobSucceeded" in kinds
+    manifest = json.loads((tmp_path / "jobs" / job["id"] / "manifest.json").read_text())
+    spent = Decimal(manifest["spend_usd"]["total"])
+    assert spent > 0 and abs(spent - Decimal(str(job["spend"]["total_usd"]))) < Decimal("0.0001")
 
 
 async def test_webhooks_finish_clips_without_waiting_for_the_poll(

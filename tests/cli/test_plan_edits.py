@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from storyreel.pipeline.plan import Plan, PlanError
+from storyreel.plan import Plan, PlanError
 from storyreel.providers.offline.planner import build_plan
 from tests.cli.conftest import Invoke
 

@@ -105,7 +105,9 @@ async def test_jobs_run_on_workers_and_stream_their_progress(
         for stage in ("speech", "video", "mux"):
             assert ("StepFinished", stage, segment) in kinds, (stage, segment)
     assert any(kind == "StepProgress" and stage == "video" for kind, stage, _ in kinds)
-    assert kinds[-2][0] == "JobFinished"
+    # One lifecycle (issue 11): the same start and end events as a job run in one process.
+    assert kinds[0][0] == "JobStarted"
+    assert [kind for kind, _, _ in kinds[-3:-1]] == ["JobFinished", "JobSucceeded"]
     stored = await store.events(job_id)
     print(f"{len(events)} events streamed: {Counter(k for k, _, _ in kinds)}")
     assert [e.seq for e in stored] == ids  # nothing missed, nothing made up
@@ -118,6 +120,12 @@ async def test_jobs_run_on_workers_and_stream_their_progress(
     assert info.video is not None and info.audio is not None
     assert info.duration >= 2 * 6 - 1
     assert fake_minimax.accepted["video_generation"] == 2
+    # ...and the same record: the manifest of a worker job carries its spend, as in one process.
+    spend = await store.spend(job_id)
+    made = await store.get_job(job_id)
+    manifest = json.loads((made.output_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert spend.total > 0 and manifest["spend_usd"]["total"] == str(spend.total)
+    assert events[-2]["data"]["spent_usd"] == str(spend.total)
 
     # The workers did it (the service ran nothing): plan, two segments, assembly.
     async def units_done() -> int:

@@ -22,8 +22,8 @@ from storyreel.pipeline.cost import (
     to_micros,
     usd,
 )
-from storyreel.pipeline.plan import Plan, Segment
 from storyreel.pipeline.store import SQLiteJobStore
+from storyreel.plan import Plan, Segment
 
 PAID = CostOptions()  # openai + minimax, gpt-image-2.5-flare medium 1536x864, Hailuo-02 768P
 # gpt-image-1's medium price per 1024x1024 ($0.042, assumed for its successors), scaled by area.
@@ -224,6 +224,16 @@ def test_offline_costs_nothing_and_settings_pick_providers(monkeypatch: pytest.M
         "minimax",
     )
     assert paid.resolution == "1080P"
+
+
+def test_minimax_mock_mode_is_priced_as_offline(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Mock mode builds the MiniMax providers, but no request leaves the process: nothing to pay.
+    monkeypatch.setenv("MINIMAX_API_KEY", "mm-test")
+    monkeypatch.setenv("MINIMAX_MOCK_MODE", "1")
+    for choice in ("auto", "minimax"):
+        monkeypatch.setenv("STORYREEL_VIDEO", choice)
+        options = CostOptions.from_settings(Settings())
+        assert (options.video, options.speech) == ("offline", "offline")
 
 
 def test_without_leaves_what_is_still_to_pay() -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import srt
 
-from storyreel.pipeline.plan import Plan
+from storyreel.plan import Plan
 from tests.fakes.fixtures import FakeAPIs
 from tests.pipeline._cli import CLI, StoreView, check_output
 

@@ -19,7 +19,7 @@ from storyreel.pipeline.hashing import (
     step_hashes,
     video_hash,
 )
-from storyreel.pipeline.plan import Plan, Segment
+from storyreel.plan import Plan, Segment
 
 CTX = HashContext(
     image_provider="openai",

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from storyreel.config import Settings
 from storyreel.pipeline.jobs import JobOptions, JobRunner
-from storyreel.pipeline.plan import Plan, Segment
 from storyreel.pipeline.store import SQLiteJobStore
+from storyreel.plan import Plan, Segment
 
 
 async def test_a_saved_plan_closes_a_dangling_plan_step(tmp_path: Path) -> None:

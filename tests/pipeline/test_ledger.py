@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from storyreel.errors import BudgetExceededError, UnknownOutcomeError
-from storyreel.minimax import BeforeSend
 from storyreel.pipeline.cost import Budget
 from storyreel.pipeline.ledger import StoreLedger, Submit
 from storyreel.pipeline.store import SQLiteJobStore, decide_step
+from storyreel.providers.hooks import BeforeSend
 
 KEY, INPUTS = "video:0", "inputs-hash"
 

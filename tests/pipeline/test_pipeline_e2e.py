@@ -14,7 +14,7 @@ import av
 import numpy as np
 import srt
 
-from storyreel.pipeline.plan import Plan
+from storyreel.plan import Plan
 from tests.pipeline._cli import CLI, STORY, check_output, video_mux
 
 N = 2

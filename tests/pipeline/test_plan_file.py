@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from storyreel.pipeline.plan import Plan, Segment
+from storyreel.plan import Plan, Segment
 
 
 def plan_of(title: str, segments: int) -> Plan:

@@ -15,7 +15,6 @@ import pytest
 from storyreel.config import Settings
 from storyreel.errors import JobError
 from storyreel.pipeline.hashing import file_sha256
-from storyreel.pipeline.plan import Plan, Segment
 from storyreel.pipeline.store import (
     SCHEMA_VERSION,
     JobStore,
@@ -29,6 +28,7 @@ from storyreel.pipeline.store import (
     step_key,
 )
 from storyreel.pipeline.store._sql import SqlJobStore
+from storyreel.plan import Plan, Segment
 
 
 class Clock:

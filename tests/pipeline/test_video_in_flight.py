@@ -9,9 +9,9 @@ import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from storyreel.minimax import BeforeSend
 from storyreel.pipeline.orchestrator import Pipeline, RenderOptions
 from storyreel.providers.base import ClipRequest, ImageGen, Planner, ProgressFn, SpeechGen
+from storyreel.providers.hooks import BeforeSend
 from storyreel.providers.offline import OfflineImageGen, OfflinePlanner, OfflineSpeechGen
 from tests.pipeline._cli import STORY
 
@@ -25,6 +25,19 @@ class SlowVideo:
     """A paid-looking provider whose clips take until the test says so."""
 
     name = "slow-fake"
+    paid = True
+
+    def describe(self) -> str:
+        return self.name
+
+    async def aclose(self) -> None:
+        return None
+
+    def check(self, resolution: str) -> None:
+        return None
+
+    def native_clip(self, resolution: str) -> tuple[int, int, int] | None:
+        return None
 
     def __init__(self) -> None:
         self.created = 0
@@ -64,6 +77,7 @@ class Providers:
     planner: Planner = field(default_factory=OfflinePlanner)
     images: ImageGen = field(default_factory=OfflineImageGen)
     speech: SpeechGen = field(default_factory=OfflineSpeechGen)
+    minimax: None = None
 
 
 async def test_every_create_is_in_flight_before_the_first_clip_arrives(tmp_path: Path) -> None:

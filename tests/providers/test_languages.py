@@ -19,7 +19,7 @@ from storyreel.language import (
     normalize_language,
     slug,
 )
-from storyreel.pipeline.plan import Plan
+from storyreel.plan import Plan
 from storyreel.providers.offline.planner import build_plan, split_sentences, split_title
 from storyreel.providers.offline.speech import OfflineSpeechGen
 

@@ -22,7 +22,7 @@ from storyreel.minimax import AsyncMiniMax
 from storyreel.pipeline.follow import POLL_SECONDS
 from storyreel.pipeline.jobs import JobOptions, JobRunner
 from storyreel.pipeline.store import Job, JobStore
-from storyreel.providers.minimax_video import WakeRegistry
+from storyreel.providers.hooks import WakeRegistry
 
 DEFAULT_MAX_JOBS = 2
 # Restart reads unfinished jobs this many at a time (all of them, however many).

@@ -8,8 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from storyreel.limits import MAX_STORY_CHARS, strip_controls
 from storyreel.pipeline.jobs import JobOptions
-from storyreel.pipeline.plan import Plan
 from storyreel.pipeline.store import JobStatus
+from storyreel.plan import Plan
 
 # A step that has no record yet is "pending", like one recorded but not started.
 StepStateOut = Literal["pending", "running", "submitted", "done", "failed"]

@@ -27,7 +27,7 @@ from storyreel.config import Settings
 from storyreel.errors import JobError
 from storyreel.minimax import AsyncMiniMax, MiniMaxError
 from storyreel.pipeline.store import JobStore
-from storyreel.providers.minimax_video import WakeRegistry
+from storyreel.providers.hooks import WakeRegistry
 
 log = logging.getLogger(__name__)
 

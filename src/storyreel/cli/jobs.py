@@ -15,8 +15,8 @@ from storyreel.errors import UsageError
 from storyreel.pipeline.cost import format_usd
 from storyreel.pipeline.jobs import JobOptions
 from storyreel.pipeline.layout import OutputLayout
-from storyreel.pipeline.plan import Plan
 from storyreel.pipeline.store import Job, Spend, Step
+from storyreel.plan import Plan
 
 
 def register(app: typer.Typer) -> None:

@@ -25,16 +25,15 @@ from storyreel.distributed.broker import QUEUE, StoryreelBroker, get_broker
 from storyreel.distributed.runtime import Runtime, runtime
 from storyreel.distributed.settings import WorkerSettings
 from storyreel.errors import StoryreelError
+from storyreel.pipeline import lifecycle
 from storyreel.pipeline.cost import Budget
-from storyreel.pipeline.store import FINISHED_STATUSES, Job, JobStatus
+from storyreel.pipeline.lifecycle import KEEP_CANCEL
+from storyreel.pipeline.store import FINISHED_STATUSES, Job
 
 if TYPE_CHECKING:
     from dramatiq import Broker
 
 log = logging.getLogger(__name__)
-
-# Status writes of the workers leave a cancel alone: the service may cancel while a unit runs.
-KEEP_CANCEL: tuple[JobStatus, ...] = ("cancelled",)
 
 
 def is_transient(error: BaseException) -> bool:
@@ -70,10 +69,9 @@ async def _guarded(
             log.warning("%s of job %s failed for now (%s); it will be retried", what, job_id, error)
             raise
         log.error("%s of job %s failed: %s", what, job_id, error)
-        if await rt.store.set_status(
-            job_id, "failed", error=f"{what}: {error}", unless=KEEP_CANCEL
-        ):
-            await rt.store.append_event(job_id, "JobFailed", {"error": f"{what}: {error}"})
+        sink = rt.runner.event_sink(job_id)
+        await lifecycle.fail(rt.store, job_id, error, sink, where=what)
+        await sink.flush()
     finally:
         rt.health.idle(job_id, what)
 
@@ -83,12 +81,20 @@ async def plan_job(job_id: str) -> None:
     rt = await runtime()
 
     async def work(job: Job) -> None:
-        if not await rt.store.set_status(job.id, "running", unless=KEEP_CANCEL):
-            log.info("planning of job %s: cancelled meanwhile; nothing to do", job.id)
-            return
         sink = rt.runner.event_sink(job.id)
         options = rt.options(job)
         async with rt.runner.providers_for(options) as providers:
+            started = await lifecycle.begin(
+                rt.store,
+                job.id,
+                sink,
+                providers=providers.describe(),
+                out_dir=job.output_dir,
+                unless=KEEP_CANCEL,
+            )
+            if not started:
+                log.info("planning of job %s: cancelled meanwhile; nothing to do", job.id)
+                return
             # Free calls first: a retired model or a dead key fails the job with nothing paid.
             await rt.runner.preflight(providers, options)
             # The estimate was shown when the job was submitted; the budget still binds here.
@@ -176,12 +182,10 @@ async def assemble_job(job_id: str) -> None:
             job_work = rt.work(job, providers, sink)
             plan = await job_work.ensure_plan()
             result = await job_work.pipeline.assemble(plan)
-        await sink.flush()
-        await rt.store.set_plan(job.id, plan)  # with the narration-first durations
-        if not await rt.store.set_status(
-            job.id, "succeeded", video_path=result.video, unless=KEEP_CANCEL
-        ):
+        # The same end as in one process: spend into the manifest, status, JobSucceeded.
+        if not await lifecycle.succeed(rt.store, job.id, plan, result, sink):
             log.info("job %s was cancelled while it was assembled; it stays cancelled", job.id)
+        await sink.flush()
 
     await _guarded(rt, job_id, "assembly", work)
 

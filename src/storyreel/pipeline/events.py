@@ -55,7 +55,6 @@ class StepFinished(Event):
     stage: Stage
     segment: int | None = None
     reused: bool = False  # True when a finished artefact was found and not made again
-    cost_usd: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -70,8 +69,14 @@ class JobFinished(Event):
     video: str
     duration: float
     segments: int
-    spent_usd: float = 0.0
     warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class JobSucceeded(Event):
+    video: str
+    # Money is never a float: the total as a decimal string ("1.97551").
+    spent_usd: str
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from storyreel.assembly.spec import OutputSpec
-from storyreel.pipeline.plan import Plan
+from storyreel.plan import Plan
 
 HASH_VERSION = 1
 _CHUNK = 1 << 20

@@ -7,9 +7,7 @@ listed, resumed or watched by the other.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -22,7 +20,6 @@ from pydantic import (
     Field,
     StrictBool,
     StrictInt,
-    ValidationError,
     field_validator,
 )
 
@@ -30,10 +27,11 @@ from storyreel.assembly.mix import check_music_file
 from storyreel.assembly.mix_commands import DEFAULT_MUSIC_VOLUME, Music
 from storyreel.config import ProviderChoice, Settings
 from storyreel.errors import JobError, UsageError
-from storyreel.files import write_bytes_atomic_sync
 from storyreel.language import MAX_TAG, is_espeak_voice_name, normalize_language
 from storyreel.limits import MAX_SEGMENTS
+from storyreel.pipeline import lifecycle
 from storyreel.pipeline import preflight as preflight_checks
+from storyreel.pipeline.admission import check_plan_size
 from storyreel.pipeline.cost import (
     ZERO,
     Budget,
@@ -42,24 +40,23 @@ from storyreel.pipeline.cost import (
     PriceTable,
     estimate,
     load_prices,
+    priced_provider,
 )
-from storyreel.pipeline.events import Event, EventSink, StepProgress, ignore
+from storyreel.pipeline.events import EventSink, ignore
 from storyreel.pipeline.hashing import afile_sha256, plan_step_hash
 from storyreel.pipeline.layout import OutputLayout
 from storyreel.pipeline.ledger import StoreLedger
-from storyreel.pipeline.orchestrator import Pipeline, RenderOptions, RenderResult, identity, is_paid
-from storyreel.pipeline.plan import Plan
+from storyreel.pipeline.orchestrator import Pipeline, RenderOptions, RenderResult
 from storyreel.pipeline.store import Event as StoredEvent
-from storyreel.pipeline.store import Job, JobStatus, JobStore, Spend, new_job_id
+from storyreel.pipeline.store import Job, JobStore, new_job_id
+from storyreel.plan import Plan
+from storyreel.providers.base import Provider
 from storyreel.providers.factory import Providers, build_providers
 from storyreel.providers.offline.planner import build_plan
 
 log = logging.getLogger(__name__)
 
 STAGES = ("planner", "images", "video", "speech")
-# Progress events are many; the store keeps at most one per step this often (the live view in
-# the service gets every one).
-PROGRESS_EVERY_SECONDS = 1.0
 
 
 class JobOptions(BaseModel):
@@ -138,7 +135,12 @@ class JobOptions(BaseModel):
     def overrides(self) -> dict[str, str]:
         if self.offline:
             return dict.fromkeys(STAGES, "offline")
-        chosen = {stage: getattr(self, stage) for stage in STAGES}
+        chosen = {
+            "planner": self.planner,
+            "images": self.images,
+            "video": self.video,
+            "speech": self.speech,
+        }
         return {stage: value for stage, value in chosen.items() if value is not None}
 
 
@@ -198,11 +200,9 @@ class JobRunner:
 
     def cost_options(self, providers: Providers, options: JobOptions) -> CostOptions:
         """Price what will really run: offline and mock-mode providers cost nothing."""
-        mocked = self.settings.minimax.mocked
 
-        def priced(provider: object) -> str:
-            name = str(getattr(provider, "name", "offline"))
-            return "offline" if name == "minimax" and mocked else name
+        def priced(provider: Provider) -> str:
+            return priced_provider(provider.name, self.settings)
 
         return CostOptions(
             planner=priced(providers.planner),
@@ -217,8 +217,8 @@ class JobRunner:
             tts_model=self.settings.tts_model,
             segments=options.segments,
             # --music auto generates the bed when a MiniMax stage is real (see the pipeline)
-            music="minimax"
-            if options.music == "auto" and providers.minimax is not None and not mocked
+            music=priced_provider("minimax", self.settings)
+            if options.music == "auto" and providers.minimax is not None
             else "offline",
         )
 
@@ -287,10 +287,19 @@ class JobRunner:
         """
         job = await self.store.get_job(job_id)
         options = JobOptions.model_validate(job.options)
-        sink = _StoreSink(self.store, job.id, events, stored=self.on_event_stored)
-        await self.store.set_status(job.id, "running")
+        sink = self.event_sink(job.id, events)
         try:
             async with self._providers(options) as providers:
+                await lifecycle.begin(
+                    self.store,
+                    job.id,
+                    sink,
+                    providers=providers.describe(),
+                    out_dir=job.output_dir,
+                )
+                if await asyncio.to_thread(self._saved_plan, job) is None:
+                    # Local and exact first: a story past the segment cap needs no network.
+                    await check_plan_size(job.story, segments=options.segments)
                 # Free calls only, before anything is paid (the voice clone included).
                 await self.preflight(providers, options, clones_voice=clones_voice)
                 if prepare is not None:
@@ -298,13 +307,8 @@ class JobRunner:
                 result = await self._run(
                     job, options, providers, sink, confirm, repeat_unknown, plan_only
                 )
-        except asyncio.CancelledError:
-            await _quietly(self.store.set_status(job.id, "cancelled", error="cancelled"))
-            await sink.flush()
-            raise
         except BaseException as error:
-            status: JobStatus = "cancelled" if isinstance(error, KeyboardInterrupt) else "failed"
-            await _quietly(self.store.set_status(job.id, status, error=failure_text(error)))
+            await lifecycle.fail(self.store, job.id, error, sink)
             await sink.flush()
             raise
         await sink.flush()
@@ -315,7 +319,7 @@ class JobRunner:
         job: Job,
         options: JobOptions,
         providers: Providers,
-        sink: _StoreSink,
+        sink: lifecycle.StoreSink,
         confirm: Confirm | None,
         repeat_unknown: bool,
         plan_only: bool,
@@ -335,15 +339,13 @@ class JobRunner:
             raise JobError("not confirmed: nothing more was spent")
         plan = await work.ensure_plan()
         if plan_only:
-            if not is_paid(providers.images):  # free frames: show the plan as a storyboard too
+            if not providers.images.paid:  # free frames: show the plan as a storyboard too
                 await pipeline.preview(plan)
             await self.store.set_status(job.id, "queued")
             return plan
 
         result = await pipeline.render(plan)
-        await self.store.set_plan(job.id, plan)  # with the narration-first durations
-        await add_spend_to_manifest(result.manifest, await self.store.spend(job.id))
-        await self.store.set_status(job.id, "succeeded", video_path=result.video)
+        await lifecycle.succeed(self.store, job.id, plan, result, sink)
         return result
 
     # -- shared with the workers (storyreel.distributed) ----------------------------------------
@@ -424,9 +426,9 @@ class JobRunner:
         )
         return work
 
-    def event_sink(self, job_id: str, forward: EventSink = ignore) -> _StoreSink:
+    def event_sink(self, job_id: str, forward: EventSink = ignore) -> lifecycle.StoreSink:
         """Keeps a job's events in the store (what ``run`` does; workers call it too)."""
-        return _StoreSink(self.store, job_id, forward, stored=self.on_event_stored)
+        return lifecycle.StoreSink(self.store, job_id, forward, stored=self.on_event_stored)
 
 
 @dataclass
@@ -459,7 +461,7 @@ class JobWork:
             inputs = plan_step_hash(
                 self.job.story,
                 provider=planner.name,
-                model=identity(planner),
+                model=planner.describe(),
                 segments=self.options.segments,
                 language=self.options.language,
             )
@@ -471,7 +473,7 @@ class JobWork:
                 return layout.plan
 
             await self.ledger.produce(
-                "plan", inputs, make_plan, provider=planner.name, paid=is_paid(planner)
+                "plan", inputs, make_plan, provider=planner.name, paid=planner.paid
             )
             plan = Plan.load(layout.plan)
         else:
@@ -497,83 +499,6 @@ class JobWork:
             cost_usd=self.price_of("plan") if paid else None,
             attempt=step.attempts if paid else None,
         )
-
-
-async def add_spend_to_manifest(manifest: Path, spend: Spend) -> None:
-    """The manifest tells what the video cost, per stage and per step."""
-
-    def write() -> None:
-        data = json.loads(manifest.read_text(encoding="utf-8"))
-        data["spend_usd"] = {
-            "total": str(spend.total),
-            "by_stage": {stage: str(v) for stage, v in sorted(spend.by_stage.items())},
-            # Per step key ("video:2" is segment 3's clip; "frame:k" is shared by two segments).
-            "by_step": {key: str(v) for key, v in sorted(spend.by_step.items())},
-        }
-        write_bytes_atomic_sync(manifest, (json.dumps(data, indent=2) + "\n").encode())
-
-    await asyncio.to_thread(write)
-
-
-class _StoreSink:
-    """Passes every event on, and keeps them in the store (progress thinned) for later readers."""
-
-    def __init__(
-        self,
-        store: JobStore,
-        job_id: str,
-        forward: EventSink,
-        stored: Callable[[StoredEvent], None] | None = None,
-    ) -> None:
-        self.store = store
-        self.job_id = job_id
-        self.forward = forward
-        self.stored = stored
-        self._last_progress: dict[tuple[str, int | None], float] = {}
-        self._pending: set[asyncio.Task[Any]] = set()
-
-    def __call__(self, event: Event) -> None:
-        self.forward(event)
-        if isinstance(event, StepProgress):
-            key = (event.stage, event.segment)
-            now = time.monotonic()
-            if now - self._last_progress.get(key, 0.0) < PROGRESS_EVERY_SECONDS:
-                return
-            self._last_progress[key] = now
-        data = event.to_dict()
-        task = asyncio.get_running_loop().create_task(
-            self.store.append_event(self.job_id, data.pop("type"), data)
-        )
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
-        if self.stored is not None:
-            task.add_done_callback(self._announce)
-
-    def _announce(self, task: asyncio.Task[StoredEvent]) -> None:
-        if self.stored is not None and not task.cancelled() and task.exception() is None:
-            self.stored(task.result())
-
-    async def flush(self) -> None:
-        if self._pending:
-            await asyncio.gather(*self._pending, return_exceptions=True)
-
-
-def failure_text(error: BaseException) -> str:
-    """The one line a failed job shows: a validation error as ``field: problem``, never
-    pydantic's multi-line report with its links."""
-    if isinstance(error, ValidationError) and error.errors():
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or error.title
-        more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
-        return f"{where}: {first['msg']}{more}"
-    return str(error) or type(error).__name__
-
-
-async def _quietly(work: Awaitable[Any]) -> None:
-    try:
-        await work
-    except Exception:  # recording the failure must not hide the failure itself
-        log.debug("could not record the job's end", exc_info=True)
 
 
 __all__ = ["JobOptions", "JobRunner", "JobWork"]

@@ -24,10 +24,10 @@ from pathlib import Path
 from typing import Protocol
 
 from storyreel.errors import ProviderError, StoryreelError, UnknownOutcomeError
-from storyreel.minimax import BeforeSend
 from storyreel.pipeline.cost import ZERO, Budget
 from storyreel.pipeline.hashing import afile_sha256
 from storyreel.pipeline.store import JobStore, decide_step
+from storyreel.providers.hooks import BeforeSend
 
 log = logging.getLogger(__name__)
 

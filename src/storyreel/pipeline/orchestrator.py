@@ -19,7 +19,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Literal, Protocol, TypeVar
 
 from storyreel.assembly.concat import concat_segments
 from storyreel.assembly.mix_commands import SYNTH_VERSION, Music
@@ -33,7 +33,6 @@ from storyreel.assembly.timing import plan_timing
 from storyreel.errors import MediaError, ProviderError, StoryreelError, UsageError
 from storyreel.files import write_bytes_atomic_sync
 from storyreel.language import detect_language
-from storyreel.minimax import BeforeSend
 from storyreel.pipeline.events import (
     EventSink,
     JobFinished,
@@ -57,8 +56,12 @@ from storyreel.pipeline.hashing import (
 )
 from storyreel.pipeline.layout import OutputLayout
 from storyreel.pipeline.ledger import Ledger, NullLedger
-from storyreel.pipeline.plan import Plan
+from storyreel.plan import Plan
 from storyreel.providers.base import ClipRequest, ImageGen, Planner, SpeechGen, VideoGen
+from storyreel.providers.hooks import BeforeSend
+
+if TYPE_CHECKING:
+    from storyreel.minimax import AsyncMiniMax
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +101,9 @@ class ProviderSet(Protocol):
     images: ImageGen
     video: VideoGen
     speech: SpeechGen
+    # The shared MiniMax client when a MiniMax stage is real: ``--music auto`` makes the bed
+    # with it (None: the bed is synthesised locally).
+    minimax: AsyncMiniMax | None
 
 
 @dataclass
@@ -124,21 +130,6 @@ class RenderResult:
     silence: Silence | None = None  # FFmpeg silencedetect over the final video
 
 
-def identity(provider: object) -> str:
-    """What makes a provider's output what it is: its name, plus model and voice when real."""
-    describe = getattr(provider, "describe", None)
-    return str(describe()) if callable(describe) else str(getattr(provider, "name", "unknown"))
-
-
-def _voice_used(speech: object, language: str | None) -> str | None:
-    """The voice the narration was spoken in: espeak-ng's for the language offline."""
-    voice_for = getattr(speech, "voice_for", None)
-    if callable(voice_for):
-        return str(voice_for(language))
-    voice = getattr(speech, "voice_id", None)
-    return str(voice) if voice else None
-
-
 async def music_fields(music: Music) -> dict[str, object]:
     """What makes the bed what it is, for the assemble step's hash: the track's content (a new
     file under the same name re-mixes) or the synthesised bed's version, and the volume."""
@@ -155,10 +146,6 @@ def _music_entry(music: Music | None, root: Path) -> dict[str, object] | None:
     return {"track": track, "volume": music.volume}
 
 
-def is_paid(provider: object) -> bool:
-    return getattr(provider, "name", "offline") != "offline"
-
-
 def frame_place(k: int, segments: int) -> str:
     """Where keyframe ``k`` of a plan of ``segments`` sits: frame k ends segment k and opens
     segment k+1 (numbered from 1, as the user sees them)."""
@@ -170,12 +157,11 @@ def frame_place(k: int, segments: int) -> str:
     return f"frame {k} ({' and '.join(roles)})"
 
 
-def output_spec(resolution: str, video: object) -> OutputSpec:
+def output_spec(resolution: str, video: VideoGen) -> OutputSpec:
     """The output format: the video provider's own clip format when it declares a sane one (so
     its clips are copied into their segments, not re-encoded), else the resolution's."""
     spec = OutputSpec.for_resolution(resolution)
-    native = getattr(video, "native_clip", None)
-    shape = native(resolution) if callable(native) else None
+    shape = video.native_clip(resolution)
     if shape is None:
         return spec
     width, height, fps = shape
@@ -202,7 +188,7 @@ def _stage_limits(providers: ProviderSet, concurrency: int) -> dict[Stage, async
         "frame": asyncio.Semaphore(concurrency),
         # A remote clip is made on the provider's machines: waiting for it costs nothing here,
         # so only its create is bounded by the concurrency (see ``Pipeline._creates``).
-        "video": asyncio.Semaphore(VIDEO_IN_FLIGHT) if is_paid(providers.video) else cpu,
+        "video": asyncio.Semaphore(VIDEO_IN_FLIGHT) if providers.video.paid else cpu,
         "mux": cpu,
         "music": asyncio.Semaphore(1),
         "assemble": asyncio.Semaphore(1),
@@ -288,14 +274,14 @@ class Pipeline:
         the ledger (intent first, reused on resume); otherwise the bed asked for as it is (a
         file, the synthesised one, or none)."""
         music = self.options.music
-        client = getattr(self.providers, "minimax", None)
+        client = self.providers.minimax
         if music is None or music.path is not None or client is None:
             return music
         from storyreel.providers.minimax_music import MiniMaxMusicGen, music_prompt
 
         gen = MiniMaxMusicGen(client)
         prompt = music_prompt(plan)
-        inputs = music_hash(prompt=prompt, provider=gen.name, model=identity(gen))
+        inputs = music_hash(prompt=prompt, provider=gen.name, model=gen.describe())
         out = self.layout.music
 
         def make() -> Awaitable[Path]:
@@ -371,12 +357,12 @@ class Pipeline:
     async def _narrate(self, plan: Plan, i: int) -> SegmentOutcome:
         speech = self.providers.speech
         text = plan.segments[i].narration
-        out = self.layout.narration(i, getattr(speech, "audio_suffix", ".mp3"))
+        out = self.layout.narration(i, speech.audio_suffix)
         inputs = speech_hash(
             narration=text,
             voice_id=self.options.voice_id,
             provider=speech.name,
-            model=identity(speech),
+            model=speech.describe(),
             speed=self.options.speech_speed,
             language=plan.language,
         )
@@ -385,7 +371,7 @@ class Pipeline:
             i,
             inputs,
             lambda: speech.speak(text, out=out, language=plan.language),
-            paid=is_paid(speech),
+            paid=speech.paid,
         )
         seconds = (await asyncio.to_thread(probe, path)).duration
         if seconds <= 0:
@@ -417,7 +403,7 @@ class Pipeline:
             style=plan.style,
             size=size,
             provider=images.name,
-            model=identity(images),
+            model=images.describe(),
             reference_sha=await afile_sha256(reference) if reference else None,
         )
 
@@ -440,7 +426,7 @@ class Pipeline:
                     content_policy=True,
                 ) from error
 
-        return await self._artefact("frame", k, inputs, make, paid=is_paid(images))
+        return await self._artefact("frame", k, inputs, make, paid=images.paid)
 
     async def drop_frames(self) -> None:
         """Cancel the keyframe tasks this pipeline started and no one awaits any more. A worker
@@ -473,7 +459,7 @@ class Pipeline:
             duration=seg.duration,
             resolution=self.options.resolution,
             provider=video.name,
-            model=identity(video),
+            model=video.describe(),
             first_frame_sha=await afile_sha256(first),
             last_frame_sha=await afile_sha256(last),
         )
@@ -486,7 +472,7 @@ class Pipeline:
             return clip
 
         async def submit(before_send: BeforeSend) -> str:
-            if not is_paid(video):  # a local renderer's work is in fetch, under the CPU limit
+            if not video.paid:  # a local renderer's work is in fetch, under the CPU limit
                 return await video.submit(request, before_send=before_send)
             async with self._creates:
                 return await video.submit(request, before_send=before_send)
@@ -500,7 +486,7 @@ class Pipeline:
                 submit,
                 fetch,
                 provider=video.name,
-                paid=is_paid(video),
+                paid=video.paid,
             ),
         )
         outcome.clip = clip
@@ -667,13 +653,13 @@ class Pipeline:
             "resolution": self.options.resolution,
             "silence": dataclasses.asdict(result.silence) if result.silence else None,
             "language": plan.language,
-            "voice": _voice_used(self.providers.speech, plan.language),
+            "voice": self.providers.speech.voice_for(plan.language),
             "music": _music_entry(music, root),
             "providers": {
-                "planner": identity(self.providers.planner),
-                "images": identity(self.providers.images),
-                "video": identity(self.providers.video),
-                "speech": identity(self.providers.speech),
+                "planner": self.providers.planner.describe(),
+                "images": self.providers.images.describe(),
+                "video": self.providers.video.describe(),
+                "speech": self.providers.speech.describe(),
             },
             "segments": [
                 {

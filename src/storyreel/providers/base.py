@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from storyreel.minimax import BeforeSend
-from storyreel.pipeline.plan import Plan
+from storyreel.plan import Plan
+from storyreel.providers.hooks import BeforeSend
 
 # (fraction done in [0, 1], short status such as "Queueing") -> None
 ProgressFn = Callable[[float, str], None]
@@ -28,19 +28,33 @@ class ClipRequest:
     resolution: str
 
 
-@runtime_checkable
-class Planner(Protocol):
-    name: str
+class Provider(Protocol):
+    """What the pipeline asks of every provider, whatever its stage."""
 
+    # "openai", "minimax" or "offline": who makes the stage's output (recorded per step).
+    name: str
+    # Its calls cost money: their steps are written ahead in the job ledger and priced.
+    paid: bool
+
+    def describe(self) -> str:
+        """What makes its output what it is, e.g. ``"openai (gpt-5.5, medium)"``: part of the
+        content hashes, so changing the model re-makes what that model made."""
+        ...
+
+    async def aclose(self) -> None:
+        """Close what it opened (clients passed in stay their owner's)."""
+        ...
+
+
+@runtime_checkable
+class Planner(Provider, Protocol):
     async def plan(self, story: str, *, segments: int | None = None) -> Plan:
         """Split ``story`` into segments (exactly ``segments`` when given)."""
         ...
 
 
 @runtime_checkable
-class ImageGen(Protocol):
-    name: str
-
+class ImageGen(Provider, Protocol):
     async def draw(
         self,
         prompt: str,
@@ -55,10 +69,17 @@ class ImageGen(Protocol):
 
 
 @runtime_checkable
-class VideoGen(Protocol):
+class VideoGen(Provider, Protocol):
     """Two steps so the job store can record the provider's job id before waiting on it."""
 
-    name: str
+    def check(self, resolution: str) -> None:
+        """Refuse (ConfigError), before anything is paid, a resolution no clip can be made at."""
+        ...
+
+    def native_clip(self, resolution: str) -> tuple[int, int, int] | None:
+        """(width, height, fps) of the clips it makes at ``resolution``, when it knows: the
+        output adopts it so clips are copied into their segments, not re-encoded."""
+        ...
 
     async def submit(self, request: ClipRequest, *, before_send: BeforeSend | None = None) -> str:
         """Start making the clip; return the provider's job id. The paid step.
@@ -75,8 +96,13 @@ class VideoGen(Protocol):
 
 
 @runtime_checkable
-class SpeechGen(Protocol):
-    name: str
+class SpeechGen(Provider, Protocol):
+    # The file type it writes (".wav", ".mp3"): the narration's name in the output folder.
+    audio_suffix: str
+
+    def voice_for(self, language: str | None) -> str | None:
+        """The voice a narration in ``language`` is spoken in (for the manifest)."""
+        ...
 
     async def speak(self, text: str, *, out: Path, language: str | None = None) -> Path:
         """Speak ``text`` into ``out``; the suffix (.wav, .mp3) names the format. ``language``

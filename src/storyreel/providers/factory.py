@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal, cast, get_args
+from typing import TYPE_CHECKING, Literal, get_args
 
 from storyreel.config import ProviderChoice, Settings
 from storyreel.errors import ConfigError
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from openai import AsyncOpenAI
 
     from storyreel.minimax import AsyncMiniMax
-    from storyreel.providers.minimax_video import WakeRegistry
+    from storyreel.providers.hooks import WakeRegistry
 
 log = logging.getLogger(__name__)
 
@@ -61,10 +61,8 @@ class Providers:
         for stage, provider in zip(
             STAGES, (self.planner, self.images, self.video, self.speech), strict=True
         ):
-            # Real providers describe themselves at call time (a voice may change after build).
-            own = getattr(provider, "describe", None)
-            if callable(own):
-                described[stage] = str(own())
+            # Providers describe themselves at call time (a voice may change after build).
+            described[stage] = provider.describe()
         return described
 
     def uses(self, provider: Resolved) -> bool:
@@ -144,9 +142,19 @@ def resolve_choices(
     }
     resolved: dict[Stage, Resolved] = {}
     for stage in STAGES:
-        choice = overrides.get(stage) or cast(str, getattr(settings, stage))
+        choice = overrides.get(stage) or _setting(settings, stage)
         resolved[stage] = resolve_choice(stage, choice, key_ready=ready[REAL[stage]])
     return resolved
+
+
+def _setting(settings: Settings, stage: Stage) -> str:
+    """``STORYREEL_PLANNER`` and friends: the provider each stage is set to."""
+    return {
+        "planner": settings.planner,
+        "images": settings.images,
+        "video": settings.video,
+        "speech": settings.speech,
+    }[stage]
 
 
 def build_providers(
@@ -248,17 +256,17 @@ class _Offline:
     def planner(self) -> Planner:
         from storyreel.providers.offline import OfflinePlanner
 
-        return cast(Planner, OfflinePlanner())
+        return OfflinePlanner()
 
     def images(self) -> ImageGen:
         from storyreel.providers.offline import OfflineImageGen
 
-        return cast(ImageGen, OfflineImageGen())
+        return OfflineImageGen()
 
     def video(self) -> VideoGen:
         from storyreel.providers.offline import OfflineVideoGen
 
-        return cast(VideoGen, OfflineVideoGen())
+        return OfflineVideoGen()
 
     def speech(self) -> SpeechGen:
         from storyreel.language import is_espeak_voice_name
@@ -275,5 +283,5 @@ class _Offline:
                     field="voice",
                     fix="use an espeak-ng voice such as en-us, es, ru, ar or cmn",
                 )
-            return cast(SpeechGen, OfflineSpeechGen(voice=voice))
-        return cast(SpeechGen, OfflineSpeechGen())
+            return OfflineSpeechGen(voice=voice)
+        return OfflineSpeechGen()

@@ -7,8 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from storyreel.files import write_bytes_atomic_sync
-from storyreel.minimax import AsyncMiniMax, BeforeSend
-from storyreel.pipeline.plan import Plan
+from storyreel.minimax import AsyncMiniMax
+from storyreel.plan import Plan
+from storyreel.providers.hooks import BeforeSend
 
 MUSIC_MODEL = "music-2.0"
 PROMPT_MAX = 300  # music-2.0's style prompt bound
@@ -30,6 +31,7 @@ class MiniMaxMusicGen:
     """Writes one generated track to a file."""
 
     name = "minimax"
+    paid = True
 
     def __init__(self, client: AsyncMiniMax, model: str = MUSIC_MODEL) -> None:
         self.client = client

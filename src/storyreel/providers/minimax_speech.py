@@ -43,6 +43,7 @@ class MiniMaxSpeechGen:
     """Speaks with ``settings.tts_model`` at ``settings.speech_speed``."""
 
     name = "minimax"
+    paid = True
     # What the pipeline names narration files; MP3 is T2A's native and smallest format.
     audio_suffix = ".mp3"
 
@@ -62,6 +63,10 @@ class MiniMaxSpeechGen:
 
     def __repr__(self) -> str:
         return f"MiniMaxSpeechGen(model={self.model!r}, voice_id={self.voice_id!r})"
+
+    def voice_for(self, language: str | None) -> str | None:
+        # One voice whatever the language: MiniMax's voices speak many (language_boost helps).
+        return self.voice_id
 
     def describe(self) -> str:
         # Read at call time: the CLI switches to a cloned voice after building the providers.

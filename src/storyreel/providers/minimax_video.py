@@ -15,7 +15,6 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from cachetools import TTLCache
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from storyreel.config import Settings
@@ -34,6 +33,7 @@ from storyreel.minimax import (
 )
 from storyreel.providers._minimax_common import PROVIDER, provider_error
 from storyreel.providers.base import ClipRequest, ProgressFn
+from storyreel.providers.hooks import WakeRegistry
 
 log = logging.getLogger(__name__)
 
@@ -59,39 +59,6 @@ NATIVE_CLIPS: dict[str, dict[str, tuple[int, int, int]]] = {
 }
 CONTENT_POLICY_INPUT = 1026
 CONTENT_POLICY_OUTPUT = 1027
-
-
-class WakeRegistry:
-    """Task id -> event a webhook sets, so a waiting ``fetch`` polls at once instead of later.
-
-    The HTTP service calls :meth:`notify` from its MiniMax callback route; polling stays the
-    fallback, so a lost callback only costs time.
-    """
-
-    # Bounded and expiring: a callback for a task nobody waits for (or a flood of made-up ids)
-    # must not grow it for good. A fetch holds its own Event, so an evicted entry only means a
-    # later callback is missed and polling finds the clip instead.
-    MAX_TASKS = 10_000
-    TTL_SECONDS = 6 * 3600.0
-
-    def __init__(self) -> None:
-        self._events: TTLCache[str, asyncio.Event] = TTLCache(self.MAX_TASKS, self.TTL_SECONDS)
-
-    def event(self, task_id: str) -> asyncio.Event:
-        event = self._events.get(task_id)
-        if event is None:
-            event = self._events[task_id] = asyncio.Event()
-        return event
-
-    def notify(self, task_id: str) -> None:
-        # A callback may arrive before fetch starts waiting; the event stays set for it.
-        self.event(task_id).set()
-
-    def discard(self, task_id: str) -> None:
-        self._events.pop(task_id, None)
-
-    def __contains__(self, task_id: object) -> bool:
-        return task_id in self._events
 
 
 def _fit_rules(size: tuple[int, int]) -> tuple[tuple[int, int], tuple[int, int]]:
@@ -162,6 +129,7 @@ class MiniMaxVideoGen:
     """FL2V clips with ``settings.video_model`` (MiniMax-Hailuo-02)."""
 
     name = "minimax"
+    paid = True
 
     def __init__(
         self,

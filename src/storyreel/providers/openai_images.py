@@ -90,6 +90,7 @@ class OpenAIImageGen:
     """Draws keyframes with ``settings.image_model`` at ``settings.image_quality``."""
 
     name = "openai"
+    paid = True
 
     def __init__(self, settings: Settings, *, client: AsyncOpenAI | None = None) -> None:
         self.model: str = settings.image_model

@@ -21,7 +21,7 @@ from storyreel.errors import ProviderError
 from storyreel.limits import MAX_SEGMENTS
 from storyreel.minimax import OFFICIAL_CAMERA_COMMANDS as CAMERA_COMMANDS
 from storyreel.minimax import unknown_camera_commands as unknown_commands
-from storyreel.pipeline.plan import MAX_VIDEO_PROMPT, Plan
+from storyreel.plan import MAX_VIDEO_PROMPT, Plan
 from storyreel.providers._openai_common import PROVIDER, build_openai_client, provider_error
 
 log = logging.getLogger(__name__)
@@ -124,7 +124,8 @@ def _request_id(completion: ChatCompletion | None) -> str | None:
     """OpenAI's x-request-id (what their support asks for), else the completion id."""
     if completion is None:
         return None
-    # Only responses the SDK built itself carry the header; an error's completion may not.
+    # Only responses the SDK built itself carry the header; a completion an SDK error carries
+    # is built without it (not a capability: an attribute the SDK sets on some objects).
     request_id: str | None = getattr(completion, "_request_id", None)
     return request_id or completion.id
 
@@ -188,6 +189,7 @@ class OpenAIPlanner:
     """Plans with an OpenAI chat model (``settings.planner_model``, default ``gpt-5.5``)."""
 
     name = "openai"
+    paid = True
 
     def __init__(self, settings: Settings, *, client: AsyncOpenAI | None = None) -> None:
         self.model = settings.planner_model

@@ -8,8 +8,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from storyreel.pipeline.plan import Plan
 from storyreel.pipeline.store._models import Event, Intent, Job, JobStatus, Spend, Step
+from storyreel.plan import Plan
 
 
 @runtime_checkable

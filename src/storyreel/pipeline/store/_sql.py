@@ -22,7 +22,6 @@ from typing import Any, Protocol, Self, TypeVar
 
 from storyreel.errors import JobError
 from storyreel.pipeline.cost import from_micros, to_micros
-from storyreel.pipeline.plan import Plan
 from storyreel.pipeline.store._models import (
     JOB_STATUSES,
     Event,
@@ -35,6 +34,7 @@ from storyreel.pipeline.store._models import (
     parse_step_key,
 )
 from storyreel.pipeline.store._schema import MIGRATIONS, SCHEMA_VERSION
+from storyreel.plan import Plan
 
 log = logging.getLogger(__name__)
 

@@ -24,6 +24,7 @@ from PIL.PngImagePlugin import PngInfo
 
 from storyreel.errors import UsageError
 from storyreel.files import write_bytes_atomic_sync
+from storyreel.providers.offline._base import OfflineProvider
 
 RGB = tuple[int, int, int]
 # Shapes are drawn at twice the size and shrunk, which anti-aliases every edge for free.
@@ -449,10 +450,8 @@ def caption_share(path: Path) -> float:
         return 0.0
 
 
-class OfflineImageGen:
+class OfflineImageGen(OfflineProvider):
     """Keyframes without a model: deterministic storyboard panels."""
-
-    name = "offline"
 
     async def draw(
         self,

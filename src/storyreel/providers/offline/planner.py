@@ -19,7 +19,8 @@ from functools import reduce
 from storyreel.errors import UsageError
 from storyreel.language import SPACELESS_CHARS, detect_language, join_text, spaceless_count
 from storyreel.limits import MAX_SEGMENTS
-from storyreel.pipeline.plan import Duration, Plan, Segment
+from storyreel.plan import Duration, Plan, Segment
+from storyreel.providers.offline._base import OfflineProvider
 
 WORDS_PER_SECOND = 2.6
 SHORT_WORDS = 13  # fits a 6 s clip with a breath before and after
@@ -499,10 +500,8 @@ def _fallback_title(body: str) -> str:
     return title[:1].upper() + title[1:] if title else "Untitled story"
 
 
-class OfflinePlanner:
+class OfflinePlanner(OfflineProvider):
     """Rule-based planner: no key, no network, same story in, same plan out."""
-
-    name = "offline"
 
     async def plan(self, story: str, *, segments: int | None = None) -> Plan:
         # In a thread: detecting the language loads its model (about a second) the first time.

@@ -17,6 +17,7 @@ from storyreel.files import partial_path, write_bytes_atomic_sync
 from storyreel.language import ESPEAK_FALLBACK, espeak_voice
 from storyreel.limits import strip_controls
 from storyreel.providers.offline import _espeak
+from storyreel.providers.offline._base import OfflineProvider
 
 DEFAULT_VOICE = ESPEAK_FALLBACK
 # espeak-ng speaks faster than its nominal rate (24 words took 6.5 s at 165): 135 gives about
@@ -38,7 +39,7 @@ def _wav_bytes(pcm: bytes, rate: int) -> bytes:
     return buffer.getvalue()
 
 
-class OfflineSpeechGen:
+class OfflineSpeechGen(OfflineProvider):
     """Narration with espeak-ng (``espeakng-loader`` wheel), as WAV or MP3.
 
     ``voice`` (an espeak-ng voice name such as "es") wins when given; otherwise each narration
@@ -46,7 +47,6 @@ class OfflineSpeechGen:
     English voice took three times as long and was not Russian).
     """
 
-    name = "offline"
     audio_suffix = ".wav"
 
     def __init__(self, *, voice: str | None = None, rate_wpm: int = DEFAULT_RATE_WPM) -> None:

@@ -13,8 +13,9 @@ from storyreel.assembly.ffmpeg import run_ffmpeg
 from storyreel.assembly.spec import RESOLUTIONS
 from storyreel.errors import ProviderError, UsageError
 from storyreel.files import partial_path
-from storyreel.minimax import BeforeSend
 from storyreel.providers.base import ClipRequest, ProgressFn
+from storyreel.providers.hooks import BeforeSend
+from storyreel.providers.offline._base import OfflineProvider
 from storyreel.providers.offline._motion import clip_argv
 from storyreel.providers.offline.images import caption_share
 
@@ -58,18 +59,24 @@ def _size(resolution: str) -> tuple[int, int]:
         ) from None
 
 
-class OfflineVideoGen:
+class OfflineVideoGen(OfflineProvider):
     """Clips rendered locally: a dissolve between the keyframes plus a camera move.
 
     ``submit`` renders nothing (there is no remote job to start); ``fetch`` renders, so a job
     recorded before a crash is simply rendered again.
     """
 
-    name = "offline"
-
     def __init__(self, *, threads: int = 0) -> None:
         # 0 lets x264 and the filters pick; the orchestrator already bounds concurrent renders.
         self.threads = threads
+
+    def check(self, resolution: str) -> None:
+        # Any resolution renders locally; an unknown one is refused by the output spec.
+        return None
+
+    def native_clip(self, resolution: str) -> tuple[int, int, int] | None:
+        # Rendered straight at the output's own format: nothing to adopt.
+        return None
 
     async def submit(self, request: ClipRequest, *, before_send: BeforeSend | None = None) -> str:
         # Nothing leaves the machine and nothing is billed: ``before_send`` has nothing to guard.
