@@ -10,7 +10,7 @@ import platformdirs
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from storyreel.minimax._config import MiniMaxSettings
+from storyreel.minimax import MiniMaxSettings
 from storyreel.providers.catalogue import DEFAULTS
 
 ProviderChoice = Literal["auto", "openai", "minimax", "offline"]

@@ -17,7 +17,7 @@
     │   ├── JobError                        the job store refuses (unknown job, bad state)
     │   └── ServiceUnavailableError         the job store or the broker cannot be reached now
     └── storyreel.minimax.MiniMaxError      what the MiniMax client raises on its own (see
-                                            ``storyreel/minimax/_exceptions.py``); the client
+                                            ``minimax/_exceptions.py``); the client
                                             imports nothing from the rest of storyreel, so its
                                             errors are translated once, at the provider
                                             boundary (``providers/_minimax_common.py``)

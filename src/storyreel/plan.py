@@ -28,7 +28,7 @@ from storyreel.errors import UsageError
 from storyreel.files import write_bytes_atomic_sync
 from storyreel.language import normalize_language
 from storyreel.limits import MAX_SEGMENTS, strip_controls
-from storyreel.minimax._camera import CAMERA_COMMANDS, canonical_camera
+from storyreel.minimax import CAMERA_COMMANDS, canonical_camera
 
 Duration = Literal[6, 10]
 MAX_VIDEO_PROMPT = 2000

@@ -14,7 +14,7 @@ from openai import OpenAI
 from PIL import Image
 from pydantic import BaseModel, ConfigDict, Field
 
-from storyreel.minimax._config import MiniMaxSettings
+from storyreel.minimax import MiniMaxSettings
 from tests.fakes.fake_minimax import FakeMiniMax
 from tests.fakes.fake_openai import FakeOpenAI
 from tests.fakes.fixtures import FakeAPIs

@@ -47,6 +47,18 @@ CONTRACT = {
     "OFFICIAL_CAMERA_COMMANDS",
     "SEED_TO_DOCUMENTED",
     "unknown_camera_commands",
+    # How the planner's camera names are read back.
+    "canonical_camera",
+    # The pre-flight checks the CLI and the service run before anything is paid.
+    "validate_voice_id",
+    "validate_clone_sample",
+    "validate_video",
+    # The rate-limited endpoint groups and their window, for limiters shared between processes.
+    "T2A",
+    "VIDEO_CREATE",
+    "VOICE_CLONE",
+    "RATE_PERIOD",
+    "ARRIVAL_MARGIN",
 }
 
 

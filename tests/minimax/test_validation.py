@@ -219,7 +219,7 @@ async def test_unknown_camera_lists_valid_commands(client: AsyncMiniMax) -> None
 
 
 async def test_valid_voice_ids(client: AsyncMiniMax) -> None:
-    from storyreel.minimax._validation import validate_voice_id
+    from storyreel.minimax import validate_voice_id
 
     for good in ("MiniMax001", "Narrator_01", "a-b_c-d1", "N" * 256):
         assert validate_voice_id(good) == good
@@ -238,6 +238,6 @@ def test_seed_speech_models_map_to_turbo(caplog: pytest.LogCaptureFixture) -> No
 
 
 def test_audio_seconds_measures_with_pyav(tmp_path: Path) -> None:
-    from storyreel.minimax._validation import audio_seconds
+    from storyreel.minimax._file_checks import audio_seconds
 
     assert audio_seconds(write_wav(tmp_path / "a.wav", 12.5)) == pytest.approx(12.5, abs=0.05)

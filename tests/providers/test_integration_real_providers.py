@@ -12,7 +12,7 @@ from PIL import Image
 
 from storyreel.config import Settings
 from storyreel.errors import ProviderError
-from storyreel.minimax._camera import CAMERA_COMMANDS
+from storyreel.minimax import CAMERA_COMMANDS
 from storyreel.providers.base import ClipRequest
 from storyreel.providers.factory import build_providers
 from storyreel.providers.minimax_speech import MiniMaxSpeechGen, ensure_cloned_voice

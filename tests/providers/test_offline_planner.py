@@ -7,7 +7,7 @@ import itertools
 import pytest
 
 from storyreel.errors import UsageError
-from storyreel.minimax._camera import CAMERA_COMMANDS
+from storyreel.minimax import CAMERA_COMMANDS
 from storyreel.providers.base import Planner
 from storyreel.providers.offline import OfflinePlanner
 from storyreel.providers.offline.planner import (

@@ -11,7 +11,7 @@ import pytest
 
 from storyreel.assembly.spec import RESOLUTIONS
 from storyreel.errors import ProviderError, UsageError
-from storyreel.minimax._camera import CAMERA_COMMANDS
+from storyreel.minimax import CAMERA_COMMANDS
 from storyreel.providers.base import ClipRequest, VideoGen
 from storyreel.providers.offline import OfflineImageGen, OfflineVideoGen
 from storyreel.providers.offline._motion import FPS, clip_argv, clip_filter, known_moves, move_for

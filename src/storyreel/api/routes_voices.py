@@ -21,10 +21,14 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 from storyreel.api.deps import Authorized, State
 from storyreel.api.errors import ERROR_RESPONSES, validation_problem
 from storyreel.api.schemas import Problem, VoiceCloned, VoiceList, VoiceOut
-from storyreel.minimax import AsyncMiniMax, MiniMaxError, MiniMaxValidationError
-
-# The client's own checks, run before the account lookup (which is a request).
-from storyreel.minimax._validation import validate_clone_sample, validate_voice_id
+from storyreel.minimax import (
+    AsyncMiniMax,
+    MiniMaxError,
+    MiniMaxValidationError,
+    # The client's own checks, run before the account lookup (which is a request).
+    validate_clone_sample,
+    validate_voice_id,
+)
 from storyreel.providers.minimax_speech import ensure_cloned_voice
 
 router = APIRouter(

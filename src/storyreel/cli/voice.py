@@ -23,10 +23,10 @@ from storyreel.errors import UsageError
 from storyreel.minimax import (
     AsyncMiniMax,
     MiniMaxValidationError,
+    # The client's own checks, run here before the account lookup (which is a request).
+    validate_clone_sample,
+    validate_voice_id,
 )
-
-# The client's own checks, run here before the account lookup (which is a request).
-from storyreel.minimax._validation import validate_clone_sample, validate_voice_id
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ script (atomic on the server, timed by the server's clock so machines' clocks ne
 drops entries older than the window and takes a slot when fewer than ``limit`` remain;
 otherwise it answers how long until the oldest leaves. At most ``limit`` requests start in any
 window of ``period + margin`` seconds, whoever sends them: the margin
-(``storyreel.minimax._constants.ARRIVAL_MARGIN``, shared with the in-process limiter) covers
+(``storyreel.minimax.ARRIVAL_MARGIN``, shared with the in-process limiter) covers
 the time from a grant to the request's arrival, which MiniMax's rolling minute counts by.
 
 Plugged into the client as ``AsyncMiniMax(..., rate_limits=RedisRateLimits(...))``.
@@ -23,7 +23,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from storyreel.errors import ServiceUnavailableError
-from storyreel.minimax._constants import (
+from storyreel.minimax import (
     ARRIVAL_MARGIN,
     RATE_PERIOD,
     T2A,

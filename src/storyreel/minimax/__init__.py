@@ -1,14 +1,24 @@
 """Async client for the MiniMax API (video, speech, voice cloning, files).
 
 Imports nothing from the rest of storyreel. See ``_client.AsyncMiniMax`` for the entry point and
-``_exceptions`` for the error tree.
+``_exceptions`` for the error tree. The rest of storyreel imports only what is exported here.
 """
 
+from ._base_client import BeforeSend
 from ._callbacks import parse_callback
-from ._camera import CAMERA_COMMANDS, OFFICIAL_CAMERA_COMMANDS, SEED_TO_DOCUMENTED
+from ._camera import (
+    CAMERA_COMMANDS,
+    OFFICIAL_CAMERA_COMMANDS,
+    SEED_TO_DOCUMENTED,
+    canonical_camera,
+)
 from ._camera import unknown_commands as unknown_camera_commands
-from ._client import AsyncMiniMax, BeforeSend
+from ._client import AsyncMiniMax
 from ._config import MiniMaxSettings
+
+# The endpoint groups MiniMax rate-limits, and the window: for limiters shared between
+# processes (``AsyncMiniMax(rate_limits=...)``).
+from ._constants import ARRIVAL_MARGIN, RATE_PERIOD, T2A, VIDEO_CREATE, VOICE_CLONE
 from ._exceptions import (
     APIConnectionError,
     APITimeoutError,
@@ -27,6 +37,7 @@ from ._exceptions import (
     TaskTimeoutError,
     UnknownOutcomeError,
 )
+from ._file_checks import validate_clone_sample
 from ._models import (
     CallbackEvent,
     MusicResult,
@@ -38,10 +49,19 @@ from ._models import (
     VoiceCloneResult,
 )
 
+# Checks the CLI and the service run before a job (a bad voice id or sample, a model that
+# cannot make the clips) so that they fail before anything is paid.
+from ._validation import validate_video, validate_voice_id
+
 __all__ = [
+    "ARRIVAL_MARGIN",
     "CAMERA_COMMANDS",
     "OFFICIAL_CAMERA_COMMANDS",
+    "RATE_PERIOD",
     "SEED_TO_DOCUMENTED",
+    "T2A",
+    "VIDEO_CREATE",
+    "VOICE_CLONE",
     "APIConnectionError",
     "APITimeoutError",
     "AsyncMiniMax",
@@ -69,6 +89,10 @@ __all__ = [
     "VideoTask",
     "Voice",
     "VoiceCloneResult",
+    "canonical_camera",
     "parse_callback",
     "unknown_camera_commands",
+    "validate_clone_sample",
+    "validate_video",
+    "validate_voice_id",
 ]

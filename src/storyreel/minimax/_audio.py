@@ -12,8 +12,11 @@ import binascii
 import json
 import logging
 import string
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
+
+from ._exceptions import ServerError
+from ._models import int_or_none
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +54,33 @@ def decode_audio(value: str) -> bytes:
         return base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError) as exc:
         raise AudioDecodeError("audio is neither hex nor base64") from exc
+
+
+def answer_audio(body: Mapping[str, Any]) -> str:
+    """``data.audio`` of a JSON answer (speech or music): hex, base64 or, in url mode, a URL;
+    "" when there is none."""
+    data = body.get("data") or {}
+    return str(data.get("audio") or "") if isinstance(data, dict) else ""
+
+
+def decode_answer_audio(value: str, endpoint: str, trace_id: str | None) -> bytes:
+    """:func:`decode_audio`, with an undecodable payload reported as the server's fault."""
+    try:
+        return decode_audio(value)
+    except AudioDecodeError as exc:
+        raise ServerError(str(exc), endpoint=endpoint, trace_id=trace_id) from exc
+
+
+def speech_fields(extra: dict[str, Any] | None, fmt: str, trace_id: str | None) -> dict[str, Any]:
+    """``SpeechResult`` fields from a speech answer's ``extra_info`` (``fmt``: what was asked)."""
+    extra = extra or {}
+    return {
+        "format": str(extra.get("audio_format") or fmt),
+        "duration_ms": int_or_none(extra.get("audio_length")),
+        "sample_rate": int_or_none(extra.get("audio_sample_rate")),
+        "trace_id": trace_id,
+        "extra_info": extra or None,
+    }
 
 
 def format_from_content_type(content_type: str, default: str) -> str:

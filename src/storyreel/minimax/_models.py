@@ -36,6 +36,15 @@ def normalize_status(raw: object) -> VideoStatus:
     return status
 
 
+def int_or_none(value: object) -> int | None:
+    """A numeric field of an answer (``status_code``, ``audio_length``...), None when absent or
+    not a number: the service sends them as numbers or strings."""
+    try:
+        return int(value)  # type: ignore[call-overload, no-any-return]
+    except (TypeError, ValueError):
+        return None
+
+
 def _id_to_str(value: object) -> object:
     # int64 ids come as JSON numbers from some endpoints and as strings from others.
     if isinstance(value, bool):

@@ -115,8 +115,7 @@ class JobOptions(BaseModel):
     def _voice_id_pattern(cls, value: str | None) -> str | None:
         # The same rule as POST /voices: an unchecked id was stored and echoed at any size.
         if value is not None:
-            from storyreel.minimax import MiniMaxValidationError
-            from storyreel.minimax._validation import validate_voice_id
+            from storyreel.minimax import MiniMaxValidationError, validate_voice_id
 
             if is_espeak_voice_name(value):  # an offline voice ("es", "en-us", "cmn")
                 return value

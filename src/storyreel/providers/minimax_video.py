@@ -29,8 +29,8 @@ from storyreel.minimax import (
     TaskFailedError,
     TaskTimeoutError,
     VideoTask,
+    validate_video,
 )
-from storyreel.minimax._validation import validate_video
 from storyreel.providers._minimax_common import PROVIDER, provider_error
 from storyreel.providers.base import ClipRequest, ProgressFn
 from storyreel.providers.hooks import WakeRegistry
