@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import (
     BaseModel,
@@ -24,13 +24,13 @@ from pydantic import (
     model_validator,
 )
 
+from storyreel.assembly.timing import Duration
 from storyreel.errors import UsageError
 from storyreel.files import write_bytes_atomic_sync
 from storyreel.language import normalize_language
 from storyreel.limits import MAX_SEGMENTS, strip_controls
 from storyreel.minimax import CAMERA_COMMANDS, canonical_camera
 
-Duration = Literal[6, 10]
 MAX_VIDEO_PROMPT = 2000
 
 

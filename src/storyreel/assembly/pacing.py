@@ -18,10 +18,9 @@ import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 from storyreel.assembly.ffmpeg import atomic_output, run_ffmpeg
-from storyreel.assembly.timing import CLIP_DURATIONS, needed_seconds
+from storyreel.assembly.timing import CLIP_DURATIONS, Duration, needed_seconds
 
 # Slower than 0.85 drags; faster than 1.15 hurries (and a real voice's own pace varies by that).
 MIN_TEMPO = 0.85
@@ -37,7 +36,7 @@ SILENCE_MIN_SECONDS = 0.5
 
 @dataclass(frozen=True)
 class Fit:
-    clip: Literal[6, 10]
+    clip: Duration
     tempo: float  # > 1 speaks faster; 1.0 leaves the narration as it is
 
     def seconds(self, speech_seconds: float) -> float:
@@ -54,7 +53,7 @@ def fit(speech_seconds: float, *, six_only: bool = False) -> Fit:
     short, long = CLIP_DURATIONS
     if speech_seconds <= 0:
         return Fit(short, 1.0)
-    clips: tuple[Literal[6, 10], ...] = (short,) if six_only else (short, long)
+    clips: tuple[Duration, ...] = (short,) if six_only else (short, long)
     for clip in clips:
         target = _target(clip)
         if needed_seconds(speech_seconds) <= clip + 1e-9:  # fits: slow down to fill it

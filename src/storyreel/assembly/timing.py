@@ -14,7 +14,10 @@ from typing import Literal
 
 LEAD_IN = 0.3  # silence before the narrator starts: a cut then a breath, not a cut mid-word
 TAIL = 0.5  # silence after the last word before the next segment starts
-CLIP_DURATIONS: tuple[Literal[6], Literal[10]] = (6, 10)
+# The one home of the clip-length rule: Hailuo makes 6 s and 10 s clips (1080P: 6 s only, the
+# client's own check). The plan, the planners, pacing and the estimate all take it from here.
+Duration = Literal[6, 10]
+CLIP_DURATIONS: tuple[Duration, Duration] = (6, 10)
 DEFAULT_FPS = 24
 
 
@@ -23,7 +26,7 @@ def needed_seconds(speech_seconds: float) -> float:
     return LEAD_IN + max(0.0, speech_seconds) + TAIL
 
 
-def choose_duration(speech_seconds: float) -> Literal[6, 10]:
+def choose_duration(speech_seconds: float) -> Duration:
     """6 when the narration with lead-in and tail fits 6 s, else 10 (longer speech holds frames)."""
     short, long = CLIP_DURATIONS
     return short if needed_seconds(speech_seconds) <= short + 1e-9 else long

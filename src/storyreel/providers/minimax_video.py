@@ -17,6 +17,7 @@ from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from storyreel.assembly.timing import CLIP_DURATIONS
 from storyreel.config import Settings
 from storyreel.errors import ConfigError, MediaError, ProviderError
 from storyreel.files import partial_path
@@ -116,7 +117,7 @@ def check_video_settings(model: str, resolution: str) -> None:
     """ConfigError unless ``model`` makes first-last-frame clips at ``resolution`` in every
     length a segment may need (narration-first durations are 6 or 10 s; 1080P renders 6 s)."""
     res = CLIP_RESOLUTIONS.get(resolution.upper(), resolution.upper())
-    durations = (6,) if res == "1080P" else (6, 10)
+    durations = CLIP_DURATIONS[:1] if res == "1080P" else CLIP_DURATIONS
     try:
         for duration in durations:
             validate_video(model=model, mode="fl2v", duration=duration, resolution=res)

@@ -8,7 +8,6 @@ turned into a ``Plan``; a draft that fails is sent back once with the reasons, n
 from __future__ import annotations
 
 import logging
-from typing import Literal
 
 import openai
 import pydantic
@@ -16,6 +15,7 @@ from openai import AsyncOpenAI
 from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
 from pydantic import BaseModel, ConfigDict, Field
 
+from storyreel.assembly.timing import Duration
 from storyreel.config import Settings
 from storyreel.errors import ProviderError
 from storyreel.limits import MAX_SEGMENTS
@@ -46,7 +46,7 @@ class SegmentDraft(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     narration: str = Field(description="Narrator's words for this clip.")
-    duration: Literal[6, 10] = Field(description="Clip length in seconds.")
+    duration: Duration = Field(description="Clip length in seconds.")
     camera: str = Field(
         description="The one camera command of this clip.",
         json_schema_extra={"enum": list(CAMERA_COMMANDS)},

@@ -16,10 +16,11 @@ import re
 from dataclasses import dataclass
 from functools import reduce
 
+from storyreel.assembly.timing import Duration
 from storyreel.errors import UsageError
 from storyreel.language import SPACELESS_CHARS, detect_language, join_text, spaceless_count
 from storyreel.limits import MAX_SEGMENTS
-from storyreel.plan import Duration, Plan, Segment
+from storyreel.plan import Plan, Segment
 from storyreel.providers.offline._base import OfflineProvider
 
 WORDS_PER_SECOND = 2.6
