@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 
 from storyreel.limits import MAX_SEGMENTS, MAX_STORY_CHARS
-from storyreel.providers.offline import planner
+from storyreel.providers.offline.planner import build_plan, grouping
 
 WORDS = "the keeper walked along a quiet shore and found glass bottles under grey light".split()  # noqa: SIM905
 
@@ -44,15 +44,15 @@ def main() -> None:
     parser.add_argument("--segments", type=int, default=MAX_SEGMENTS)
     args = parser.parse_args()
     story = story_of(args.chars)
-    units = planner._units(story)
+    units = grouping.split_units(story)
     print(f"{len(story)} characters, {len(story.split())} words, {len(units)} sentences")
-    timed("split into sentences", lambda: planner._units(story))
-    timed("group (automatic)", lambda: planner.group_auto(units))
-    wanted = planner._split_further(units, args.segments)
-    timed(f"group (exactly {args.segments})", lambda: planner.group_exact(wanted, args.segments))
+    timed("split into sentences", lambda: grouping.split_units(story))
+    timed("group (automatic)", lambda: grouping.group_auto(units))
+    wanted = grouping.split_further(units, args.segments)
+    timed(f"group (exactly {args.segments})", lambda: grouping.group_exact(wanted, args.segments))
     timed(
         f"build_plan(segments={args.segments})",
-        lambda: planner.build_plan(story, segments=args.segments),
+        lambda: build_plan(story, segments=args.segments),
     )
 
 

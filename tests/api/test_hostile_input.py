@@ -138,7 +138,7 @@ async def test_an_estimate_that_fails_in_any_layer_is_not_a_500(
     """Finding 3: a pydantic error from the planner used to escape GET /jobs/{id} as a 500."""
     import pydantic
 
-    from storyreel.pipeline import jobs
+    from storyreel.pipeline.jobs import runner as jobs  # where the estimate calls build_plan
 
     class Strict(pydantic.BaseModel):
         n: int
@@ -169,7 +169,7 @@ async def test_estimates_run_off_the_event_loop(
     import asyncio
     import threading
 
-    from storyreel.pipeline import jobs
+    from storyreel.pipeline.jobs import runner as jobs  # where the estimate calls build_plan
 
     started = threading.Event()
     release = threading.Event()

@@ -223,7 +223,7 @@ def test_exact_grouping_is_the_most_even_one() -> None:
     """The windowed grouping finds the same least cost as trying every cut (small cases)."""
     import random
 
-    from storyreel.providers.offline.planner import _Unit, group_exact
+    from storyreel.providers.offline.planner.grouping import Unit, group_exact
 
     def cost(groups: list[list[int]], target: float) -> float:
         return sum((sum(g) - target) ** 2 for g in groups)
@@ -237,7 +237,7 @@ def test_exact_grouping_is_the_most_even_one() -> None:
             cost([sizes[a:b] for a, b in itertools.pairwise((0, *cuts, len(sizes)))], target)
             for cuts in itertools.combinations(range(1, len(sizes)), count - 1)
         )
-        units = [_Unit(" ".join(["w"] * s), 0) for s in sizes]
+        units = [Unit(" ".join(["w"] * s), 0) for s in sizes]
         got = [[u.words for u in g] for g in group_exact(units, count)]
         assert len(got) == count and all(got)
         assert [w for g in got for w in g] == sizes

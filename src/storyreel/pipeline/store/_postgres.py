@@ -25,7 +25,8 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from storyreel.errors import ConfigError, JobError, ServiceUnavailableError
-from storyreel.pipeline.store._sql import Body, Clock, Db, Row, SqlJobStore
+from storyreel.pipeline.store._sql import SqlJobStore
+from storyreel.pipeline.store._sql_base import Body, Clock, Db, Row
 
 if TYPE_CHECKING:
     from psycopg import AsyncConnection

@@ -18,7 +18,8 @@ from typing import Any, TypeVar, cast
 from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_random
 
 from storyreel.pipeline.store._schema import SCHEMA_VERSION
-from storyreel.pipeline.store._sql import Body, Clock, Db, Row, SqlJobStore
+from storyreel.pipeline.store._sql import SqlJobStore
+from storyreel.pipeline.store._sql_base import Body, Clock, Db, Row
 
 T = TypeVar("T")
 

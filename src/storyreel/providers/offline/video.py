@@ -17,7 +17,7 @@ from storyreel.providers.base import ClipRequest, ProgressFn
 from storyreel.providers.hooks import BeforeSend
 from storyreel.providers.offline._base import OfflineProvider
 from storyreel.providers.offline._motion import clip_argv
-from storyreel.providers.offline.images import caption_share
+from storyreel.providers.offline.images.caption import caption_share
 
 log = logging.getLogger(__name__)
 

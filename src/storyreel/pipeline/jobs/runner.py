@@ -1,7 +1,7 @@
-"""Jobs: a story and its options, made durable in the job store and run (or resumed) to the end.
+"""Running jobs: :class:`JobRunner` creates them in the store, prices, preflights and runs them.
 
-The CLI and the HTTP service both go through :class:`JobRunner`, so a job started by one can be
-listed, resumed or watched by the other.
+The CLI, the service and the workers all build a job's work through it (:meth:`JobRunner.work_for`),
+so a job runs the same wherever it runs.
 """
 
 from __future__ import annotations
@@ -10,25 +10,12 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
-
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    StrictBool,
-    StrictInt,
-    field_validator,
-)
+from typing import Any
 
 from storyreel.assembly.mix import check_music_file
-from storyreel.assembly.mix_commands import DEFAULT_MUSIC_VOLUME, Music
-from storyreel.config import ProviderChoice, Settings
+from storyreel.config import Settings
 from storyreel.errors import JobError, UsageError
-from storyreel.language import MAX_TAG, is_espeak_voice_name, normalize_language
-from storyreel.limits import MAX_SEGMENTS
 from storyreel.pipeline import lifecycle
 from storyreel.pipeline import preflight as preflight_checks
 from storyreel.pipeline.admission import check_plan_size
@@ -43,7 +30,8 @@ from storyreel.pipeline.cost import (
     priced_provider,
 )
 from storyreel.pipeline.events import EventSink, ignore
-from storyreel.pipeline.hashing import afile_sha256, plan_step_hash
+from storyreel.pipeline.jobs.options import JobOptions
+from storyreel.pipeline.jobs.work import JobWork
 from storyreel.pipeline.layout import OutputLayout
 from storyreel.pipeline.ledger import StoreLedger
 from storyreel.pipeline.orchestrator import Pipeline, RenderOptions, RenderResult
@@ -55,94 +43,6 @@ from storyreel.providers.factory import Providers, build_providers
 from storyreel.providers.offline.planner import build_plan
 
 log = logging.getLogger(__name__)
-
-STAGES = ("planner", "images", "video", "speech")
-
-
-class JobOptions(BaseModel):
-    """What a job is asked to do: the flags of ``storyreel make`` and the body of ``POST /jobs``."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    # Strict: JSON ``true`` is not a segment count and ``"yes"`` is not a boolean.
-    offline: StrictBool = Field(False, description="Use the offline providers for every stage.")
-    planner: ProviderChoice | None = None
-    images: ProviderChoice | None = None
-    video: ProviderChoice | None = None
-    speech: ProviderChoice | None = None
-    segments: StrictInt | None = Field(
-        None, ge=1, le=MAX_SEGMENTS, description="Exact number of segments."
-    )
-    resolution: Literal["720P", "768P", "1080P"] = "768P"
-    subtitles: Literal["burn", "srt", "none"] = "srt"
-    subtitle_style: Literal["boxed", "clean", "bold-outline"] = Field(
-        "boxed", description="How burned subtitles look (with subtitles: burn)."
-    )
-    budget: Decimal | None = Field(None, ge=0, description="Refuse to spend more than this (USD).")
-    voice_id: str | None = Field(
-        None, max_length=256, description="Narrate with this (cloned or stock) voice."
-    )
-    concurrency: StrictInt | None = Field(None, ge=1, le=32)
-    language: str | None = Field(
-        None,
-        max_length=MAX_TAG,
-        description="The story's language (ISO 639 code: en, zh, ar, ru, es...); "
-        "detected from the story when not given.",
-    )
-
-    @field_validator("language")
-    @classmethod
-    def _language_tag(cls, value: str | None) -> str | None:
-        return None if value is None else normalize_language(value)
-
-    music: str = Field(
-        "none",
-        min_length=1,
-        max_length=4096,
-        description='"none", "auto" (an instrumental bed made for the video) or, from the CLI, '
-        "the absolute path of an audio track (looped or trimmed to the video).",
-    )
-    music_volume: float = Field(
-        DEFAULT_MUSIC_VOLUME,
-        gt=0,
-        le=1,
-        strict=True,
-        description="The bed between sentences, as a fraction of the narration's loudness.",
-    )
-
-    @field_validator("voice_id")
-    @classmethod
-    def _voice_id_pattern(cls, value: str | None) -> str | None:
-        # The same rule as POST /voices: an unchecked id was stored and echoed at any size.
-        if value is not None:
-            from storyreel.minimax import MiniMaxValidationError, validate_voice_id
-
-            if is_espeak_voice_name(value):  # an offline voice ("es", "en-us", "cmn")
-                return value
-            try:
-                validate_voice_id(value)
-            except MiniMaxValidationError as error:
-                raise ValueError(f"not a valid voice id: {error.fix}") from None
-        return value
-
-    def music_bed(self) -> Music | None:
-        """The bed asked for: none, the synthesised one (``auto``) or the user's track."""
-        if self.music == "none":
-            return None
-        path = None if self.music == "auto" else Path(self.music)
-        return Music(path, self.music_volume)
-
-    def overrides(self) -> dict[str, str]:
-        if self.offline:
-            return dict.fromkeys(STAGES, "offline")
-        chosen = {
-            "planner": self.planner,
-            "images": self.images,
-            "video": self.video,
-            "speech": self.speech,
-        }
-        return {stage: value for stage, value in chosen.items() if value is not None}
-
 
 Confirm = Callable[[Estimate], Awaitable[bool]]
 
@@ -431,74 +331,4 @@ class JobRunner:
         return lifecycle.StoreSink(self.store, job_id, forward, stored=self.on_event_stored)
 
 
-@dataclass
-class JobWork:
-    """What running (part of) one job needs: see :meth:`JobRunner.work_for`."""
-
-    store: JobStore
-    job: Job
-    options: JobOptions
-    providers: Providers
-    cost: CostOptions
-    prices: PriceTable
-    plan: Plan | None  # paid steps are priced from it: narration-first durations included
-    ledger: StoreLedger = field(init=False)
-    pipeline: Pipeline = field(init=False)
-
-    def price_of(self, key: str) -> Decimal:
-        source = self.plan or self.job.story
-        return (
-            estimate(source, self.cost, self.prices, include_planning=True).by_step().get(key, ZERO)
-        )
-
-    async def ensure_plan(self) -> Plan:
-        """The job's plan: the saved one (written to ``plan.json``), or made now, once, through
-        the ledger. Recorded in the store either way."""
-        layout = OutputLayout(self.job.output_dir)
-        plan = self.plan
-        if plan is None:
-            planner = self.providers.planner
-            inputs = plan_step_hash(
-                self.job.story,
-                provider=planner.name,
-                model=planner.describe(),
-                segments=self.options.segments,
-                language=self.options.language,
-            )
-
-            async def make_plan() -> Path:
-                await self.pipeline.plan(
-                    self.job.story, segments=self.options.segments, language=self.options.language
-                )
-                return layout.plan
-
-            await self.ledger.produce(
-                "plan", inputs, make_plan, provider=planner.name, paid=planner.paid
-            )
-            plan = Plan.load(layout.plan)
-        else:
-            self.job.output_dir.mkdir(parents=True, exist_ok=True)
-            await asyncio.to_thread(plan.save, layout.plan)
-            await self._close_plan_step(layout.plan)
-        self.plan = plan
-        await self.store.set_plan(self.job.id, plan)
-        return plan
-
-    async def _close_plan_step(self, path: Path) -> None:
-        """A run that stopped after writing ``plan.json`` but before recording it left the plan
-        step open; the plan exists (and was paid for), so record it as done."""
-        step = await self.store.get_step(self.job.id, "plan")
-        if step is None or step.state == "done":
-            return
-        paid = step.intent_at is not None
-        await self.store.complete(
-            self.job.id,
-            "plan",
-            path=path,
-            sha256=await afile_sha256(path),
-            cost_usd=self.price_of("plan") if paid else None,
-            attempt=step.attempts if paid else None,
-        )
-
-
-__all__ = ["JobOptions", "JobRunner", "JobWork"]
+__all__ = ["Confirm", "JobRunner"]

@@ -1,0 +1,93 @@
+"""The offline planner itself: a story in, a :class:`~storyreel.plan.Plan` out."""
+
+from __future__ import annotations
+
+import asyncio
+
+from storyreel.errors import UsageError
+from storyreel.language import detect_language
+from storyreel.limits import MAX_SEGMENTS
+from storyreel.plan import Plan, Segment
+from storyreel.providers.offline._base import OfflineProvider
+from storyreel.providers.offline.planner.grouping import (
+    duration_for,
+    group_auto,
+    group_exact,
+    split_further,
+    split_units,
+)
+from storyreel.providers.offline.planner.sentences import (
+    fallback_title,
+    join_pieces,
+    split_title,
+    word_count,
+)
+from storyreel.providers.offline.planner.shots import choose_cameras, shot_prompts
+
+STYLE = (
+    "Hand-drawn storybook illustration, soft cinematic light, muted warm palette, "
+    "consistent characters and setting from frame to frame, 16:9 composition"
+)
+
+
+class OfflinePlanner(OfflineProvider):
+    """Rule-based planner: no key, no network, same story in, same plan out."""
+
+    async def plan(self, story: str, *, segments: int | None = None) -> Plan:
+        # In a thread: detecting the language loads its model (about a second) the first time.
+        return await asyncio.to_thread(build_plan, story, segments=segments)
+
+
+def build_plan(story: str, *, segments: int | None = None, language: str | None = None) -> Plan:
+    """The synchronous core of :class:`OfflinePlanner` (plain string work, and the language
+    detected from the story unless given)."""
+    if not story or not story.strip():
+        raise UsageError(
+            "the story is empty", field="story", fix="pass a text file or the text itself"
+        )
+    title, body = split_title(story)
+    if not body:  # a single short line: it is the story, not a title
+        title, body = None, story.strip()
+    units = split_units(body)
+    if not units:
+        raise UsageError("the story has no words to narrate", field="story")
+    if segments is None:
+        groups = group_auto(units)
+        if len(groups) > MAX_SEGMENTS:
+            # Every segment is a paid clip: a story this long is refused, not planned silently.
+            raise UsageError(
+                f"the story makes {len(groups)} segments; at most {MAX_SEGMENTS}",
+                field="story",
+                fix="split it into shorter stories, or pass --segments up to "
+                f"{MAX_SEGMENTS} for longer narration per segment",
+            )
+    else:
+        words = sum(u.words for u in units)
+        if segments < 1 or segments > words:
+            raise UsageError(
+                f"cannot make {segments} segments from a story of {words} words",
+                field="segments",
+                fix=f"choose between 1 and {words}",
+            )
+        groups = group_exact(split_further(units, segments), segments)
+    narrations = [join_pieces([u.text for u in group]) for group in groups]
+    cameras = choose_cameras(narrations)
+    built = []
+    for group, narration, camera in zip(groups, narrations, cameras, strict=True):
+        video, first, last = shot_prompts(narration, [u.text for u in group], camera)
+        built.append(
+            Segment(
+                narration=narration,
+                video_prompt=video,
+                first_frame_prompt=first,
+                last_frame_prompt=last,
+                camera=camera,
+                duration=duration_for(word_count(narration)),
+            )
+        )
+    return Plan(
+        title=title or fallback_title(body),
+        style=STYLE,
+        language=language or detect_language(body),
+        segments=built,
+    )
