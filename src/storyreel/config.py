@@ -10,7 +10,7 @@ import platformdirs
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from storyreel.minimax import MiniMaxSettings
+from storyreel.minimax import TTS_SPEED_RANGE, MiniMaxSettings
 from storyreel.providers.catalogue import DEFAULTS
 
 ProviderChoice = Literal["auto", "openai", "minimax", "offline"]
@@ -59,7 +59,7 @@ class Settings(BaseSettings):
     video_model: str = Field(DEFAULTS["video"], min_length=1, max_length=100)
     tts_model: str = Field(DEFAULTS["speech"], min_length=1, max_length=100)
     voice_id: str | None = None
-    speech_speed: float = Field(1.0, ge=0.5, le=2.0)
+    speech_speed: float = Field(1.0, ge=TTS_SPEED_RANGE[0], le=TTS_SPEED_RANGE[1])
     concurrency: int = Field(4, ge=1, le=32)
     public_url: str | None = None
     # Host names a service without STORYREEL_API_TOKEN answers to, beyond localhost and the

@@ -29,9 +29,10 @@ from storyreel.errors import UsageError
 from storyreel.files import write_bytes_atomic_sync
 from storyreel.language import normalize_language
 from storyreel.limits import MAX_SEGMENTS, strip_controls
-from storyreel.minimax import CAMERA_COMMANDS, canonical_camera
+from storyreel.minimax import CAMERA_COMMANDS, PROMPT_MAX_CHARS, canonical_camera
 
-MAX_VIDEO_PROMPT = 2000
+# MiniMax's own limit on a video prompt (one home: the client's constants).
+MAX_VIDEO_PROMPT = PROMPT_MAX_CHARS
 
 
 class Segment(BaseModel):

@@ -52,6 +52,7 @@ CONTRACT = {
     # The pre-flight checks the CLI and the service run before anything is paid.
     "validate_voice_id",
     "validate_clone_sample",
+    "validate_tts_model",
     "validate_video",
     # The rate-limited endpoint groups and their window, for limiters shared between processes.
     "T2A",
@@ -59,6 +60,10 @@ CONTRACT = {
     "VOICE_CLONE",
     "RATE_PERIOD",
     "ARRIVAL_MARGIN",
+    "CLONE_MAX_BYTES",
+    "MUSIC_PROMPT_CHARS",
+    "PROMPT_MAX_CHARS",
+    "TTS_SPEED_RANGE",
 }
 
 

@@ -104,6 +104,7 @@ async def test_a_passing_preflight_is_remembered(fake_apis: FakeAPIs) -> None:
         ({"planner_model": "gpt-9-nova"}, {}, "gpt-9-nova"),  # unknown to the service: 404
         ({"image_model": "gpt-image-1"}, {}, "gpt-image-1"),  # shut down 2026-10-23
         ({"image_quality": "ultra"}, {}, "STORYREEL_IMAGE_QUALITY"),
+        ({"tts_model": "speech-9-hd"}, {}, "STORYREEL_TTS_MODEL"),  # a typo, before any plan
         ({"minimax": {"api_key": "mm-wrong"}}, {}, "MINIMAX_API_KEY"),
         ({}, {"voice_id": "NoSuchVoice01"}, "NoSuchVoice01"),
         ({"video_model": "MiniMax-Hailuo-02"}, {"resolution": "512P"}, "--resolution"),

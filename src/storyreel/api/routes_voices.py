@@ -22,6 +22,7 @@ from storyreel.api.deps import Authorized, State
 from storyreel.api.errors import ERROR_RESPONSES, validation_problem
 from storyreel.api.schemas import Problem, VoiceCloned, VoiceList, VoiceOut
 from storyreel.minimax import (
+    CLONE_MAX_BYTES,
     AsyncMiniMax,
     MiniMaxError,
     MiniMaxValidationError,
@@ -35,7 +36,7 @@ router = APIRouter(
     prefix="/voices", tags=["voices"], dependencies=[Authorized], responses=ERROR_RESPONSES
 )
 
-MAX_SAMPLE_BYTES = 20 * 1024 * 1024  # MiniMax's limit for clone samples
+MAX_SAMPLE_BYTES = CLONE_MAX_BYTES  # MiniMax's limit for clone samples (the client's rule)
 # Room for the form's boundaries, headers and the voice_id field around the sample.
 FORM_OVERHEAD_BYTES = 64 * 1024
 ALLOWED_SUFFIXES = (".mp3", ".m4a", ".wav")

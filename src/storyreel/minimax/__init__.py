@@ -18,7 +18,17 @@ from ._config import MiniMaxSettings
 
 # The endpoint groups MiniMax rate-limits, and the window: for limiters shared between
 # processes (``AsyncMiniMax(rate_limits=...)``).
-from ._constants import ARRIVAL_MARGIN, RATE_PERIOD, T2A, VIDEO_CREATE, VOICE_CLONE
+from ._constants import (
+    ARRIVAL_MARGIN,
+    CLONE_MAX_BYTES,
+    MUSIC_PROMPT_CHARS,
+    PROMPT_MAX_CHARS,
+    RATE_PERIOD,
+    T2A,
+    TTS_SPEED_RANGE,
+    VIDEO_CREATE,
+    VOICE_CLONE,
+)
 from ._exceptions import (
     APIConnectionError,
     APITimeoutError,
@@ -51,15 +61,19 @@ from ._models import (
 
 # Checks the CLI and the service run before a job (a bad voice id or sample, a model that
 # cannot make the clips) so that they fail before anything is paid.
-from ._validation import validate_video, validate_voice_id
+from ._validation import validate_tts_model, validate_video, validate_voice_id
 
 __all__ = [
     "ARRIVAL_MARGIN",
     "CAMERA_COMMANDS",
+    "CLONE_MAX_BYTES",
+    "MUSIC_PROMPT_CHARS",
     "OFFICIAL_CAMERA_COMMANDS",
+    "PROMPT_MAX_CHARS",
     "RATE_PERIOD",
     "SEED_TO_DOCUMENTED",
     "T2A",
+    "TTS_SPEED_RANGE",
     "VIDEO_CREATE",
     "VOICE_CLONE",
     "APIConnectionError",
@@ -93,6 +107,7 @@ __all__ = [
     "parse_callback",
     "unknown_camera_commands",
     "validate_clone_sample",
+    "validate_tts_model",
     "validate_video",
     "validate_voice_id",
 ]

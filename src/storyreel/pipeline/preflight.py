@@ -104,6 +104,8 @@ async def preflight(
     checks = [*_model_checks(settings, calls, today)]
     if calls.real("video"):
         checks.append(_video_check(settings, calls))
+    if calls.real("speech"):
+        checks.append(_speech_check(settings))
     if openai_client is not None:
         checks += [await _openai_model(openai_client, settings, stage) for stage in _openai(calls)]
     if minimax is not None and (calls.real("video") or calls.real("speech")):
@@ -176,6 +178,20 @@ def _video_check(settings: Settings, calls: Calls) -> Check:
     return Check(
         "video clips", "ok", f"{settings.video_model} first-last-frame at {calls.resolution}"
     )
+
+
+def _speech_check(settings: Settings) -> Check:
+    """MiniMax has no free model lookup: the documented list (the client's) is the check, so a
+    typo stops here and not at the first narration, after the plan and keyframes were paid."""
+    from storyreel.minimax import MiniMaxValidationError, validate_tts_model
+
+    try:
+        model = validate_tts_model(settings.tts_model)
+    except MiniMaxValidationError as exc:
+        return Check(
+            "MiniMax speech model", "fail", f"STORYREEL_TTS_MODEL: {exc.message} ({exc.fix})"
+        )
+    return Check("MiniMax speech model", "ok", f"{model} is one MiniMax documents")
 
 
 async def _openai_model(client: AsyncOpenAI, settings: Settings, kind: catalogue.Kind) -> Check:

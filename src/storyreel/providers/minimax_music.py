@@ -7,12 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from storyreel.files import write_bytes_atomic_sync
-from storyreel.minimax import AsyncMiniMax
+from storyreel.minimax import MUSIC_PROMPT_CHARS, AsyncMiniMax
 from storyreel.plan import Plan
 from storyreel.providers.hooks import BeforeSend
 
 MUSIC_MODEL = "music-2.0"
-PROMPT_MAX = 300  # music-2.0's style prompt bound
+PROMPT_MAX = MUSIC_PROMPT_CHARS[1]  # music-2.0's style prompt bound (the client's rule)
 
 
 def music_prompt(plan: Plan) -> str:
