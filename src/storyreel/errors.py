@@ -36,7 +36,7 @@ API keys never appear in any message.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 Outcome = Literal["failed", "unknown", "transient"]
 
@@ -108,25 +108,8 @@ class UnknownOutcomeError(ProviderError):
     Never repeated automatically: the job stops and names the resume command
     (``--repeat-unknown`` sends it again)."""
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        stage: str,
-        provider: str,
-        segment: int | None = None,
-        code: int | str | None = None,
-        trace_id: str | None = None,
-    ) -> None:
-        super().__init__(
-            message,
-            stage=stage,
-            provider=provider,
-            segment=segment,
-            code=code,
-            trace_id=trace_id,
-            outcome="unknown",
-        )
+    def __init__(self, message: str, **where: Any) -> None:
+        super().__init__(message, **where, outcome="unknown")
 
 
 class MediaError(StoryreelError):

@@ -62,41 +62,26 @@ def provider_error(
         # The request id comes from the network: scrubbed and bounded like any text not ours.
         trace_id = _short(exc.request_id, 128) if exc.request_id else None
         code: int | str = exc.code or exc.status_code
+        retryable, content_policy = False, False
         if isinstance(exc, openai.AuthenticationError):
             # The body may quote part of the key: say what to do instead of repeating it.
             message = "OpenAI rejected the API key; check OPENAI_API_KEY (and OPENAI_BASE_URL)"
-            return ProviderError(
-                message,
-                stage=stage,
-                provider=PROVIDER,
-                segment=segment,
-                code=code,
-                trace_id=trace_id,
-            )
-        if isinstance(exc, openai.PermissionDeniedError):
+        elif isinstance(exc, openai.PermissionDeniedError):
             message = f"this key may not use the model or endpoint: {_short(exc.message)}"
-            retryable = False
         elif isinstance(exc, openai.RateLimitError):
             if exc.code == "insufficient_quota":
                 message = "the OpenAI account is out of quota or credit"
-                retryable = False
             else:
                 message = "rate limited by OpenAI even after retries; try again later"
                 retryable = True
         elif isinstance(exc, openai.BadRequestError) and exc.code in CONTENT_POLICY_CODES:
-            return ProviderError(
+            message = (
                 f"content policy rejected the prompt ({exc.code}); reword it in plan.json: "
-                f"{_short(exc.message)}",
-                stage=stage,
-                provider=PROVIDER,
-                segment=segment,
-                code=code,
-                trace_id=trace_id,
-                content_policy=True,
+                f"{_short(exc.message)}"
             )
+            content_policy = True
         elif isinstance(exc, openai.BadRequestError):
             message = f"OpenAI rejected the request: {_short(exc.message)}"
-            retryable = False
         else:
             message = f"OpenAI answered HTTP {exc.status_code}: {_short(exc.message)}"
             retryable = exc.status_code >= 500
@@ -108,6 +93,7 @@ def provider_error(
             code=code,
             trace_id=trace_id,
             retryable=retryable,
+            content_policy=content_policy,
         )
     if isinstance(exc, openai.APITimeoutError):
         return ProviderError(
