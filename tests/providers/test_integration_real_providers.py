@@ -95,16 +95,21 @@ async def test_keyframes_n_plus_one_with_reference(fake_openai: FakeOpenAI, tmp_
     assert fake_openai.accepted["images/edits"] == 2
 
 
-async def test_a_standard_size_model_keyframe_is_cropped(
-    fake_openai: FakeOpenAI, tmp_path: Path
-) -> None:
-    images = OpenAIImageGen(Settings(image_model="gpt-image-1.5"))
+async def _draw_frame(model: str, tmp_path: Path) -> None:
+    """One keyframe with ``model`` through the fake: it comes back at the frame's own size."""
+    images = OpenAIImageGen(Settings(image_model=model))
     try:
         out = await images.draw("a fox", out=tmp_path / "f.png", size=FRAME_SIZE)
     finally:
         await images.aclose()
     with Image.open(out) as img:
         assert img.size == FRAME_SIZE
+
+
+async def test_a_standard_size_model_keyframe_is_cropped(
+    fake_openai: FakeOpenAI, tmp_path: Path
+) -> None:
+    await _draw_frame("gpt-image-1.5", tmp_path)
     assert fake_openai.image_requests[-1]["size"] == "1536x1024"
 
 
@@ -112,13 +117,7 @@ async def test_a_model_newer_than_the_catalogue_draws_by_its_family_rules(
     fake_openai: FakeOpenAI, tmp_path: Path
 ) -> None:
     fake_openai.add_model("gpt-image-3-nova")
-    images = OpenAIImageGen(Settings(image_model="gpt-image-3-nova"))
-    try:
-        out = await images.draw("a fox", out=tmp_path / "f.png", size=FRAME_SIZE)
-    finally:
-        await images.aclose()
-    with Image.open(out) as img:
-        assert img.size == FRAME_SIZE
+    await _draw_frame("gpt-image-3-nova", tmp_path)
     assert fake_openai.image_requests[-1] == {
         "model": "gpt-image-3-nova",
         "size": "1536x1024",
