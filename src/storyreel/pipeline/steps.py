@@ -41,7 +41,7 @@ def stage_limits(*, concurrency: int, remote_video: bool) -> dict[Stage, asyncio
         "speech": asyncio.Semaphore(concurrency),
         "frame": asyncio.Semaphore(concurrency),
         # A remote clip is made on the provider's machines: waiting for it costs nothing here,
-        # so only its create is bounded by the concurrency (see ``ClipMaker``'s creates).
+        # so only its create is bounded by the concurrency (see ``SegmentWork``'s creates).
         "video": asyncio.Semaphore(VIDEO_IN_FLIGHT) if remote_video else cpu,
         "mux": cpu,
         "music": asyncio.Semaphore(1),
