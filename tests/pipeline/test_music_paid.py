@@ -15,7 +15,7 @@ from storyreel.config import Settings
 from storyreel.minimax import AsyncMiniMax, MiniMaxValidationError
 from storyreel.pipeline.cost import PriceTable
 from storyreel.pipeline.jobs import JobOptions
-from storyreel.pipeline.orchestrator import RenderResult
+from storyreel.pipeline.render_types import RenderResult
 from tests.assembly.test_mix import loudness
 from tests.fakes.fake_minimax import FakeMiniMax
 

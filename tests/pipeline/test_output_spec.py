@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from storyreel.config import Settings
-from storyreel.pipeline.orchestrator import output_spec
+from storyreel.pipeline.output_format import output_spec
 from storyreel.providers.minimax_video import MiniMaxVideoGen
 from storyreel.providers.offline import OfflineVideoGen
 

@@ -17,7 +17,7 @@ from storyreel.config import Settings
 from storyreel.errors import UsageError
 from storyreel.pipeline.cost import Estimate, format_usd
 from storyreel.pipeline.jobs import JobRunner
-from storyreel.pipeline.orchestrator import RenderResult
+from storyreel.pipeline.render_types import RenderResult
 from storyreel.pipeline.store import default_store_path, open_store
 from storyreel.plan import Plan
 from storyreel.providers.factory import Providers

@@ -30,7 +30,7 @@ from storyreel.pipeline.events import (
     JobSucceeded,
     StepProgress,
 )
-from storyreel.pipeline.orchestrator import RenderResult
+from storyreel.pipeline.render_types import RenderResult
 from storyreel.pipeline.store import Event as StoredEvent
 from storyreel.pipeline.store import JobStatus, JobStore, Spend
 from storyreel.plan import Plan

@@ -1,0 +1,167 @@
+"""The last step of a render: the segments joined into ``final_video.mp4`` (subtitles timed from
+the narration, burnt in or beside it, the music bed ducked under the voice), the storyboard, the
+silence measured, and ``manifest.json`` written."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from pathlib import Path
+
+from storyreel.assembly.concat import concat_segments
+from storyreel.assembly.pacing import measure_silence
+from storyreel.assembly.probe import probe
+from storyreel.assembly.segment import plan_mux
+from storyreel.assembly.spec import OutputSpec
+from storyreel.assembly.storyboard import render_storyboard
+from storyreel.assembly.subtitles import DEFAULT_CAPTION_STYLE, narration_cues, write_srt
+from storyreel.assembly.timing import plan_timing
+from storyreel.pipeline.events import JobFinished
+from storyreel.pipeline.hashing import afile_sha256, assemble_hash
+from storyreel.pipeline.layout import OutputLayout
+from storyreel.pipeline.manifest import write_manifest
+from storyreel.pipeline.music_bed import MusicBed, music_fields
+from storyreel.pipeline.render_types import (
+    ProviderSet,
+    RenderOptions,
+    RenderResult,
+    SegmentOutcome,
+)
+from storyreel.pipeline.steps import FFMPEG, Steps
+from storyreel.plan import Plan
+
+
+async def storyboard(plan: Plan, frames: Sequence[Path], out: Path) -> Path:
+    """``storyboard.png``: each segment's two keyframes with its narration."""
+    return await asyncio.to_thread(
+        render_storyboard,
+        [(frames[i], frames[i + 1]) for i in range(len(plan.segments))],
+        [s.narration for s in plan.segments],
+        out,
+        plan.title,
+        durations=[float(s.duration) for s in plan.segments],
+        cameras=[s.camera for s in plan.segments],
+    )
+
+
+class FinalAssembly:
+    """Joins one job's segments and writes what describes the result."""
+
+    def __init__(
+        self,
+        steps: Steps,
+        providers: ProviderSet,
+        options: RenderOptions,
+        layout: OutputLayout,
+        spec: OutputSpec,
+        music: MusicBed,
+    ) -> None:
+        self.steps = steps
+        self.providers = providers
+        self.options = options
+        self.layout = layout
+        self.spec = spec
+        self.music = music
+
+    async def assemble(
+        self,
+        plan: Plan,
+        outcomes: list[SegmentOutcome],
+        frames: Sequence[Path],
+        changes: Sequence[str],
+    ) -> RenderResult:
+        """The final video from the segments' ``outcomes``; ``changes`` are what rendering
+        changed in the plan, reported with the plan's own as warnings."""
+        parts = [o.segment for o in outcomes if o.segment is not None]
+        starts: list[float] = []
+        speech_starts: list[float] = []
+        t = 0.0
+        for o in outcomes:
+            length = o.info.duration if o.info else 0.0
+            starts.append(t)
+            speech_starts.append(t + plan_timing(length, o.speech_seconds).speech_start)
+            t += length
+        srt_path: Path | None = None
+        if self.options.subtitles != "none":
+            cues = narration_cues(
+                [s.narration for s in plan.segments],
+                speech_starts,
+                [o.speech_seconds for o in outcomes],
+            )
+            srt_path = write_srt(cues, self.layout.subtitles)
+        speech = [
+            (start, start + o.speech_seconds)
+            for start, o in zip(speech_starts, outcomes, strict=True)
+        ]
+        music = await self.music.start(plan)
+        burn, style = self.options.subtitles == "burn", self.options.subtitle_style
+        inputs = assemble_hash(
+            segment_shas=[await afile_sha256(p) for p in parts],
+            spec=self.spec,
+            subtitles=self.options.subtitles,
+            music=await music_fields(music) if music is not None else None,
+            subtitle_style=style if burn and style != DEFAULT_CAPTION_STYLE else None,
+        )
+
+        async def concat() -> Path:
+            await concat_segments(
+                parts,
+                self.layout.video,
+                self.spec,
+                subtitles=srt_path,
+                burn_subtitles=burn,
+                subtitle_style=style,
+                speech=speech,
+                music=music,
+                on_progress=self.steps.progress("assemble", None),
+            )
+            return self.layout.video
+
+        video = await self.steps.artefact(
+            "assemble", None, inputs, concat, provider=FFMPEG, paid=False
+        )
+        info = await asyncio.to_thread(probe, video)
+        silence = await measure_silence(video, info.duration)
+        board = await storyboard(plan, frames, self.layout.storyboard)
+        result = RenderResult(
+            video=video,
+            subtitles=srt_path,
+            storyboard=board,
+            manifest=self.layout.manifest,
+            duration=info.duration,
+            segments=len(parts),
+            reused=self.steps.reused,
+            # What was changed in the plan and why: said, not done silently.
+            warnings=[*plan.changes, *changes],
+            silence=silence,
+        )
+        for o in outcomes:
+            o.video_mux = await self._video_mux(o)
+        await asyncio.to_thread(
+            write_manifest,
+            self.layout,
+            plan=plan,
+            outcomes=outcomes,
+            starts=starts,
+            result=result,
+            music=music,
+            resolution=self.options.resolution,
+            providers=self.providers,
+        )
+        self.steps.emit(
+            JobFinished(
+                video=str(video),
+                duration=info.duration,
+                segments=len(parts),
+                warnings=list(result.warnings),
+            )
+        )
+        return result
+
+    async def _video_mux(self, outcome: SegmentOutcome) -> str | None:
+        """How the segment took its clip's video, decided again from the files (the same rule
+        as the mux, so it holds for a segment reused from an earlier run too)."""
+        if outcome.clip is None or not await asyncio.to_thread(outcome.clip.is_file):
+            return None
+        plan = await plan_mux(outcome.clip, outcome.narration, self.spec)
+        return "copied" if plan.copy_video else "re-encoded"

@@ -1,0 +1,91 @@
+"""The N+1 keyframes of a plan: frame k ends segment k and opens segment k+1, so each is drawn
+once and awaited by both neighbours.
+
+Frame 0 is drawn first and handed to every later frame as the reference, so characters and style
+carry over while frames 1..N are still drawn in parallel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from storyreel.errors import ProviderError
+from storyreel.pipeline.hashing import afile_sha256, frame_hash, frame_prompts
+from storyreel.pipeline.layout import OutputLayout
+from storyreel.pipeline.steps import Steps
+from storyreel.plan import Plan
+from storyreel.providers.base import ImageGen
+
+
+def frame_place(k: int, segments: int) -> str:
+    """Where keyframe ``k`` of a plan of ``segments`` sits: frame k ends segment k and opens
+    segment k+1 (numbered from 1, as the user sees them)."""
+    roles = []
+    if k >= 1:
+        roles.append(f"the last frame of segment {k}")
+    if k < segments:
+        roles.append(f"the first frame of segment {k + 1}")
+    return f"frame {k} ({' and '.join(roles)})"
+
+
+class Keyframes:
+    """The keyframes of one job in this process, each a task both its segments await."""
+
+    def __init__(
+        self, steps: Steps, images: ImageGen, layout: OutputLayout, size: tuple[int, int]
+    ) -> None:
+        self.steps = steps
+        self.images = images
+        self.layout = layout
+        self.size = size
+        self._tasks: dict[int, asyncio.Task[Path]] = {}
+
+    def frame(self, plan: Plan, k: int) -> asyncio.Task[Path]:
+        """Keyframe ``k`` of the N+1, made once per process."""
+        if k not in self._tasks:
+            self._tasks[k] = asyncio.create_task(self._draw(plan, k))
+        return self._tasks[k]
+
+    def take_tasks(self) -> list[asyncio.Task[Path]]:
+        """The tasks started so far, forgotten here: the caller cancels the ones still running
+        (see ``Pipeline.drop_frames``)."""
+        tasks, self._tasks = [*self._tasks.values()], {}
+        return tasks
+
+    async def _draw(self, plan: Plan, k: int) -> Path:
+        images = self.images
+        prompt = frame_prompts(plan)[k]
+        reference = await self.frame(plan, 0) if k > 0 else None
+        size = self.size
+        inputs = frame_hash(
+            prompt=prompt,
+            style=plan.style,
+            size=size,
+            provider=images.name,
+            model=images.describe(),
+            reference_sha=await afile_sha256(reference) if reference else None,
+        )
+
+        async def make() -> Path:
+            out = self.layout.frame(k)
+            try:
+                return await images.draw(
+                    prompt, out=out, size=size, style=plan.style, reference=reference
+                )
+            except ProviderError as error:
+                if not error.content_policy:
+                    raise
+                # The user edits the prompt in plan.json: say which segment's frame it is.
+                raise ProviderError(
+                    f"{frame_place(k, len(plan.segments))}: {error.message}",
+                    stage=error.stage,
+                    provider=error.provider,
+                    code=error.code,
+                    trace_id=error.trace_id,
+                    content_policy=True,
+                ) from error
+
+        return await self.steps.artefact(
+            "frame", k, inputs, make, provider=images.name, paid=images.paid
+        )
