@@ -12,22 +12,18 @@ from storyreel.assembly.concat import concat_segments
 from storyreel.assembly.pacing import measure_silence
 from storyreel.assembly.probe import probe
 from storyreel.assembly.segment import plan_mux
-from storyreel.assembly.spec import OutputSpec
 from storyreel.assembly.storyboard import render_storyboard
 from storyreel.assembly.subtitles import DEFAULT_CAPTION_STYLE, narration_cues, write_srt
 from storyreel.assembly.timing import plan_timing
 from storyreel.pipeline.events import JobFinished
 from storyreel.pipeline.hashing import afile_sha256, assemble_hash
-from storyreel.pipeline.layout import OutputLayout
 from storyreel.pipeline.manifest import write_manifest
 from storyreel.pipeline.music_bed import MusicBed, music_fields
 from storyreel.pipeline.render_types import (
-    ProviderSet,
-    RenderOptions,
     RenderResult,
     SegmentOutcome,
 )
-from storyreel.pipeline.steps import FFMPEG, Steps
+from storyreel.pipeline.steps import FFMPEG, RenderContext
 from storyreel.plan import Plan
 
 
@@ -47,20 +43,9 @@ async def storyboard(plan: Plan, frames: Sequence[Path], out: Path) -> Path:
 class FinalAssembly:
     """Joins one job's segments and writes what describes the result."""
 
-    def __init__(
-        self,
-        steps: Steps,
-        providers: ProviderSet,
-        options: RenderOptions,
-        layout: OutputLayout,
-        spec: OutputSpec,
-        music: MusicBed,
-    ) -> None:
-        self.steps = steps
-        self.providers = providers
-        self.options = options
-        self.layout = layout
-        self.spec = spec
+    def __init__(self, job: RenderContext, music: MusicBed) -> None:
+        self.steps, self.providers, self.options = job.steps, job.providers, job.options
+        self.layout, self.spec = job.layout, job.spec
         self.music = music
 
     async def assemble(

@@ -43,7 +43,7 @@ from storyreel.pipeline.render_types import (
     SegmentOutcome,
 )
 from storyreel.pipeline.segments import SegmentWork, six_seconds_only
-from storyreel.pipeline.steps import VIDEO_IN_FLIGHT, Steps, gather
+from storyreel.pipeline.steps import VIDEO_IN_FLIGHT, RenderContext, Steps, gather
 from storyreel.plan import Plan
 
 
@@ -73,12 +73,9 @@ class Pipeline:
         )
         self._frames = Keyframes(self._steps, providers.images, self.layout, self.spec.size)
         self._music = MusicBed(self._steps, self.options.music, providers.minimax, self.layout)
-        self._segments = SegmentWork(
-            self._steps, providers, self.options, self.layout, self.spec, self._frames
-        )
-        self._final = FinalAssembly(
-            self._steps, providers, self.options, self.layout, self.spec, self._music
-        )
+        job = RenderContext(self._steps, providers, self.options, self.layout, self.spec)
+        self._segments = SegmentWork(job, self._frames)
+        self._final = FinalAssembly(job, self._music)
         # What rendering changed in the plan (a clip's duration), one line each, for the user.
         self.changes: list[str] = []
 

@@ -13,13 +13,11 @@ from pathlib import Path
 from storyreel.assembly.pacing import Fit, fit, paced, paced_on_disk
 from storyreel.assembly.probe import probe
 from storyreel.assembly.segment import mux_segment
-from storyreel.assembly.spec import OutputSpec
 from storyreel.errors import MediaError
 from storyreel.pipeline.hashing import afile_sha256, mux_hash, speech_hash, video_hash
 from storyreel.pipeline.keyframes import Keyframes
-from storyreel.pipeline.layout import OutputLayout
-from storyreel.pipeline.render_types import ProviderSet, RenderOptions, SegmentOutcome
-from storyreel.pipeline.steps import FFMPEG, Steps
+from storyreel.pipeline.render_types import SegmentOutcome
+from storyreel.pipeline.steps import FFMPEG, RenderContext
 from storyreel.plan import Plan
 from storyreel.providers.base import ClipRequest
 from storyreel.providers.hooks import BeforeSend
@@ -39,24 +37,13 @@ class SegmentWork:
     """Makes segments of one job; different segments may run at once, in different processes
     on one store (the ledger claims each step, shared keyframes are made once)."""
 
-    def __init__(
-        self,
-        steps: Steps,
-        providers: ProviderSet,
-        options: RenderOptions,
-        layout: OutputLayout,
-        spec: OutputSpec,
-        frames: Keyframes,
-    ) -> None:
-        self.steps = steps
-        self.providers = providers
-        self.options = options
-        self.layout = layout
-        self.spec = spec
+    def __init__(self, job: RenderContext, frames: Keyframes) -> None:
+        self.steps, self.providers, self.options = job.steps, job.providers, job.options
+        self.layout, self.spec = job.layout, job.spec
         self.frames = frames
         # Paid video creates (frame preparation, the RPM wait, the request) at once; the wait
         # for the clip that follows holds no slot of it.
-        self._creates = asyncio.Semaphore(options.concurrency)
+        self._creates = asyncio.Semaphore(self.options.concurrency)
 
     def fit(self, speech_seconds: float) -> Fit:
         """Narration first: the spoken length decides the clip (1080P renders 6 s only) and

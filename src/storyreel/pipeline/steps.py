@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from storyreel.errors import StoryreelError
 from storyreel.pipeline.events import (
@@ -22,6 +23,11 @@ from storyreel.pipeline.events import (
     StepStarted,
 )
 from storyreel.pipeline.ledger import Ledger
+
+if TYPE_CHECKING:
+    from storyreel.assembly.spec import OutputSpec
+    from storyreel.pipeline.layout import OutputLayout
+    from storyreel.pipeline.render_types import ProviderSet, RenderOptions
 
 T = TypeVar("T")
 
@@ -125,3 +131,15 @@ async def gather(coros: list[Awaitable[T]]) -> list[T]:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         raise
+
+
+@dataclass(frozen=True)
+class RenderContext:
+    """What every part of one render shares (segments, final assembly): its steps, providers,
+    options, output folder and output format."""
+
+    steps: Steps
+    providers: ProviderSet
+    options: RenderOptions
+    layout: OutputLayout
+    spec: OutputSpec
