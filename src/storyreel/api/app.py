@@ -18,6 +18,7 @@ from storyreel import __version__
 from storyreel.api import (
     routes_doctor,
     routes_jobs,
+    routes_music,
     routes_session,
     routes_voices,
     routes_webhooks,
@@ -99,14 +100,16 @@ def create_app(settings: Settings, *, max_jobs: int = DEFAULT_MAX_JOBS) -> FastA
     app.include_router(page)
     app.include_router(routes_jobs.router)
     app.include_router(routes_voices.router)
+    app.include_router(routes_music.router)
     app.include_router(routes_webhooks.router)
     app.include_router(routes_workers.router)
     app.include_router(routes_session.router)
     app.include_router(routes_doctor.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    # Every route's body is capped; only the voice upload needs room for a 20 MB sample.
-    voices = routes_voices.MAX_SAMPLE_BYTES + routes_voices.FORM_OVERHEAD_BYTES
-    app.add_middleware(BodyLimit, per_path={"/voices": voices})
+    # Every route's body is capped; only the uploads (a 20 MB voice sample, a music track) get
+    # more room, each its own route's limit.
+    per_path = {"/voices": routes_voices.MAX_BODY_BYTES, "/music": routes_music.MAX_BODY_BYTES}
+    app.add_middleware(BodyLimit, per_path=per_path)
     app.add_middleware(SameOrigin, allowed_hosts=None if settings.api_token else _hosts(settings))
     app.add_middleware(SecurityHeaders)  # outermost: on every answer, the 413s included
     return app

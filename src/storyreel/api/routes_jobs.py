@@ -16,6 +16,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 from storyreel.api.deps import Authorized, JobDep, Manager, SettingsDep
 from storyreel.api.errors import ERROR_RESPONSES, validation_problem
 from storyreel.api.jobs_remote import QueueUnavailableError
+from storyreel.api.routes_music import resolve_music, shown_music
 from storyreel.api.schemas import (
     EstimateOut,
     JobCreated,
@@ -60,7 +61,7 @@ def _summary(job: Job) -> dict[str, object]:
         "status": job.status,
         "title": job.plan.title if job.plan else None,
         "story_preview": story[:PREVIEW_CHARS] + ("…" if len(story) > PREVIEW_CHARS else ""),
-        "options": JobOptions.model_validate(job.options),
+        "options": shown_music(JobOptions.model_validate(job.options)),
         "created_at": job.created_at,
         "updated_at": job.updated_at,
         "error": job.error,
@@ -111,7 +112,7 @@ def progress_of(job: Job, steps: list[Step]) -> Progress:
 )
 async def create_job(request: JobRequest, manager: Manager, settings: SettingsDep) -> JobCreated:
     """Queue a job; it starts as soon as a slot is free. Follow it at ``url``."""
-    options = request.options()
+    options = resolve_music(request.options(), settings.data_dir)
     try:
         # A provider that cannot be built (e.g. "openai" without its key), or a story that
         # would plan into more segments than the cap, is refused now, not after the 202.

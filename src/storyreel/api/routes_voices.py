@@ -10,17 +10,16 @@ from __future__ import annotations
 import asyncio
 import shutil
 import tempfile
-from collections.abc import AsyncGenerator, AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from starlette.datastructures import FormData, UploadFile
-from starlette.formparsers import MultiPartException, MultiPartParser
 
 from storyreel.api.deps import Authorized, State
 from storyreel.api.errors import ERROR_RESPONSES, validation_problem
 from storyreel.api.schemas import Problem, VoiceCloned, VoiceList, VoiceOut
+from storyreel.api.uploads import FORM_OVERHEAD_BYTES, read_form, sniff_audio
 from storyreel.minimax import (
     CLONE_MAX_BYTES,
     AsyncMiniMax,
@@ -37,8 +36,7 @@ router = APIRouter(
 )
 
 MAX_SAMPLE_BYTES = CLONE_MAX_BYTES  # MiniMax's limit for clone samples (the client's rule)
-# Room for the form's boundaries, headers and the voice_id field around the sample.
-FORM_OVERHEAD_BYTES = 64 * 1024
+MAX_BODY_BYTES = MAX_SAMPLE_BYTES + FORM_OVERHEAD_BYTES
 ALLOWED_SUFFIXES = (".mp3", ".m4a", ".wav")
 
 _UPLOAD_SCHEMA: dict[str, Any] = {
@@ -74,49 +72,13 @@ def _too_large() -> HTTPException:
     )
 
 
-async def _limited(stream: AsyncIterator[bytes], limit: int) -> AsyncGenerator[bytes, None]:
-    """The request body, refused as soon as it passes ``limit`` bytes (not after the upload)."""
-    seen = 0
-    async for chunk in stream:
-        seen += len(chunk)
-        if seen > limit:
-            raise _too_large()
-        yield chunk
-
-
-def _sniff(head: bytes) -> Literal["mp3", "m4a", "wav"] | None:
-    """The audio type from the first bytes: the name of an upload proves nothing."""
-    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
-        return "wav"
-    if head[4:8] == b"ftyp":
-        return "m4a"
-    if head[:3] == b"ID3" or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
-        return "mp3"
-    return None
-
-
 async def _read_form(request: Request) -> FormData:
-    declared = request.headers.get("content-length")
-    limit = MAX_SAMPLE_BYTES + FORM_OVERHEAD_BYTES
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise _too_large()
-    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
-        raise validation_problem(
-            MiniMaxValidationError(
-                "is not multipart/form-data",
-                field="body",
-                fix="send a form with the fields sample and voice_id",
-            )
-        )
-    parser = MultiPartParser(
-        request.headers, _limited(request.stream(), limit), max_files=1, max_fields=4
+    return await read_form(
+        request,
+        limit=MAX_BODY_BYTES,
+        too_large=_too_large,
+        fields="the fields sample and voice_id",
     )
-    try:
-        return await parser.parse()
-    except MultiPartException as error:
-        raise validation_problem(
-            MiniMaxValidationError(str(error), field="body", fix="send a valid multipart form")
-        ) from None
 
 
 def _fields(form: FormData) -> tuple[str, UploadFile]:
@@ -145,7 +107,7 @@ async def _save(sample: UploadFile, folder: Path) -> Path:
             )
         )
     head = await sample.read(16)
-    kind = _sniff(head)
+    kind = sniff_audio(head)
     if kind is None or f".{kind}" != suffix:
         raise validation_problem(
             MiniMaxValidationError(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -10,6 +11,11 @@ from storyreel.limits import MAX_STORY_CHARS, strip_controls
 from storyreel.pipeline.jobs import JobOptions
 from storyreel.pipeline.store import JobStatus
 from storyreel.plan import Plan
+
+# ``music`` in POST /jobs for a track uploaded with POST /music: its id is the content's sha256
+# (32 hex digits of it), so the same file uploaded twice is the same id.
+MUSIC_ID_PATTERN = r"[0-9a-f]{32}"
+MUSIC_UPLOAD = re.compile(rf"^upload:{MUSIC_ID_PATTERN}$")
 
 # A step that has no record yet is "pending", like one recorded but not started.
 StepStateOut = Literal["pending", "running", "submitted", "done", "failed"]
@@ -35,9 +41,12 @@ class JobRequest(JobOptions):
     @field_validator("music")
     @classmethod
     def _no_server_paths(cls, value: str) -> str:
-        # A path would make the service read (and mix in) any file on its own disk.
-        if value not in ("none", "auto"):
-            raise ValueError('the API takes "none" or "auto"; a music file is a CLI option')
+        # A path would make the service read (and mix in) any file on its own disk: an upload
+        # is named by its id, and the service finds its own copy (``routes_music``).
+        if value not in ("none", "auto") and not MUSIC_UPLOAD.match(value):
+            raise ValueError(
+                'the API takes "none", "auto" or "upload:<music_id>" (from POST /music)'
+            )
         return value
 
     def options(self) -> JobOptions:
@@ -129,6 +138,11 @@ class VoiceCloned(BaseModel):
     created: bool = Field(description="False when the account already had this voice id.")
     note: str
     mock: bool
+
+
+class MusicUploaded(BaseModel):
+    music_id: str = Field(description='Send ``"music": "upload:<music_id>"`` in POST /jobs.')
+    seconds: float = Field(description="The track's length; it is looped or trimmed to the video.")
 
 
 class Info(BaseModel):

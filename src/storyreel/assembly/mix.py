@@ -44,18 +44,20 @@ MAX_MAKEUP_DB = 2.0
 LIMITER_SLACK_DB = 1.0
 
 
-def check_music_file(path: Path, *, field: str = MUSIC_FIELD) -> float:
+def check_music_file(path: Path, *, field: str = MUSIC_FIELD, shown: str | None = None) -> float:
     """The track's duration, or a one-line :class:`UsageError` naming ``field`` when it is not a
     usable music track (missing, unreadable, no audio, too short, too big). Called before any
-    paid call, so a bad track costs nothing."""
+    paid call, so a bad track costs nothing. The messages call the file ``shown`` when given
+    (the service's answers never show one of its own paths)."""
+    name = shown or str(path)
     if not path.is_file():
-        raise UsageError(f"no such file {path}", field=field, fix="name an audio file")
+        raise UsageError(f"no such file {name}", field=field, fix="name an audio file")
     if not os.access(path, os.R_OK):
-        raise UsageError(f"{path} is not readable", field=field, fix="check its permissions")
+        raise UsageError(f"{name} is not readable", field=field, fix="check its permissions")
     size = path.stat().st_size
     if size > MAX_MUSIC_BYTES:
         raise UsageError(
-            f"{path} is {size // (1024 * 1024)} MB, more than {MAX_MUSIC_BYTES // (1024 * 1024)}",
+            f"{name} is {size // (1024 * 1024)} MB, more than {MAX_MUSIC_BYTES // (1024 * 1024)}",
             field=field,
             fix="use a compressed track (mp3, m4a, ogg)",
         )
@@ -63,14 +65,14 @@ def check_music_file(path: Path, *, field: str = MUSIC_FIELD) -> float:
         info = probe(path)
     except MediaError:
         raise UsageError(
-            f"{path} is not an audio file FFmpeg can read", field=field, fix="use mp3, m4a or wav"
+            f"{name} is not an audio file FFmpeg can read", field=field, fix="use mp3, m4a or wav"
         ) from None
     if info.audio is None:
-        raise UsageError(f"{path} has no audio stream", field=field, fix="use an audio file")
+        raise UsageError(f"{name} has no audio stream", field=field, fix="use an audio file")
     seconds = info.audio.duration or info.duration
     if seconds < MIN_MUSIC_SECONDS:
         raise UsageError(
-            f"{path} lasts {seconds:.1f} s, less than {MIN_MUSIC_SECONDS:g} s",
+            f"{name} lasts {seconds:.1f} s, less than {MIN_MUSIC_SECONDS:g} s",
             field=field,
             fix="use a longer track; it is looped to the video's length",
         )

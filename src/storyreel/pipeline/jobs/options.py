@@ -55,8 +55,9 @@ class JobOptions(BaseModel):
         "none",
         min_length=1,
         max_length=4096,
-        description='"none", "auto" (an instrumental bed made for the video) or, from the CLI, '
-        "the absolute path of an audio track (looped or trimmed to the video).",
+        description='"none", "auto" (an instrumental bed made for the video), a track: from the '
+        'API "upload:<music_id>" (see POST /music), from the CLI its absolute path (looped or '
+        "trimmed to the video).",
     )
     music_volume: float = Field(
         DEFAULT_MUSIC_VOLUME,
