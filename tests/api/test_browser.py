@@ -1,16 +1,19 @@
-"""The web page in real headless Chromium: submit a story offline, watch it, play the video.
+"""The web page in real headless Chromium: submit a story offline (with an uploaded music track),
+watch it, play the video.
 
 Needs Debian's chromium at /usr/bin/chromium (Playwright's own browsers are not downloaded).
 """
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 import pytest
 
 from tests.api.helpers import CHROMIUM, CHROMIUM_ARGS, live_app
+from tests.fakes.media import make_tone
 
 pytestmark = pytest.mark.skipif(
     not os.access(CHROMIUM, os.X_OK),
@@ -40,6 +43,13 @@ async def test_page_submits_a_story_shows_progress_and_plays_the_video(tmp_path:
                 await page.fill("#story", "A small robot plants a tree on the moon. It grows.")
                 await page.fill("#segments", "1")
                 await page.select_option("#resolution", "720P")
+                # An uploaded music track (POST /music first, then the job names its id).
+                assert await page.is_hidden("#music-track")
+                await page.select_option("#music", "upload")
+                await page.set_input_files(
+                    "#music-track",
+                    {"name": "bed.wav", "mimeType": "audio/wav", "buffer": make_tone(4, fmt="wav")},
+                )
                 await page.click("#submit")
 
                 await page.wait_for_selector("#job:not([hidden])")
@@ -79,6 +89,9 @@ async def test_page_submits_a_story_shows_progress_and_plays_the_video(tmp_path:
                 assert played["ready"] >= 2, played
                 assert played["duration"] > 0, played
                 assert played["now"] > played["start"], played
+                (manifest,) = (tmp_path / "data" / "jobs").glob("*/manifest.json")
+                track = json.loads(manifest.read_text())["music"]["track"]
+                assert Path(track).parent == (tmp_path / "data" / "music").resolve(), track
                 recent = await page.locator("#jobs li").all_inner_texts()
                 assert any("succeeded" in item for item in recent), recent
                 # In-process: no workers line; and no script error all along.

@@ -54,16 +54,34 @@ function jobBody() {
   return body;
 }
 
+// "upload": the track goes to POST /music first; the job then names it by the id it got back
+// (the API never takes a file path).
+async function uploadedMusic() {
+  const file = $("music-track").files[0];
+  if (!file) throw new Error("music: choose a track to upload");
+  const form = new FormData();
+  form.append("track", file);
+  say($("form-status"), "uploading the track…");
+  const result = await api("/music", { method: "POST", body: form });
+  return `upload:${result.music_id}`;
+}
+
+function showMusicTrack() {
+  $("music-track-row").hidden = $("music").value !== "upload";
+}
+
 async function submitJob(event) {
   event.preventDefault();
   const button = $("submit");
   button.disabled = true;
-  say($("form-status"), "submitting…");
   try {
+    const body = jobBody();
+    if (body.music === "upload") body.music = await uploadedMusic();
+    say($("form-status"), "submitting…");
     const created = await api("/jobs", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(jobBody()),
+      body: JSON.stringify(body),
     });
     say($("form-status"), `job ${created.id} queued`);
     await watch(created.id);
@@ -298,6 +316,8 @@ async function start() {
   }
   $("job-form").addEventListener("submit", submitJob);
   $("clone").addEventListener("click", cloneVoice);
+  $("music").addEventListener("change", showMusicTrack);
+  showMusicTrack(); // a reload may keep "upload" selected
   $("cancel").addEventListener("click", cancelJob);
   $("refresh").addEventListener("click", refreshJobs);
   refreshJobs();
