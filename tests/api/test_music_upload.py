@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from storyreel.api import routes_music
 from storyreel.api.app import create_app
 from storyreel.api.routes_music import MAX_BODY_BYTES
 from tests.api.helpers import QUICK, STORY, in_process, offline_settings, wait_for
@@ -82,6 +83,38 @@ async def test_an_oversized_upload_is_413(tmp_path: Path) -> None:
         )
     assert response.status_code == 413, response.text
     assert "detail" in response.json()
+
+
+async def test_a_chunked_upload_is_cut_off_at_the_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A small limit (read when the app is built, and by the route) instead of 200 MB of test data.
+    monkeypatch.setattr(routes_music, "MAX_BODY_BYTES", 256 * 1024)
+
+    async def body() -> object:
+        yield b'--b\r\nContent-Disposition: form-data; name="track"; filename="big.wav"\r\n\r\n'
+        for _ in range(64):
+            yield b"\0" * 65536
+
+    async with in_process(create_app(offline_settings(tmp_path))) as client:
+        response = await client.post(
+            "/music",
+            content=body(),  # type: ignore[arg-type]
+            headers={"Content-Type": "multipart/form-data; boundary=b"},
+        )
+    assert response.status_code == 413, response.text
+
+
+async def test_a_full_music_store_is_507(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(routes_music, "MAX_STORED_BYTES", 400_000)
+    async with in_process(create_app(offline_settings(tmp_path))) as client:
+        first = await client.post("/music", files={"track": ("a", make_tone(4.0, fmt="wav"))})
+        assert first.status_code == 201, first.text  # 4 s of 32 kHz 16-bit mono: 256 KB
+        # 320 KB: it would fit alone, not beside the first.
+        second = await client.post("/music", files={"track": ("b", make_tone(5.0, fmt="wav"))})
+    assert second.status_code == 507, second.text
+    assert "music_id" in second.json()["detail"]
+    assert len(list((tmp_path / "music").iterdir())) == 1
 
 
 @pytest.mark.parametrize("music", ["upload:" + "0" * 32, "upload:../../etc/passwd", "upload:"])

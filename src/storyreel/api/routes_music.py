@@ -36,6 +36,9 @@ FIELD = "track"
 MAX_TRACK_BYTES = MAX_MUSIC_BYTES  # the CLI's limit for --music FILE: one rule for both
 MAX_BODY_BYTES = MAX_TRACK_BYTES + FORM_OVERHEAD_BYTES
 KINDS: tuple[AudioKind, ...] = get_args(AudioKind)
+# All the stored tracks together: uploads are kept for the jobs that name them, so without a
+# cap repeated uploads would fill the data disk. Beyond it, 507 (an operator clears the folder).
+MAX_STORED_BYTES = 4 * 1024**3
 _CHUNK = 1024 * 1024
 
 _UPLOAD_SCHEMA: dict[str, Any] = {
@@ -105,10 +108,21 @@ def shown_music(options: JobOptions) -> JobOptions:
     return options.model_copy(update={"music": f"upload:{Path(options.music).stem}"})
 
 
+def _check_room(folder: Path, incoming: int) -> None:
+    stored = sum(p.stat().st_size for p in folder.iterdir() if p.is_file())
+    if stored + incoming > MAX_STORED_BYTES:
+        raise HTTPException(
+            status.HTTP_507_INSUFFICIENT_STORAGE,
+            f"the service keeps at most {MAX_STORED_BYTES // 2**20} MB of music tracks and is "
+            "full; reuse an uploaded track's music_id or ask the operator to clear some",
+        )
+
+
 def _store(track: UploadFile, folder: Path, kind: AudioKind) -> tuple[str, float]:
     """Copy the upload beside its final place while hashing it, check it as the CLI checks
     ``--music FILE``, then move it to its content address (same content, same file)."""
     folder.mkdir(parents=True, exist_ok=True)
+    _check_room(folder, track.size or 0)
     digest = hashlib.sha256()
     handle, name = tempfile.mkstemp(prefix=".incoming-", dir=folder)
     incoming = Path(name)
@@ -131,7 +145,10 @@ def _store(track: UploadFile, folder: Path, kind: AudioKind) -> tuple[str, float
     status_code=status.HTTP_201_CREATED,
     summary="Upload a music track",
     openapi_extra=_UPLOAD_SCHEMA,
-    responses={413: {"model": Problem, "description": "The upload is too large."}},
+    responses={
+        413: {"model": Problem, "description": "The upload is too large."},
+        507: {"model": Problem, "description": "The stored tracks fill the service's share."},
+    },
 )
 async def upload_music(request: Request, settings: SettingsDep) -> MusicUploaded:
     """Upload ``track`` (multipart); then submit a job with ``"music": "upload:<music_id>"``.
