@@ -101,11 +101,13 @@ def resolve_music(options: JobOptions, data_dir: Path) -> JobOptions:
 
 
 def shown_music(options: JobOptions) -> JobOptions:
-    """The options as answers show them: a stored track by its id, never the service's path
-    (the service only ever stores ``none``, ``auto`` or one of its uploads)."""
-    if options.music in ("none", "auto"):
+    """The options as answers show them: a stored track by its id, not the service's path. (A
+    ``make --remote`` job keeps the path its own user gave.)"""
+    path = Path(options.music)
+    shown = f"upload:{path.stem}"
+    if path.parent.name != music_folder(Path()).name or not MUSIC_UPLOAD.match(shown):
         return options
-    return options.model_copy(update={"music": f"upload:{Path(options.music).stem}"})
+    return options.model_copy(update={"music": shown})
 
 
 def _check_room(folder: Path, incoming: int) -> None:
