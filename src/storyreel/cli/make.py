@@ -159,13 +159,7 @@ def register(app: typer.Typer) -> None:
         resolution: Resolution = opt.RESOLUTION,
         subtitles: Subtitles = opt.SUBTITLES,
         subtitle_style: SubtitleStyle = opt.SUBTITLE_STYLE,
-        concurrency: int | None = typer.Option(
-            None,
-            "--concurrency",
-            min=1,
-            max=32,
-            help="Calls in flight per stage (video: creates at once; waiting holds no slot).",
-        ),
+        concurrency: int | None = opt.CONCURRENCY,
         budget: float | None = opt.BUDGET,
         voice: str | None = opt.VOICE,
         language: str | None = opt.LANGUAGE,
@@ -176,9 +170,9 @@ def register(app: typer.Typer) -> None:
             None, "--voice-id", help="The id to clone the sample as."
         ),
         planner: Choice | None = opt.PLANNER,
-        images: Choice | None = typer.Option(None, "--images", help="Keyframe provider."),
-        video: Choice | None = typer.Option(None, "--video", help="Clip provider."),
-        speech: Choice | None = typer.Option(None, "--speech", help="Narration provider."),
+        images: Choice | None = opt.IMAGES,
+        video: Choice | None = opt.VIDEO,
+        speech: Choice | None = opt.SPEECH,
         music: str = opt.MUSIC,
         music_volume: float = opt.MUSIC_VOLUME,
         yes: bool = opt.YES,
@@ -193,7 +187,10 @@ def register(app: typer.Typer) -> None:
             help="Send again a video request whose answer was lost (it may be billed twice).",
         ),
     ) -> None:
-        """Turn a story into final_video.mp4 (offline when no API keys are set)."""
+        """Turn a story into final_video.mp4 (offline when no API keys are set).
+
+        Example: storyreel make examples/lighthouse.txt --offline --resolution 1080p
+        """
         options = options_from(
             offline,
             segments,
@@ -236,7 +233,10 @@ def register(app: typer.Typer) -> None:
         planner: Choice | None = opt.PLANNER,
         yes: bool = opt.YES,
     ) -> None:
-        """Plan only: write plan.json to edit before paying for anything else."""
+        """Plan only: write plan.json to edit before paying for anything else.
+
+        Example: storyreel plan examples/lighthouse.txt -o out/lighthouse
+        """
         options = options_from(
             offline, segments, resolution, subtitles, budget, voice, planner, language=language
         )
