@@ -20,8 +20,10 @@ from storyreel.cli.common import (
 )
 from storyreel.cli.options import Choice, Resolution, Subtitles, SubtitleStyle
 from storyreel.cli.running import job_runner, run_with_progress, summary
+from storyreel.cli.story_size import check_story_size
 from storyreel.errors import UsageError
 from storyreel.pipeline.jobs import JobOptions
+from storyreel.pipeline.layout import OutputLayout
 from storyreel.providers.factory import Providers
 
 Prepare = Callable[[Providers], Awaitable[None]]
@@ -132,6 +134,8 @@ def register(app: typer.Typer) -> None:
 
         async def go() -> None:
             async with job_runner(settings) as runner:
+                if not OutputLayout(target).plan.is_file():  # not planned yet
+                    await check_story_size(runner, text, options, yes=yes)
                 job, resumed = await runner.find_or_create(text, options, target)
                 if resumed:
                     err_console.print(
