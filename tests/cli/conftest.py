@@ -83,9 +83,16 @@ def run_storyreel(*args: str, timeout: float = 60, **env: str) -> Result:
 
 
 def interrupt_when(
-    args: list[str], ready: Callable[[str], bool], workdir: Path, *, timeout: float = 20
+    args: list[str],
+    ready: Callable[[str], bool],
+    workdir: Path,
+    *,
+    timeout: float = 20,
+    sig: signal.Signals = signal.SIGINT,
+    watch: str = "stdout",
 ) -> Result:
-    """Start ``storyreel args``, send SIGINT (Ctrl-C) once ``ready(stdout so far)``, wait."""
+    """Start ``storyreel args``, send ``sig`` (Ctrl-C by default) once ``ready(output so far)``
+    (of the stream ``watch`` names), wait."""
     out_path, err_path = workdir / "stdout.txt", workdir / "stderr.txt"
     # A runner started in the background may ignore SIGINT, and the child would inherit that;
     # a Python-level handler here becomes the default disposition in the child after exec.
@@ -102,11 +109,12 @@ def interrupt_when(
                 signal.signal(signal.SIGINT, signal.SIG_IGN)
         try:
             deadline = time.monotonic() + timeout
-            while not ready(out_path.read_text()):
+            watched = out_path if watch == "stdout" else err_path
+            while not ready(watched.read_text()):
                 if child.poll() is not None or time.monotonic() > deadline:
                     raise AssertionError(f"never ready: {err_path.read_text()}")
                 time.sleep(0.05)
-            child.send_signal(signal.SIGINT)
+            child.send_signal(sig)
             code = child.wait(timeout=timeout)
         finally:
             if child.poll() is None:

@@ -80,16 +80,33 @@ def test_tts_reads_a_text_file_and_takes_the_format_from_the_suffix(
     assert _duration(out) > 0
 
 
-def test_tts_in_mock_mode_says_so_and_still_makes_audio(cli: Invoke, tmp_path: Path) -> None:
-    out = tmp_path / "mock.mp3"  # no MINIMAX_API_KEY at all: mock mode
+def test_tts_without_a_key_speaks_with_espeak_ng(cli: Invoke, tmp_path: Path) -> None:
+    out = tmp_path / "offline.mp3"  # no MINIMAX_API_KEY at all: offline speech, not a tone
 
     result = cli(
         "tts", "Hello from nowhere.", "--voice", "English_expressive_narrator", "--out", str(out)
     )
 
     assert result.code == 0, result.stderr
-    assert result.stderr.count("MiniMax mock mode: no request leaves this machine") == 1
+    assert "espeak-ng voice en-us" in result.flat_stderr
     assert _duration(out) > 0
+
+
+def test_offline_tts_speaks_the_texts_language_or_the_espeak_voice_given(
+    cli: Invoke, tmp_path: Path
+) -> None:
+    russian = cli(
+        "tts",
+        "Жил-был смотритель маяка.",
+        "--voice",
+        "StoryNarrator01",
+        "-o",
+        str(tmp_path / "a.wav"),
+    )
+    spanish = cli("tts", "Hello there.", "--voice", "es", "-o", str(tmp_path / "b.wav"))
+
+    assert russian.code == 0 and "espeak-ng voice ru" in russian.flat_stderr, russian.stderr
+    assert spanish.code == 0 and "espeak-ng voice es" in spanish.flat_stderr, spanish.stderr
 
 
 # --- video -----------------------------------------------------------------------------------

@@ -47,3 +47,29 @@ def test_a_finished_frame_started_again_does_not_run_past_the_end() -> None:
     events: list[Event] = [PlanReady(title="t", segments=1, frames=2), *frame(0), *frame(1)]
     events += [StepStarted("frame", 1), StepProgress("frame", 1, 0.5)]  # a replay, mid-way
     assert keyframes_bar(events) == (2, 2)
+
+
+def bars_after(events: list[Event]) -> StageBars:
+    bars = StageBars(Console(file=io.StringIO()))
+    for event in events:
+        bars(event)
+    return bars
+
+
+def test_planning_ends_full_with_its_clock_stopped() -> None:
+    bars = bars_after([StepStarted("plan"), StepFinished("plan")])
+    task = bars.progress.tasks[bars.tasks["plan"]]
+    assert (task.completed, task.total) == (1, 1)
+    assert task.finished
+
+
+def test_a_stage_clock_starts_with_its_first_step() -> None:
+    bars = bars_after([PlanReady(title="t", segments=2, frames=3), StepStarted("speech", 0)])
+    tasks = bars.progress.tasks
+    assert tasks[bars.tasks["speech"]].started
+    assert not tasks[bars.tasks["video"]].started  # no clip begun: no clock yet
+
+
+def test_a_reused_step_names_its_segment() -> None:
+    bars = bars_after([PlanReady(title="t", segments=2, frames=3), *frame(1, reused=True)])
+    assert bars.progress.tasks[bars.tasks["frame"]].fields["status"] == "#2 reused"

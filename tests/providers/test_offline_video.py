@@ -151,10 +151,8 @@ async def test_fetch_renders_a_clip_that_moves_from_first_to_last(
     # Starts on the first keyframe (unzoomed), ends near the last one (zoomed in on it).
     assert like(pictures[0], frames[0]) < 6
     assert like(pictures[-1], frames[1]) < like(pictures[-1], frames[0])
-    # The caption band stays still while the picture above it zooms.
-    band = RESOLUTIONS["512P"][1] * 3 // 4 + 8
-    assert like(pictures[-1], frames[1], slice(band, None)) < 4
-    assert like(pictures[-1], frames[1], slice(0, band)) > 8
+    # Keyframes carry no caption band now, so the whole picture moves (a band in frames an
+    # earlier version drew is still held still: clip_filter's caption share, tested above).
     # And something actually moves between consecutive frames mid-clip.
     assert np.abs(pictures[80].astype(int) - pictures[81].astype(int)).mean() > 0.2
     # How fast it renders is measured in bench/bench_offline_render.py, not asserted here.

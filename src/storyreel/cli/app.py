@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -50,9 +51,26 @@ for module in (make, jobs, voice, media, serve, workers, doctor):
     module.register(app)
 
 
+def _no_flag_metavars(command: Any) -> None:
+    """On/off flags take no value, so the help shows none (typer would print ``<bool>``).
+    Typed loosely: typer builds the tree from its own vendored copy of click."""
+    for param in command.get_params(typer.Context(command)):  # --help included
+        if getattr(param, "is_flag", False):
+            param.metavar = ""
+    for sub in getattr(command, "commands", {}).values():
+        _no_flag_metavars(sub)
+
+
+def cli_command() -> Any:
+    """The click command tree of ``storyreel``, as the console script runs it."""
+    tree = typer.main.get_command(app)
+    _no_flag_metavars(tree)
+    return tree
+
+
 def main() -> None:
     """Console-script entry point."""
-    command = typer.main.get_command(app)
+    command = cli_command()
     try:
         code = command.main(prog_name="storyreel", standalone_mode=False)
     except (KeyboardInterrupt, typer.Abort):

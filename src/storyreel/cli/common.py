@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
@@ -159,6 +160,24 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
     from storyreel.providers._minimax_common import vendor_error
 
     try:
-        return asyncio.run(coro)
+        return asyncio.run(_stopped_by_sigterm(coro))
+    except asyncio.CancelledError:  # SIGTERM: the same end as Ctrl-C (exit 130, job resumable)
+        raise KeyboardInterrupt from None
     except MiniMaxError as exc:
         raise vendor_error(exc) from exc
+
+
+async def _stopped_by_sigterm(coro: Coroutine[Any, Any, T]) -> T:
+    """Run ``coro``; SIGTERM cancels it as Ctrl-C does, so the job is recorded as cancelled
+    (resumable) instead of the process dying with the job left "running"."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    try:
+        if task is not None:
+            loop.add_signal_handler(signal.SIGTERM, task.cancel)
+    except (NotImplementedError, RuntimeError):  # Windows, or not the main thread
+        return await coro
+    try:
+        return await coro
+    finally:
+        loop.remove_signal_handler(signal.SIGTERM)

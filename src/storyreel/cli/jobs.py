@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.table import Table
@@ -26,6 +27,10 @@ def register(app: typer.Typer) -> None:
         help="Send again a video request whose answer was lost (it may be billed twice).",
     )
     yes_opt = typer.Option(False, "--yes", "-y", help="Accept the cost estimate without asking.")
+    kept = "\\[default: as the job was made]"
+
+    def provider(flag: str, what: str) -> Any:
+        return typer.Option(None, flag, help=f"{what} provider {kept}.")
 
     @app.command()
     def render(
@@ -37,10 +42,25 @@ def register(app: typer.Typer) -> None:
         music_volume: float | None = typer.Option(
             None, "--music-volume", min=0.01, max=1.0, help="See `storyreel make --help`."
         ),
+        resolution: opt.Resolution | None = typer.Option(
+            None, "--resolution", case_sensitive=False, help=f"{opt.RESOLUTION_HELP} {kept}"
+        ),
+        budget: float | None = typer.Option(
+            None, "--budget", min=0, help=f"{opt.BUDGET_HELP} {kept}."
+        ),
+        concurrency: int | None = typer.Option(
+            None, "--concurrency", min=1, max=32, help=f"{opt.CONCURRENCY_HELP} {kept}."
+        ),
+        images: opt.Choice | None = provider("--images", "Keyframe"),
+        video: opt.Choice | None = provider("--video", "Clip"),
+        speech: opt.Choice | None = provider("--speech", "Narration"),
         yes: bool = yes_opt,
         repeat_unknown: bool = repeat_opt,
     ) -> None:
-        """Render (or finish) the plan in FOLDER; only what changed in plan.json is made again."""
+        """Render (or finish) the plan in FOLDER; only what changed in plan.json is made again.
+
+        Example: storyreel render out/lighthouse --resolution 1080p --budget 5
+        """
         layout = OutputLayout(folder)
         if not layout.plan.is_file():
             raise UsageError(
@@ -52,6 +72,15 @@ def register(app: typer.Typer) -> None:
             changes["music"] = music_choice(music)
         if music_volume is not None:
             changes["music_volume"] = music_volume
+        given = {
+            "resolution": resolution.value if resolution else None,
+            "budget": str(budget) if budget is not None else None,
+            "concurrency": concurrency,
+            "images": images.value if images else None,
+            "video": video.value if video else None,
+            "speech": speech.value if speech else None,
+        }
+        changes.update({key: value for key, value in given.items() if value is not None})
         settings = load_settings()
         where = folder.resolve()
 
@@ -77,7 +106,10 @@ def register(app: typer.Typer) -> None:
         yes: bool = yes_opt,
         repeat_unknown: bool = repeat_opt,
     ) -> None:
-        """Continue a job: finished work is reused; submitted clips are awaited, not paid again."""
+        """Continue a job: finished work is reused; submitted clips are awaited, not paid again.
+
+        Example: storyreel resume 3f9c2a7b1d4e5f60 (the id `storyreel jobs` lists)
+        """
         settings = load_settings()
 
         async def go() -> None:
@@ -99,7 +131,10 @@ def register(app: typer.Typer) -> None:
         job_id: str | None = typer.Argument(None, help="Show one job's steps and spend."),
         limit: int = typer.Option(20, "--limit", min=1, max=1000),
     ) -> None:
-        """List jobs with their state and spend, or one job in detail."""
+        """List jobs with their state and spend, or one job in detail.
+
+        Example: storyreel jobs, or storyreel jobs JOB_ID for its steps
+        """
         settings = load_settings()
 
         async def go() -> None:

@@ -20,8 +20,10 @@ from storyreel.cli.common import (
 )
 from storyreel.cli.options import Choice, Resolution, Subtitles, SubtitleStyle
 from storyreel.cli.running import job_runner, run_with_progress, summary
+from storyreel.cli.story_size import check_story_size
 from storyreel.errors import UsageError
 from storyreel.pipeline.jobs import JobOptions
+from storyreel.pipeline.layout import OutputLayout
 from storyreel.providers.factory import Providers
 
 Prepare = Callable[[Providers], Awaitable[None]]
@@ -132,6 +134,8 @@ def register(app: typer.Typer) -> None:
 
         async def go() -> None:
             async with job_runner(settings) as runner:
+                if not OutputLayout(target).plan.is_file():  # not planned yet
+                    await check_story_size(runner, text, options, yes=yes)
                 job, resumed = await runner.find_or_create(text, options, target)
                 if resumed:
                     err_console.print(
@@ -159,13 +163,7 @@ def register(app: typer.Typer) -> None:
         resolution: Resolution = opt.RESOLUTION,
         subtitles: Subtitles = opt.SUBTITLES,
         subtitle_style: SubtitleStyle = opt.SUBTITLE_STYLE,
-        concurrency: int | None = typer.Option(
-            None,
-            "--concurrency",
-            min=1,
-            max=32,
-            help="Calls in flight per stage (video: creates at once; waiting holds no slot).",
-        ),
+        concurrency: int | None = opt.CONCURRENCY,
         budget: float | None = opt.BUDGET,
         voice: str | None = opt.VOICE,
         language: str | None = opt.LANGUAGE,
@@ -176,9 +174,9 @@ def register(app: typer.Typer) -> None:
             None, "--voice-id", help="The id to clone the sample as."
         ),
         planner: Choice | None = opt.PLANNER,
-        images: Choice | None = typer.Option(None, "--images", help="Keyframe provider."),
-        video: Choice | None = typer.Option(None, "--video", help="Clip provider."),
-        speech: Choice | None = typer.Option(None, "--speech", help="Narration provider."),
+        images: Choice | None = opt.IMAGES,
+        video: Choice | None = opt.VIDEO,
+        speech: Choice | None = opt.SPEECH,
         music: str = opt.MUSIC,
         music_volume: float = opt.MUSIC_VOLUME,
         yes: bool = opt.YES,
@@ -193,7 +191,10 @@ def register(app: typer.Typer) -> None:
             help="Send again a video request whose answer was lost (it may be billed twice).",
         ),
     ) -> None:
-        """Turn a story into final_video.mp4 (offline when no API keys are set)."""
+        """Turn a story into final_video.mp4 (offline when no API keys are set).
+
+        Example: storyreel make examples/lighthouse.txt --offline --resolution 1080p
+        """
         options = options_from(
             offline,
             segments,
@@ -236,7 +237,10 @@ def register(app: typer.Typer) -> None:
         planner: Choice | None = opt.PLANNER,
         yes: bool = opt.YES,
     ) -> None:
-        """Plan only: write plan.json to edit before paying for anything else."""
+        """Plan only: write plan.json to edit before paying for anything else.
+
+        Example: storyreel plan examples/lighthouse.txt -o out/lighthouse
+        """
         options = options_from(
             offline, segments, resolution, subtitles, budget, voice, planner, language=language
         )

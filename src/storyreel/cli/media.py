@@ -216,6 +216,24 @@ def _describe(info: MediaInfo) -> str:
     return f"{size}{info.duration:.1f} s, {info.size_bytes / 1e6:.1f} MB"
 
 
+async def _speak_offline(words: str, voice: str, out: Path, speed: float) -> None:
+    """Speak ``words`` with espeak-ng: --voice when it names an espeak voice (a MiniMax voice
+    id does not), else the voice of the text's language."""
+    from storyreel.language import detect_language, is_espeak_voice_name
+    from storyreel.providers.offline.speech import DEFAULT_RATE_WPM, OfflineSpeechGen
+
+    espeak = voice if is_espeak_voice_name(voice) else None
+    rate = round(DEFAULT_RATE_WPM * speed)
+    speaker = OfflineSpeechGen(voice=espeak, rate_wpm=rate)
+    language = detect_language(words)
+    err_console.print(
+        f"offline (no MiniMax key): espeak-ng voice {speaker.voice_for(language)}",
+        style="yellow",
+        highlight=False,
+    )
+    await speaker.speak(words, out=out, language=language)
+
+
 def register(app: typer.Typer) -> None:
     """Add ``tts`` and ``video`` to ``app``."""
 
@@ -237,12 +255,22 @@ def register(app: typer.Typer) -> None:
             help="Audio format \\[default: from the --out suffix].",
         ),
     ) -> None:
-        """Speak TEXT with a MiniMax voice into an audio file."""
+        """Speak TEXT with a MiniMax voice into an audio file (offline, with no MiniMax key:
+        espeak-ng, in the voice of the text's language or --voice when it names one).
+
+        Example: storyreel tts "Once upon a time." --voice English_expressive_narrator -o a.mp3
+        """
         settings = load_settings()
         words = read_text(text)
         file_format = audio_format(out, fmt)
 
         async def go() -> MediaInfo:
+            if settings.minimax.mocked:
+                # Real speech, not the mock's tone: what a user hears offline is a voice.
+                await _speak_offline(
+                    words, voice, out, speed if speed is not None else settings.speech_speed
+                )
+                return await _probe(out)
             async with minimax_client(settings) as client:
                 try:
                     result = await client.text_to_audio(
@@ -304,7 +332,10 @@ def register(app: typer.Typer) -> None:
             help="Wait for and download an existing task instead of creating one.",
         ),
     ) -> None:
-        """Make one MiniMax clip: text-to-video, from a first frame, or first+last frame."""
+        """Make one MiniMax clip: text-to-video, from a first frame, or first+last frame.
+
+        Example: storyreel video -p "A lighthouse at night [Push in]" --first a.png -o clip.mp4
+        """
         check_video_args(
             prompt=prompt, first=first, last=last, out=out, duration=duration, resume=resume
         )

@@ -41,9 +41,17 @@ OUT = typer.Option(
     None, "--out", "-o", help="Output folder \\[default: out/NAME]; running again resumes it."
 )
 OFFLINE = typer.Option(False, "--offline", help="Use the offline providers for every stage (free).")
-SEGMENTS = typer.Option(None, "--segments", "-n", min=1, max=60, help="Exact number of segments.")
+SEGMENTS = typer.Option(
+    None,
+    "--segments",
+    "-n",
+    min=1,
+    max=60,
+    help="Exact number of segments \\[default: auto: sentences grouped to fill each clip].",
+)
+RESOLUTION_HELP = "Video resolution, any case (1080P clips are 6 s)."
 RESOLUTION = typer.Option(
-    Resolution.p768, "--resolution", help="Video resolution (1080P clips are 6 s)."
+    Resolution.p768, "--resolution", case_sensitive=False, help=RESOLUTION_HELP
 )
 SUBTITLES = typer.Option(
     Subtitles.srt, "--subtitles", help="Burn subtitles in, write an .srt, or neither."
@@ -54,7 +62,12 @@ SUBTITLE_STYLE = typer.Option(
     help="Burned subtitles: white on a dark band (boxed), white with a thin outline (clean), "
     "or large yellow with a thick outline (bold-outline).",
 )
-BUDGET = typer.Option(None, "--budget", min=0, help="Refuse to spend more than this many USD.")
+BUDGET_HELP = "Refuse to spend more than this many USD"
+BUDGET = typer.Option(None, "--budget", min=0, help=f"{BUDGET_HELP} \\[default: no limit].")
+CONCURRENCY_HELP = "Calls in flight per stage (video: creates at once; waiting holds no slot)"
+CONCURRENCY = typer.Option(
+    None, "--concurrency", min=1, max=32, help=f"{CONCURRENCY_HELP} \\[default: 4]."
+)
 VOICE = typer.Option(
     None,
     "--voice",
@@ -66,7 +79,12 @@ LANGUAGE = typer.Option(
     "--language",
     help="The story's language (en, zh, ar, ru, es...) \\[default: detected from the story].",
 )
-PLANNER = typer.Option(None, "--planner", help="Planner provider.")
+# auto: the stage's paid provider when its key is set, else offline.
+AUTO = "\\[default: auto: paid when its key is set, else offline]"
+PLANNER = typer.Option(None, "--planner", help=f"Planner provider {AUTO}.")
+IMAGES = typer.Option(None, "--images", help=f"Keyframe provider {AUTO}.")
+VIDEO = typer.Option(None, "--video", help=f"Clip provider {AUTO}.")
+SPEECH = typer.Option(None, "--speech", help=f"Narration provider {AUTO}.")
 MUSIC_HELP = (
     "A music bed under the narration: an audio FILE (looped or trimmed to the video), "
     "auto (made for the video) or none."

@@ -74,10 +74,18 @@ class StageBars:
 
     def _ensure(self, stage: Stage, total: int | None) -> TaskID:
         if stage not in self.tasks:
-            self.tasks[stage] = self.progress.add_task(LABELS[stage], total=total, status="")
+            # Not started: a stage's clock runs from its first step, not from the plan.
+            self.tasks[stage] = self.progress.add_task(
+                LABELS[stage], total=total, status="", start=False
+            )
             self.partial[stage] = {}
             self.done[stage] = set()
         return self.tasks[stage]
+
+    def _start(self, stage: Stage) -> None:
+        task = self.tasks[stage]
+        if not self.progress.tasks[task].started:
+            self.progress.start_task(task)
 
     def _refresh(self, stage: Stage, status: str | None = None) -> None:
         done = self.done[stage]
@@ -88,6 +96,12 @@ class StageBars:
         else:
             self.progress.update(self.tasks[stage], completed=completed, status=status)
 
+    @staticmethod
+    def _finished_status(event: StepFinished) -> str:
+        if not event.reused:
+            return ""
+        return "reused" if event.segment is None else f"#{event.segment + 1} reused"
+
     def __call__(self, event: Event) -> None:
         if isinstance(event, PlanReady):
             n = event.segments
@@ -96,10 +110,12 @@ class StageBars:
             self._ensure("assemble", 1)
         elif isinstance(event, StepStarted):
             self._ensure(event.stage, None)
+            self._start(event.stage)
             self.partial[event.stage][event.segment] = 0.0
             self._refresh(event.stage)
         elif isinstance(event, StepProgress):
             self._ensure(event.stage, None)
+            self._start(event.stage)
             self.partial[event.stage][event.segment] = min(event.fraction, 0.99)
             status = (
                 f"#{event.segment + 1} {event.status}"
@@ -108,10 +124,15 @@ class StageBars:
             )
             self._refresh(event.stage, status)
         elif isinstance(event, StepFinished):
-            self._ensure(event.stage, None)
+            task = self._ensure(event.stage, None)
+            self._start(event.stage)
             self.partial[event.stage].pop(event.segment, None)
             self.done[event.stage].add(event.segment)
-            self._refresh(event.stage, "reused" if event.reused else "")
+            if self.progress.tasks[task].total is None and not self.partial[event.stage]:
+                # A stage of unknown size (planning) ends when nothing of it is left running,
+                # so its bar fills and its clock stops instead of showing "1/?" forever.
+                self.progress.update(task, total=len(self.done[event.stage]))
+            self._refresh(event.stage, self._finished_status(event))
         elif isinstance(event, StepFailed):
             self._ensure(event.stage, None)
             self.partial[event.stage].pop(event.segment, None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -112,13 +113,21 @@ async def run_with_progress(
         if prepare is not None:
             await prepare(providers)
 
-    with StageBars(err_console) as bars:
-        return await runner.run(
-            job_id,
-            events=bars,
-            confirm=confirmer(yes),
-            plan_only=plan_only,
-            repeat_unknown=repeat_unknown,
-            prepare=introduce,
-            clones_voice=clones_voice,
+    try:
+        with StageBars(err_console) as bars:
+            return await runner.run(
+                job_id,
+                events=bars,
+                confirm=confirmer(yes),
+                plan_only=plan_only,
+                repeat_unknown=repeat_unknown,
+                prepare=introduce,
+                clones_voice=clones_voice,
+            )
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        # Ctrl-C or SIGTERM: the runner has marked the job cancelled; say how to go on.
+        err_console.print(
+            f"to continue where it stopped: [bold]storyreel resume {job_id}[/bold]",
+            highlight=False,
         )
+        raise

@@ -21,7 +21,10 @@ def register(app: typer.Typer) -> None:
             help="Jobs rendering at once; more wait in the queue.",
         ),
     ) -> None:
-        """Serve the API (docs at /docs) and the web page at /. Unfinished jobs resume."""
+        """Serve the API (docs at /docs) and the web page at /. Unfinished jobs resume.
+
+        Example: storyreel serve --port 8000, then open http://127.0.0.1:8000/
+        """
         import uvicorn
 
         from storyreel.api.app import create_app

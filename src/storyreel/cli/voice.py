@@ -136,7 +136,10 @@ def register(app: typer.Typer) -> None:
             False, "--volume-normalization", help="Ask MiniMax to even out the volume."
         ),
     ) -> None:
-        """Clone SAMPLE as a MiniMax voice (once: a voice id the account has is left alone)."""
+        """Clone SAMPLE as a MiniMax voice (once: a voice id the account has is left alone).
+
+        Example: storyreel voice clone sample.wav --voice-id MyVoice01
+        """
         settings = load_settings()
 
         async def go() -> tuple[CloneOutcome, float]:
@@ -171,7 +174,10 @@ def register(app: typer.Typer) -> None:
             VoiceType.all, "--type", help="Which voices to show.", case_sensitive=False
         ),
     ) -> None:
-        """Show the voices this account can speak with."""
+        """Show the voices this account can speak with.
+
+        Example: storyreel voice list
+        """
         settings = load_settings()
 
         async def go() -> list[tuple[str, str, str, str]]:

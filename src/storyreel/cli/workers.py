@@ -80,7 +80,10 @@ def register(app: typer.Typer) -> None:
             4, "--threads", "-t", min=1, max=64, help="Units of work at once per process."
         ),
     ) -> None:
-        """Run a worker: take planning, segments and assembly from the queue (Redis)."""
+        """Run a worker: take planning, segments and assembly from the queue (Redis).
+
+        Example: STORYREEL_BROKER_URL=redis://localhost:6379/0 storyreel worker
+        """
         _needs_distributed()
         from storyreel.distributed.broker import check_broker_url
         from storyreel.distributed.settings import WorkerSettings
@@ -96,7 +99,10 @@ def register(app: typer.Typer) -> None:
 
     @app.command(name="workers")
     def list_workers() -> None:
-        """Workers alive (their heartbeats), the queue's depth and the jobs in flight."""
+        """Workers alive (their heartbeats), the queue's depth and the jobs in flight.
+
+        Example: storyreel workers
+        """
         _needs_distributed()
         settings = load_settings()
         run(_show_workers(settings))

@@ -138,6 +138,16 @@ class JobRunner:
             if own:
                 await providers.aclose()
 
+    async def estimate_story(self, story: str, options: JobOptions) -> Estimate:
+        """What making ``story`` with ``options`` would cost, before any job exists."""
+        providers = await asyncio.to_thread(self._providers, options)
+        try:
+            prices = await asyncio.to_thread(self._prices)
+            cost = self.cost_options(providers, options)
+            return await _draft_estimate(story, options.segments, cost, prices)
+        finally:
+            await providers.aclose()
+
     async def _pending(self, job: Job, cost: CostOptions, plan: Plan | None) -> Estimate:
         """What is left to pay: from the plan when there is one, minus the steps done."""
         prices = await asyncio.to_thread(self._prices)  # read from STORYREEL_PRICES once
@@ -147,10 +157,7 @@ class JobRunner:
             # real plan will have, near enough, which a guess from the story's length is not.
             # In a worker thread: planning a long story is CPU work that would freeze the
             # service's event loop (every request) for as long as it takes.
-            draft = await asyncio.to_thread(
-                build_plan, job.story, segments=job.options.get("segments")
-            )
-            return estimate(draft, cost, prices, include_planning=True)
+            return await _draft_estimate(job.story, job.options.get("segments"), cost, prices)
         done = {s.key for s in await self.store.list_steps(job.id) if s.state == "done"}
         return estimate(plan, cost, prices).without(done)
 
@@ -332,3 +339,14 @@ class JobRunner:
 
 
 __all__ = ["Confirm", "JobRunner"]
+
+
+async def _draft_estimate(
+    story: str, segments: int | None, cost: CostOptions, prices: PriceTable
+) -> Estimate:
+    """Priced from the plan the offline planner makes of the story (free, instant, the same
+    segment rules): its segments and clip lengths are what the real plan will have, near
+    enough. In a worker thread: planning a long story is CPU work that would freeze the event
+    loop."""
+    draft = await asyncio.to_thread(build_plan, story, segments=segments)
+    return estimate(draft, cost, prices, include_planning=True)

@@ -1,5 +1,4 @@
-"""One keyframe: the scene drawn supersampled, shrunk and captioned; and the provider that
-writes it."""
+"""One keyframe: the scene drawn supersampled and shrunk; and the provider that writes it."""
 
 from __future__ import annotations
 
@@ -11,7 +10,7 @@ from PIL import Image
 
 from storyreel.errors import UsageError
 from storyreel.providers.offline._base import OfflineProvider
-from storyreel.providers.offline.images.caption import caption_height, draw_caption, write_png
+from storyreel.providers.offline.images.caption import write_png
 from storyreel.providers.offline.images.palette import average_colour, palette_for, seed
 from storyreel.providers.offline.images.scene import Scene
 from storyreel.providers.offline.images.words import prompt_words
@@ -26,7 +25,8 @@ def render_keyframe(
 ) -> Image.Image:
     """Draw one storyboard panel (RGB) for ``prompt``; pure apart from reading ``reference``.
 
-    The scene fills the top of the frame and the prompt sits in a band below it.
+    The scene fills the frame; no prompt text is printed on it (the storyboard shows the
+    prompts beside the frames).
     """
     width, height = size
     if width < MIN_SIDE or height < MIN_SIDE:
@@ -36,12 +36,8 @@ def render_keyframe(
     words = prompt_words(prompt)
     palette = palette_for(words, style, prompt, average_colour(reference))
     rng = random.Random(seed("scene", prompt, style))
-    scene_h = height - caption_height(height)
-    scene = Scene(width * SUPERSAMPLE, scene_h * SUPERSAMPLE, words, palette, rng).render()
-    image = Image.new("RGB", (width, height))
-    image.paste(scene.resize((width, scene_h), Image.Resampling.LANCZOS), (0, 0))
-    draw_caption(image, prompt, palette)
-    return image
+    scene = Scene(width * SUPERSAMPLE, height * SUPERSAMPLE, words, palette, rng).render()
+    return scene.resize((width, height), Image.Resampling.LANCZOS)
 
 
 class OfflineImageGen(OfflineProvider):

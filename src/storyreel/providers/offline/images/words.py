@@ -18,9 +18,21 @@ NIGHT = {
     "starry",
     "dark",
     "darkness",
+    # Lights carried or lit mean it is dark out: "swung lanterns against the black sky" drew a
+    # sunny day.
+    "nightfall",
+    "tonight",
+    "lantern",
+    "lanterns",
+    "candle",
+    "candles",
+    "candlelight",
 }
-DUSK = {"sunset", "dusk", "dawn", "sunrise", "evening", "twilight", "morning", "golden"}
-STORM = {"storm", "stormy", "thunder", "lightning", "rain", "tempest", "gale", "raining", "waves"}
+DUSK = {"sunset", "dusk", "dawn", "sunrise", "evening", "twilight", "morning", "golden",
+        "daybreak", "sundown", "dusky"}  # fmt: skip
+STORM = {"storm", "stormy", "storms", "thunder", "thunderstorm", "lightning", "rain", "rainy",
+         "tempest", "gale", "raining", "waves", "downpour", "squall", "hurricane",
+         "typhoon"}  # fmt: skip
 SEA = {"sea", "ocean", "wave", "waves", "shore", "beach", "harbor", "harbour", "boat", "ship",
         "lighthouse", "lake", "river", "water", "island", "sail", "coast", "bay"}  # fmt: skip
 CITY = {"city", "street", "streets", "town", "building", "buildings", "tower", "skyline",
@@ -36,6 +48,15 @@ PEOPLE = {"he", "she", "they", "i", "we", "man", "woman", "girl", "boy", "child"
 CLOSE = {"close-up", "closeup", "close", "face", "eyes", "hands", "detail"}
 
 
+# "black" alone is a coat or a cat; a black sky is night.
+DARK_SKY = re.compile(r"\b(?:black|pitch-black|inky|starless|moonless)\s+(?:sky|skies|night|sea)\b")
+
+
 def prompt_words(prompt: str) -> set[str]:
-    """The lower-case words of ``prompt``, to test against the sets above."""
-    return set(WORDS.findall(prompt.lower()))
+    """The lower-case words of ``prompt``, to test against the sets above ("night" added when
+    it names a dark sky)."""
+    text = prompt.lower()
+    words = set(WORDS.findall(text))
+    if DARK_SKY.search(text):
+        words.add("night")
+    return words

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 
 from storyreel.errors import UsageError
 from storyreel.language import detect_language
@@ -10,6 +11,8 @@ from storyreel.limits import MAX_SEGMENTS
 from storyreel.plan import Plan, Segment
 from storyreel.providers.offline._base import OfflineProvider
 from storyreel.providers.offline.planner.grouping import (
+    LONG_WORDS,
+    Unit,
     duration_for,
     group_auto,
     group_exact,
@@ -38,9 +41,8 @@ class OfflinePlanner(OfflineProvider):
         return await asyncio.to_thread(build_plan, story, segments=segments)
 
 
-def build_plan(story: str, *, segments: int | None = None, language: str | None = None) -> Plan:
-    """The synchronous core of :class:`OfflinePlanner` (plain string work, and the language
-    detected from the story unless given)."""
+def _story_units(story: str) -> tuple[str | None, str, list[Unit]]:
+    """The title, the body and its sentences (long ones cut to fit a long clip)."""
     if not story or not story.strip():
         raise UsageError(
             "the story is empty", field="story", fix="pass a text file or the text itself"
@@ -51,6 +53,21 @@ def build_plan(story: str, *, segments: int | None = None, language: str | None 
     units = split_units(body)
     if not units:
         raise UsageError("the story has no words to narrate", field="story")
+    return title, body, units
+
+
+def segments_that_fit(story: str) -> range:
+    """The segment counts that narrate ``story`` without cutting a sentence (at most one a
+    segment) or overflowing a 10 s clip (which holds the last frame in silence)."""
+    _title, _body, units = _story_units(story)
+    words = sum(u.words for u in units)
+    return range(min(len(units), math.ceil(words / LONG_WORDS)), len(units) + 1)
+
+
+def build_plan(story: str, *, segments: int | None = None, language: str | None = None) -> Plan:
+    """The synchronous core of :class:`OfflinePlanner` (plain string work, and the language
+    detected from the story unless given)."""
+    title, body, units = _story_units(story)
     if segments is None:
         groups = group_auto(units)
         if len(groups) > MAX_SEGMENTS:
