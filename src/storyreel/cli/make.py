@@ -18,7 +18,7 @@ from storyreel.cli.common import (
     read_story,
     run,
 )
-from storyreel.cli.options import Choice, Resolution, Subtitles, SubtitleStyle
+from storyreel.cli.options import Aspect, Choice, Resolution, Subtitles, SubtitleStyle
 from storyreel.cli.running import job_runner, run_with_progress, summary
 from storyreel.errors import UsageError
 from storyreel.pipeline.jobs import JobOptions
@@ -75,6 +75,7 @@ def register(app: typer.Typer) -> None:
         music: str = "none",
         music_volume: float | None = None,
         subtitle_style: SubtitleStyle = SubtitleStyle.boxed,
+        aspect: Aspect = Aspect.landscape,
     ) -> JobOptions:
         def pick(choice: Choice | None) -> str | None:
             return choice.value if choice else None
@@ -84,6 +85,7 @@ def register(app: typer.Typer) -> None:
                 offline=offline,
                 segments=segments,
                 resolution=resolution.value,
+                aspect=aspect.value,
                 subtitles=subtitles.value,
                 concurrency=concurrency,
                 budget=Decimal(str(budget)) if budget is not None else None,
@@ -157,6 +159,7 @@ def register(app: typer.Typer) -> None:
         offline: bool = opt.OFFLINE,
         segments: int | None = opt.SEGMENTS,
         resolution: Resolution = opt.RESOLUTION,
+        aspect: Aspect = opt.ASPECT,
         subtitles: Subtitles = opt.SUBTITLES,
         subtitle_style: SubtitleStyle = opt.SUBTITLE_STYLE,
         concurrency: int | None = typer.Option(
@@ -210,6 +213,7 @@ def register(app: typer.Typer) -> None:
             music=music,
             music_volume=music_volume,
             subtitle_style=subtitle_style,
+            aspect=aspect,
         )
         start(
             story,
@@ -229,6 +233,7 @@ def register(app: typer.Typer) -> None:
         offline: bool = opt.OFFLINE,
         segments: int | None = opt.SEGMENTS,
         resolution: Resolution = opt.RESOLUTION,
+        aspect: Aspect = opt.ASPECT,
         subtitles: Subtitles = opt.SUBTITLES,
         budget: float | None = opt.BUDGET,
         voice: str | None = opt.VOICE,
@@ -238,6 +243,14 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Plan only: write plan.json to edit before paying for anything else."""
         options = options_from(
-            offline, segments, resolution, subtitles, budget, voice, planner, language=language
+            offline,
+            segments,
+            resolution,
+            subtitles,
+            budget,
+            voice,
+            planner,
+            language=language,
+            aspect=aspect,
         )
         start(story, out, options, yes=yes, plan_only=True)

@@ -16,6 +16,12 @@ class Resolution(StrEnum):
     p720 = "720P"
 
 
+class Aspect(StrEnum):
+    landscape = "16:9"
+    portrait = "9:16"
+    square = "1:1"
+
+
 class Subtitles(StrEnum):
     burn = "burn"
     srt = "srt"
@@ -44,6 +50,9 @@ OFFLINE = typer.Option(False, "--offline", help="Use the offline providers for e
 SEGMENTS = typer.Option(None, "--segments", "-n", min=1, max=60, help="Exact number of segments.")
 RESOLUTION = typer.Option(
     Resolution.p768, "--resolution", help="Video resolution (1080P clips are 6 s)."
+)
+ASPECT = typer.Option(
+    Aspect.landscape, "--aspect", help="The video's shape: landscape, portrait or square."
 )
 SUBTITLES = typer.Option(
     Subtitles.srt, "--subtitles", help="Burn subtitles in, write an .srt, or neither."
