@@ -156,6 +156,7 @@ async def test_ids_outside_the_pattern_never_reach_the_disk(
     [
         ({"story": STORY, "segments": 0}, "segments"),
         ({"story": STORY, "resolution": "4K"}, "resolution"),
+        ({"story": STORY, "aspect": "4:3"}, "aspect"),
         ({"story": STORY, "budget": -1}, "budget"),
         ({"story": STORY, "colour": "red"}, "colour"),
         ({"story": ""}, "story"),

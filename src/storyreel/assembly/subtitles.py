@@ -15,6 +15,7 @@ import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import reduce
 from pathlib import Path
 
 import srt
@@ -221,11 +222,18 @@ def render_caption(
     font = font_for(text, caption_font_size(size, style))
     image = Image.new("RGBA", size, (0, 0, 0, 0))
     draw = ImageDraw.Draw(image)
-    lines = [line for raw in text.splitlines() for line in wrap_to_width(raw, font, width * 0.9)]
+    room = width * 0.9
+    raws = text.splitlines()
+    if any(font.getlength(raw) > room for raw in raws):
+        # The cue's lines were balanced by characters for a wide frame; a narrow (portrait) one
+        # re-wraps the whole cue, or each line would break in two and leave short stubs.
+        raws = [reduce(join_text, raws, "")]
+    lines = [line for raw in raws for line in wrap_to_width(raw, font, room)]
     step = line_height(font)
     pad = max(4, font.size // 3)
     block = step * len(lines)
-    top = height - bottom_margin(size, style) - block
+    # the margin is kept below the band too, where the style draws one
+    top = height - bottom_margin(size, style) - block - (pad if style.box_alpha else 0)
     widest = max((draw.textlength(line, font=font) for line in lines), default=0.0)
     left = (width - widest) / 2
     if style.box_alpha:

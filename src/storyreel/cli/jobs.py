@@ -31,7 +31,7 @@ def register(app: typer.Typer) -> None:
     def render(
         folder: Path = typer.Argument(..., help="An output folder holding plan.json."),
         offline: bool = typer.Option(False, "--offline", help="Render with the offline providers."),
-        aspect: opt.Aspect | None = typer.Option(
+        aspect: str | None = typer.Option(
             None, "--aspect", help="The video's shape \\[default: as the job was made]."
         ),
         music: str | None = typer.Option(
@@ -52,7 +52,7 @@ def register(app: typer.Typer) -> None:
         # Checked before anything else (a bad track costs nothing); None keeps the job's own.
         changes: dict[str, object] = {"offline": True} if offline else {}
         if aspect is not None:
-            changes["aspect"] = aspect.value
+            changes["aspect"] = opt.aspect_choice(aspect)
         if music is not None:
             changes["music"] = music_choice(music)
         if music_volume is not None:

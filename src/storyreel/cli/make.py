@@ -18,7 +18,7 @@ from storyreel.cli.common import (
     read_story,
     run,
 )
-from storyreel.cli.options import Aspect, Choice, Resolution, Subtitles, SubtitleStyle
+from storyreel.cli.options import Choice, Resolution, Subtitles, SubtitleStyle, aspect_choice
 from storyreel.cli.running import job_runner, run_with_progress, summary
 from storyreel.errors import UsageError
 from storyreel.pipeline.jobs import JobOptions
@@ -75,7 +75,7 @@ def register(app: typer.Typer) -> None:
         music: str = "none",
         music_volume: float | None = None,
         subtitle_style: SubtitleStyle = SubtitleStyle.boxed,
-        aspect: Aspect = Aspect.landscape,
+        aspect: str = opt.DEFAULT_ASPECT,
     ) -> JobOptions:
         def pick(choice: Choice | None) -> str | None:
             return choice.value if choice else None
@@ -85,7 +85,7 @@ def register(app: typer.Typer) -> None:
                 offline=offline,
                 segments=segments,
                 resolution=resolution.value,
-                aspect=aspect.value,
+                aspect=aspect_choice(aspect),
                 subtitles=subtitles.value,
                 concurrency=concurrency,
                 budget=Decimal(str(budget)) if budget is not None else None,
@@ -159,7 +159,7 @@ def register(app: typer.Typer) -> None:
         offline: bool = opt.OFFLINE,
         segments: int | None = opt.SEGMENTS,
         resolution: Resolution = opt.RESOLUTION,
-        aspect: Aspect = opt.ASPECT,
+        aspect: str = opt.ASPECT,
         subtitles: Subtitles = opt.SUBTITLES,
         subtitle_style: SubtitleStyle = opt.SUBTITLE_STYLE,
         concurrency: int | None = typer.Option(
@@ -233,7 +233,7 @@ def register(app: typer.Typer) -> None:
         offline: bool = opt.OFFLINE,
         segments: int | None = opt.SEGMENTS,
         resolution: Resolution = opt.RESOLUTION,
-        aspect: Aspect = opt.ASPECT,
+        aspect: str = opt.ASPECT,
         subtitles: Subtitles = opt.SUBTITLES,
         budget: float | None = opt.BUDGET,
         voice: str | None = opt.VOICE,

@@ -37,7 +37,7 @@ def draw_caption(image: Image.Image, prompt: str, palette: Palette) -> None:
     rule = max(2, h // 180)
     draw.rectangle((0, top_edge, w, top_edge + rule), fill=palette.accent)
     margin = round(w * 0.035)
-    size = max(10, round(h / 24))
+    size = max(10, round(min(w, h) / 24))  # the short side: a portrait frame is narrow
     while True:
         font = _font(size)
         line_h = round(size * 1.3)
