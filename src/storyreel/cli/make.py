@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 from pydantic import ValidationError
 
+from storyreel.assembly.spec import DEFAULT_ASPECT
 from storyreel.cli import options as opt
 from storyreel.cli.common import (
     check_out_dir,
@@ -75,7 +76,7 @@ def register(app: typer.Typer) -> None:
         music: str = "none",
         music_volume: float | None = None,
         subtitle_style: SubtitleStyle = SubtitleStyle.boxed,
-        aspect: str = opt.DEFAULT_ASPECT,
+        aspect: str = DEFAULT_ASPECT,
     ) -> JobOptions:
         def pick(choice: Choice | None) -> str | None:
             return choice.value if choice else None
