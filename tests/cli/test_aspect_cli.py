@@ -4,6 +4,8 @@ frame, above the phone's bottom overlay. Media are checked by probing the writte
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from PIL import Image
 from storyreel.assembly.spec import canvas
 from storyreel.assembly.subtitles import PORTRAIT_SAFE_BOTTOM
 from tests.cli.conftest import Invoke
+from tests.fakes.fake_minimax import FakeMiniMax
 
 STORY = "The keeper climbed the tower at dusk and lit the lamp for the boats far out at sea."
 
@@ -107,3 +110,29 @@ def test_an_unknown_aspect_is_one_line_exit_2_before_any_job(
     assert str(out) not in cli("jobs").output  # no job, nothing paid
     plan = cli("plan", str(story), "--out", str(out), "--offline", "--aspect", "2:1")
     assert plan.code == 2 and "--aspect" in plan.flat_stderr
+
+
+def test_portrait_clips_from_the_fake_minimax_are_copied_portrait(
+    fake_minimax: FakeMiniMax,
+    cli: Invoke,
+    story: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MINIMAX_POLL_INTERVAL", "0.05")
+    out = tmp_path / "out"
+    stages = ["--planner", "offline", "--images", "offline", "--speech", "offline"]
+    made = cli(
+        "make", str(story), "--out", str(out), "-n", "1", "--aspect", "9:16", "--yes",
+        *stages, "--video", "minimax",
+    )  # fmt: skip
+    assert made.code == 0, made.output
+    (body,) = fake_minimax.video_requests()
+    first = base64.b64decode(body["first_frame_image"].split(",", 1)[1])
+    with Image.open(io.BytesIO(first)) as image:
+        assert image.size == (768, 1366)  # sent portrait, within MiniMax's frame rules
+    # Hailuo-02's 768P portrait clip is the output's format: 768x1366 at 25 fps, copied.
+    assert _video_size(out / "segments" / "01" / "clip.mp4") == (768, 1366)
+    assert _video_size(out / "final_video.mp4") == (768, 1366)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["segments"][0]["video_mux"] == "copied", manifest
