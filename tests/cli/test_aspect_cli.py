@@ -42,7 +42,8 @@ def _make(cli: Invoke, story: Path, out: Path, aspect: str, *extra: str) -> None
     assert made.code == 0, made.output
 
 
-def _assert_shape(out: Path, size: tuple[int, int]) -> None:
+def _assert_shape(out: Path, aspect: str) -> None:
+    size = canvas("720P", aspect)
     assert _video_size(out / "final_video.mp4") == size
     assert _video_size(out / "segments" / "01" / "clip.mp4") == size
     assert _video_size(out / "segments" / "01" / "segment.mp4") == size
@@ -51,6 +52,8 @@ def _assert_shape(out: Path, size: tuple[int, int]) -> None:
             assert image.size == size, frame
     with Image.open(out / "storyboard.png") as board:
         board.load()  # it renders, whole
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["aspect"] == aspect
 
 
 @pytest.mark.parametrize("aspect", ["16:9", "1:1"])
@@ -59,7 +62,7 @@ def test_offline_make_in_each_aspect_has_its_shape(
 ) -> None:
     out = tmp_path / "out"
     _make(cli, story, out, aspect)
-    _assert_shape(out, canvas("720P", aspect))
+    _assert_shape(out, aspect)
 
 
 def test_portrait_make_and_its_burned_captions_stay_in_the_safe_area(
@@ -69,7 +72,7 @@ def test_portrait_make_and_its_burned_captions_stay_in_the_safe_area(
     _make(cli, story, out, "9:16")
     width, height = canvas("720P", "9:16")
     assert (width, height) == (720, 1280)
-    _assert_shape(out, (width, height))
+    _assert_shape(out, "9:16")
     plan = json.loads((out / "plan.json").read_text())
     assert "9:16 portrait" in plan["style"]  # the frames are composed for the shape
 
