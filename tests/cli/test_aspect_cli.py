@@ -139,3 +139,17 @@ def test_portrait_clips_from_the_fake_minimax_are_copied_portrait(
     assert _video_size(out / "final_video.mp4") == (768, 1366)
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["segments"][0]["video_mux"] == "copied", manifest
+
+
+def test_plan_keeps_the_aspect_and_render_can_change_it(
+    cli: Invoke, story: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    planned = cli("plan", str(story), "--out", str(out), "--offline", "-n", "1", "--aspect", "1:1")
+    assert planned.code == 0, planned.output
+    assert cli("render", str(out), "--aspect", "5:4").code == 2  # checked before anything runs
+    rendered = cli("render", str(out), "--aspect", "9:16", "--yes")
+    assert rendered.code == 0, rendered.output
+    assert _video_size(out / "final_video.mp4") == canvas("768P", "9:16")
+    with Image.open(out / "frames" / "frame_00.png") as image:
+        assert image.size == canvas("768P", "9:16")  # drawn again for the new canvas
