@@ -51,6 +51,17 @@ async def test_offline_job_succeeds_with_full_progress(finished: dict[str, Any])
     assert finished["storyboard_url"] == f"/jobs/{finished['id']}/storyboard"
 
 
+async def test_a_portrait_job_makes_a_portrait_video(client: httpx.AsyncClient) -> None:
+    response = await client.post("/jobs", json={"story": STORY, **QUICK, "aspect": "9:16"})
+    assert response.status_code == 202, response.text
+    done = await wait_for(client, response.json()["id"])
+    assert done["status"] == "succeeded" and done["options"]["aspect"] == "9:16"
+    video = await client.get(done["video_url"])
+    with av.open(io.BytesIO(video.content)) as container:
+        context = container.streams.video[0].codec_context
+        assert (context.width, context.height) == (720, 1280)
+
+
 async def test_video_is_a_playable_mp4_and_serves_ranges(
     client: httpx.AsyncClient, finished: dict[str, Any]
 ) -> None:
@@ -156,6 +167,7 @@ async def test_ids_outside_the_pattern_never_reach_the_disk(
     [
         ({"story": STORY, "segments": 0}, "segments"),
         ({"story": STORY, "resolution": "4K"}, "resolution"),
+        ({"story": STORY, "aspect": "4:3"}, "aspect"),
         ({"story": STORY, "budget": -1}, "budget"),
         ({"story": STORY, "colour": "red"}, "colour"),
         ({"story": ""}, "story"),

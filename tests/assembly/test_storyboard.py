@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from storyreel.assembly.storyboard import THUMB, render_storyboard
+from storyreel.assembly.storyboard import render_storyboard, thumb_size
 from storyreel.errors import MediaError
 
 
@@ -20,6 +20,24 @@ def frames(tmp_path: Path) -> list[Path]:
     return paths
 
 
+def test_portrait_thumbnails_keep_their_shape(tmp_path: Path) -> None:
+    # A 9:16 frame gets a 180x320 thumbnail: whole, not a sliver padded into a 16:9 box.
+    assert thumb_size((720, 1280)) == (180, 320)
+    assert thumb_size((720, 720)) == (320, 320)
+    frame = tmp_path / "frame.png"
+    Image.new("RGB", (720, 1280), (200, 60, 40)).save(frame)
+    board = render_storyboard([(frame, frame)], ["Up the tower."], tmp_path / "s.png", "Tall")
+    with Image.open(board) as image:
+        red = [
+            (x, y)
+            for x in range(0, image.width, 2)
+            for y in range(0, image.height, 2)
+            if image.getpixel((x, y))[:3] == (200, 60, 40)
+        ]
+    heights = {y for _, y in red}
+    assert max(heights) - min(heights) >= 316  # the thumbnail is 320 tall
+
+
 def test_one_row_per_segment(frames: list[Path], tmp_path: Path) -> None:
     pairs = [(frames[0], frames[1]), (frames[1], frames[2])]
     captions = ["A long narration " * 12, "Short."]
@@ -28,9 +46,10 @@ def test_one_row_per_segment(frames: list[Path], tmp_path: Path) -> None:
         pairs, captions, tmp_path / "storyboard.png", "The Clockmaker",
         durations=[6.0, 10.0], cameras=["Zoom in", "Pan left"],
     )  # fmt: skip
+    thumb = thumb_size((1536, 864))
     with Image.open(one) as a, Image.open(two) as b:
-        assert a.width == b.width >= 2 * THUMB[0]
-        assert b.height >= a.height + THUMB[1]
+        assert a.width == b.width >= 2 * thumb[0]
+        assert b.height >= a.height + thumb[1]
         # the thumbnails are there, in order: first frame then last frame of each segment
         row_colours = {
             b.getpixel((x, y))[:3] for x in range(0, b.width, 7) for y in range(0, b.height, 7)

@@ -15,7 +15,7 @@ class Native:
     def __init__(self, shape: tuple[int, int, int] | None) -> None:
         self.shape = shape
 
-    def native_clip(self, resolution: str) -> tuple[int, int, int] | None:
+    def native_clip(self, resolution: str, aspect: str = "16:9") -> tuple[int, int, int] | None:
         return self.shape
 
 

@@ -36,7 +36,7 @@ class SlowVideo:
     def check(self, resolution: str) -> None:
         return None
 
-    def native_clip(self, resolution: str) -> tuple[int, int, int] | None:
+    def native_clip(self, resolution: str, aspect: str = "16:9") -> tuple[int, int, int] | None:
         return None
 
     def __init__(self) -> None:

@@ -131,6 +131,11 @@ async def test_submit_sends_same_size_jpegs_and_settings(request_: ClipRequest) 
         ((3840, 2160), (1920, 1080)),  # large: scaled down to keep the data URL small
         ((1000, 200), (1920, 768)),  # 5:1 cropped to 5:2, then scaled up
         ((200, 1000), (768, 1920)),
+        # portrait and square keyframes (GPT any-size 9:16, offline 720P/768P, 1:1) stay as drawn
+        ((864, 1536), (864, 1536)),
+        ((720, 1280), (720, 1280)),
+        ((768, 1366), (768, 1366)),
+        ((1024, 1024), (1024, 1024)),
     ],
 )
 def test_prepare_frames_meets_frame_rules(
@@ -144,6 +149,40 @@ def test_prepare_frames_meets_frame_rules(
             assert img.format == "JPEG" and img.size == expected
             width, height = img.size
             assert min(width, height) > 300 and 2 / 5 <= width / height <= 5 / 2
+
+
+def test_a_portrait_first_frame_makes_the_last_one_portrait(tmp_path: Path) -> None:
+    # Hailuo-02 follows the first frame: a landscape last frame is cropped to its shape here.
+    first = frame(tmp_path / "a.png", (864, 1536))
+    last = frame(tmp_path / "b.png", (1536, 864))
+    for path in prepare_frames(first, last, tmp_path):
+        with Image.open(path) as img:
+            assert img.size == (864, 1536)
+
+
+@pytest.mark.parametrize(
+    ("resolution", "aspect", "clip"),
+    [
+        ("768P", "16:9", (1366, 768, 25)),
+        ("768P", "9:16", (768, 1366, 25)),
+        ("720P", "9:16", (768, 1366, 25)),  # 720P is made from 768P clips
+        ("1080P", "9:16", (1080, 1920, 25)),
+        ("768P", "1:1", None),  # undocumented: re-encoded to the canvas
+    ],
+)
+def test_native_clip_follows_the_first_frame_shape(
+    resolution: str, aspect: str, clip: tuple[int, int, int] | None
+) -> None:
+    assert provider(StubClient()).native_clip(resolution, aspect) == clip
+
+
+def test_the_output_adopts_portrait_clips() -> None:
+    from storyreel.pipeline.output_format import output_spec
+
+    spec = output_spec("768P", provider(StubClient()), "9:16")
+    assert (spec.width, spec.height, spec.fps) == (768, 1366, 25)
+    square = output_spec("768P", provider(StubClient()), "1:1")
+    assert (square.width, square.height) == (768, 768)
 
 
 async def test_fetch_waits_downloads_and_reports_progress(

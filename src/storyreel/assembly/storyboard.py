@@ -18,7 +18,8 @@ from storyreel.assembly.fonts import font_for, line_height, wrap_to_width
 from storyreel.errors import MediaError
 from storyreel.language import is_rtl
 
-THUMB = (320, 180)
+# A thumbnail's long side: 320x180 for 16:9, 180x320 for 9:16, 320x320 for 1:1.
+THUMB_SIDE = 320
 MARGIN = 24
 LABEL_WIDTH = 150
 ARROW_WIDTH = 48
@@ -56,6 +57,13 @@ def load_frame(path: Path, *, last: bool = False) -> Image.Image:
             raise MediaError(f"{path}: neither an image nor a video ({exc})") from exc
 
 
+def thumb_size(frame: tuple[int, int]) -> tuple[int, int]:
+    """The frame's shape scaled to a ``THUMB_SIDE`` long side, so portrait frames fit whole."""
+    width, height = frame
+    scale = THUMB_SIDE / max(width, height)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
 def _arrow(draw: ImageDraw.ImageDraw, x0: int, x1: int, y: int) -> None:
     # drawn, not typed: the bundled font may have no arrow glyph
     draw.line((x0, y, x1 - 8, y), fill=INK, width=3)
@@ -78,17 +86,21 @@ def render_storyboard(
     title_font = font_for(title, 34)
     label_font, small_font = font_for("", 26), font_for("", 17)
     rows = []
+    thumb: tuple[int, int] | None = None  # every frame of a video has one shape: the first's
     for n, ((first, last), caption) in enumerate(zip(frames, captions, strict=True)):
+        head = load_frame(first)
+        thumb = thumb or thumb_size(head.size)
         thumbs = [
-            ImageOps.pad(load_frame(first), THUMB, color=(0, 0, 0)),
-            ImageOps.pad(load_frame(last, last=True), THUMB, color=(0, 0, 0)),
+            ImageOps.pad(head, thumb, color=(0, 0, 0)),
+            ImageOps.pad(load_frame(last, last=True), thumb, color=(0, 0, 0)),
         ]
         text_font = font_for(caption, 19)
         lines = wrap_to_width(caption, text_font, TEXT_WIDTH)
-        height = max(THUMB[1], line_height(text_font) * len(lines)) + 2 * 16
+        height = max(thumb[1], line_height(text_font) * len(lines)) + 2 * 16
         rows.append((n, thumbs, lines, text_font, is_rtl(caption), height))
 
-    width = MARGIN * 2 + LABEL_WIDTH + THUMB[0] * 2 + ARROW_WIDTH + MARGIN + TEXT_WIDTH + 16
+    thumb_w, thumb_h = thumb or thumb_size((16, 9))
+    width = MARGIN * 2 + LABEL_WIDTH + thumb_w * 2 + ARROW_WIDTH + MARGIN + TEXT_WIDTH + 16
     header = 80
     height = header + sum(r[-1] + 12 for r in rows) + MARGIN
     board = Image.new("RGB", (width, height), BACKGROUND)
@@ -115,11 +127,11 @@ def render_storyboard(
             for j, piece in enumerate(wrap_to_width(detail, small_font, LABEL_WIDTH - 24)):
                 draw.text((x, y + 56 + (k * 2 + j) * 22), piece, font=small_font, fill=MUTED)
         x = MARGIN + LABEL_WIDTH
-        ty = y + (row_height - THUMB[1]) // 2
+        ty = y + (row_height - thumb_h) // 2
         board.paste(thumbs[0], (x, ty))
-        _arrow(draw, x + THUMB[0] + 10, x + THUMB[0] + ARROW_WIDTH - 10, ty + THUMB[1] // 2)
-        board.paste(thumbs[1], (x + THUMB[0] + ARROW_WIDTH, ty))
-        tx = x + THUMB[0] * 2 + ARROW_WIDTH + MARGIN
+        _arrow(draw, x + thumb_w + 10, x + thumb_w + ARROW_WIDTH - 10, ty + thumb_h // 2)
+        board.paste(thumbs[1], (x + thumb_w + ARROW_WIDTH, ty))
+        tx = x + thumb_w * 2 + ARROW_WIDTH + MARGIN
         step = line_height(text_font)
         text_top = y + (row_height - step * len(lines)) // 2
         for k, line in enumerate(lines):

@@ -15,6 +15,7 @@ import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import reduce
 from pathlib import Path
 
 import srt
@@ -179,7 +180,7 @@ def read_srt(path: Path) -> list[Cue]:
 class CaptionStyle:
     """How burned captions look, in proportions of the frame (so every size looks alike)."""
 
-    size: float  # font size as a fraction of the frame's height
+    size: float  # font size as a fraction of the frame's short side
     stroke: float  # outline width as a fraction of the font size
     box_alpha: int  # 0-255 opacity of the dark band behind the text (0: no band)
     fill: tuple[int, int, int] = (255, 255, 255)
@@ -195,10 +196,21 @@ CAPTION_STYLES: dict[str, CaptionStyle] = {
     ),
 }
 DEFAULT_CAPTION_STYLE = "boxed"
+# Phones lay their buttons and descriptions over the bottom of a vertical video: portrait
+# captions sit above that (a fraction of the frame's height).
+PORTRAIT_SAFE_BOTTOM = 0.18
 
 
-def caption_font_size(height: int, style: CaptionStyle = CAPTION_STYLES["boxed"]) -> int:
-    return max(12, round(height * style.size))
+def caption_font_size(size: tuple[int, int], style: CaptionStyle = CAPTION_STYLES["boxed"]) -> int:
+    """From the short side, so a narrow portrait frame gets as many words a line as 16:9 does."""
+    return max(12, round(min(size) * style.size))
+
+
+def bottom_margin(size: tuple[int, int], style: CaptionStyle = CAPTION_STYLES["boxed"]) -> int:
+    """Pixels between the captions and the frame's bottom edge (the safe area in portrait)."""
+    width, height = size
+    share = max(style.margin, PORTRAIT_SAFE_BOTTOM) if height > width else style.margin
+    return round(height * share)
 
 
 def render_caption(
@@ -207,14 +219,21 @@ def render_caption(
     """A transparent frame with ``text`` centred near the bottom in ``style``: light text with
     a dark outline, on a dark band when the style has one."""
     width, height = size
-    font = font_for(text, caption_font_size(height, style))
+    font = font_for(text, caption_font_size(size, style))
     image = Image.new("RGBA", size, (0, 0, 0, 0))
     draw = ImageDraw.Draw(image)
-    lines = [line for raw in text.splitlines() for line in wrap_to_width(raw, font, width * 0.9)]
+    room = width * 0.9
+    raws = text.splitlines()
+    if any(font.getlength(raw) > room for raw in raws):
+        # The cue's lines were balanced by characters for a wide frame; a narrow (portrait) one
+        # re-wraps the whole cue, or each line would break in two and leave short stubs.
+        raws = [reduce(join_text, raws, "")]
+    lines = [line for raw in raws for line in wrap_to_width(raw, font, room)]
     step = line_height(font)
     pad = max(4, font.size // 3)
     block = step * len(lines)
-    top = height - round(height * style.margin) - block
+    # the margin is kept below the band too, where the style draws one
+    top = height - bottom_margin(size, style) - block - (pad if style.box_alpha else 0)
     widest = max((draw.textlength(line, font=font) for line in lines), default=0.0)
     left = (width - widest) / 2
     if style.box_alpha:

@@ -36,6 +36,9 @@ def register(app: typer.Typer) -> None:
     def render(
         folder: Path = typer.Argument(..., help="An output folder holding plan.json."),
         offline: bool = typer.Option(False, "--offline", help="Render with the offline providers."),
+        aspect: str | None = typer.Option(
+            None, "--aspect", help="The video's shape \\[default: as the job was made]."
+        ),
         music: str | None = typer.Option(
             None, "--music", help=f"{opt.MUSIC_HELP} \\[default: as the job was made]"
         ),
@@ -68,6 +71,8 @@ def register(app: typer.Typer) -> None:
             )
         # Checked before anything else (a bad track costs nothing); None keeps the job's own.
         changes: dict[str, object] = {"offline": True} if offline else {}
+        if aspect is not None:
+            changes["aspect"] = opt.aspect_choice(aspect)
         if music is not None:
             changes["music"] = music_choice(music)
         if music_volume is not None:

@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 from pydantic import ValidationError
 
+from storyreel.assembly.spec import DEFAULT_ASPECT
 from storyreel.cli import options as opt
 from storyreel.cli.common import (
     check_out_dir,
@@ -18,7 +19,7 @@ from storyreel.cli.common import (
     read_story,
     run,
 )
-from storyreel.cli.options import Choice, Resolution, Subtitles, SubtitleStyle
+from storyreel.cli.options import Choice, Resolution, Subtitles, SubtitleStyle, aspect_choice
 from storyreel.cli.running import job_runner, run_with_progress, summary
 from storyreel.cli.story_size import check_story_size
 from storyreel.errors import UsageError
@@ -77,6 +78,7 @@ def register(app: typer.Typer) -> None:
         music: str = "none",
         music_volume: float | None = None,
         subtitle_style: SubtitleStyle = SubtitleStyle.boxed,
+        aspect: str = DEFAULT_ASPECT,
     ) -> JobOptions:
         def pick(choice: Choice | None) -> str | None:
             return choice.value if choice else None
@@ -86,6 +88,7 @@ def register(app: typer.Typer) -> None:
                 offline=offline,
                 segments=segments,
                 resolution=resolution.value,
+                aspect=aspect_choice(aspect),
                 subtitles=subtitles.value,
                 concurrency=concurrency,
                 budget=Decimal(str(budget)) if budget is not None else None,
@@ -161,6 +164,7 @@ def register(app: typer.Typer) -> None:
         offline: bool = opt.OFFLINE,
         segments: int | None = opt.SEGMENTS,
         resolution: Resolution = opt.RESOLUTION,
+        aspect: str = opt.ASPECT,
         subtitles: Subtitles = opt.SUBTITLES,
         subtitle_style: SubtitleStyle = opt.SUBTITLE_STYLE,
         concurrency: int | None = opt.CONCURRENCY,
@@ -211,6 +215,7 @@ def register(app: typer.Typer) -> None:
             music=music,
             music_volume=music_volume,
             subtitle_style=subtitle_style,
+            aspect=aspect,
         )
         start(
             story,
@@ -230,6 +235,7 @@ def register(app: typer.Typer) -> None:
         offline: bool = opt.OFFLINE,
         segments: int | None = opt.SEGMENTS,
         resolution: Resolution = opt.RESOLUTION,
+        aspect: str = opt.ASPECT,
         subtitles: Subtitles = opt.SUBTITLES,
         budget: float | None = opt.BUDGET,
         voice: str | None = opt.VOICE,
@@ -242,6 +248,14 @@ def register(app: typer.Typer) -> None:
         Example: storyreel plan examples/lighthouse.txt -o out/lighthouse
         """
         options = options_from(
-            offline, segments, resolution, subtitles, budget, voice, planner, language=language
+            offline,
+            segments,
+            resolution,
+            subtitles,
+            budget,
+            voice,
+            planner,
+            language=language,
+            aspect=aspect,
         )
         start(story, out, options, yes=yes, plan_only=True)

@@ -8,12 +8,24 @@ from enum import StrEnum
 import typer
 
 from storyreel.assembly.mix_commands import DEFAULT_MUSIC_VOLUME
+from storyreel.assembly.spec import ASPECTS, DEFAULT_ASPECT
+from storyreel.errors import UsageError
 
 
 class Resolution(StrEnum):
     p768 = "768P"
     p1080 = "1080P"
     p720 = "720P"
+
+
+def aspect_choice(value: str) -> str:
+    """``value`` when it is a shape the spec table has, else the one-line usage error (exit 2):
+    a plain string option, because click's own choice error is a usage block, not one line."""
+    if value not in ASPECTS:
+        raise UsageError(
+            f"{value!r} is not a video shape", field="--aspect", fix=f"use {', '.join(ASPECTS)}"
+        )
+    return value
 
 
 class Subtitles(StrEnum):
@@ -52,6 +64,11 @@ SEGMENTS = typer.Option(
 RESOLUTION_HELP = "Video resolution, any case (1080P clips are 6 s)."
 RESOLUTION = typer.Option(
     Resolution.p768, "--resolution", case_sensitive=False, help=RESOLUTION_HELP
+)
+ASPECT = typer.Option(
+    DEFAULT_ASPECT,
+    "--aspect",
+    help="The video's shape: 16:9 (landscape), 9:16 (portrait) or 1:1 (square).",
 )
 SUBTITLES = typer.Option(
     Subtitles.srt, "--subtitles", help="Burn subtitles in, write an .srt, or neither."

@@ -132,6 +132,7 @@ class FinalAssembly:
             music=music,
             resolution=self.options.resolution,
             providers=self.providers,
+            aspect=self.options.aspect,
         )
         self.steps.emit(
             JobFinished(

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from storyreel.assembly.mix_commands import Music
+from storyreel.assembly.spec import DEFAULT_ASPECT
 from storyreel.files import write_bytes_atomic_sync
 from storyreel.pipeline.layout import OutputLayout
 from storyreel.pipeline.render_types import ProviderSet, RenderResult, SegmentOutcome
@@ -34,6 +35,7 @@ def write_manifest(
     music: Music | None,
     resolution: str,
     providers: ProviderSet,
+    aspect: str = DEFAULT_ASPECT,
 ) -> None:
     """Write the manifest (atomically, fsynced: call it off the event loop)."""
     root = layout.root
@@ -49,6 +51,7 @@ def write_manifest(
         "plan": rel(layout.plan),
         "duration": round(result.duration, 3),
         "resolution": resolution,
+        "aspect": aspect,
         "silence": dataclasses.asdict(result.silence) if result.silence else None,
         "language": plan.language,
         "voice": providers.speech.voice_for(plan.language),

@@ -62,7 +62,7 @@ class Pipeline:
         self.providers = providers
         self.options = options or RenderOptions()
         self.layout = OutputLayout(out_dir)
-        self.spec = output_spec(self.options.resolution, providers.video)
+        self.spec = output_spec(self.options.resolution, providers.video, self.options.aspect)
         self.emit = events
         self.ledger: Ledger = ledger or NullLedger()
         self._steps = Steps(
@@ -88,7 +88,9 @@ class Pipeline:
             raise UsageError("the story is empty", field="story", fix="write a few sentences")
 
         async def make_plan() -> tuple[Plan, bool]:
-            plan = await self.providers.planner.plan(story, segments=segments)
+            plan = await self.providers.planner.plan(
+                story, segments=segments, aspect=self.options.aspect
+            )
             plan.language = (
                 language or plan.language or await asyncio.to_thread(detect_language, story)
             )

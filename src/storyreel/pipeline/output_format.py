@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from storyreel.assembly.spec import OutputSpec
+from storyreel.assembly.spec import DEFAULT_ASPECT, OutputSpec
 from storyreel.providers.base import VideoGen
 
 log = logging.getLogger(__name__)
@@ -17,11 +17,11 @@ MIN_FPS, MAX_FPS = 20, 60
 ASPECT_TOLERANCE = 0.01
 
 
-def output_spec(resolution: str, video: VideoGen) -> OutputSpec:
+def output_spec(resolution: str, video: VideoGen, aspect: str = DEFAULT_ASPECT) -> OutputSpec:
     """The output format: the video provider's own clip format when it declares a sane one (so
-    its clips are copied into their segments, not re-encoded), else the resolution's."""
-    spec = OutputSpec.for_resolution(resolution)
-    shape = video.native_clip(resolution)
+    its clips are copied into their segments, not re-encoded), else the canvas's."""
+    spec = OutputSpec.for_resolution(resolution, aspect)
+    shape = video.native_clip(resolution, aspect)
     if shape is None:
         return spec
     width, height, fps = shape
@@ -29,7 +29,7 @@ def output_spec(resolution: str, video: VideoGen) -> OutputSpec:
         width % 2 == 0
         and height % 2 == 0
         and MIN_FPS <= fps <= MAX_FPS
-        # the same picture shape as asked for (1366x768 for 16:9 is, to a pixel)
+        # the same picture shape as asked for (1366x768 for 16:9 is, to a pixel; 768x1366 for 9:16)
         and abs(width / height - spec.width / spec.height) < ASPECT_TOLERANCE
     )
     if not sane:

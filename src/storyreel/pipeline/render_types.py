@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 from storyreel.assembly.mix_commands import Music
 from storyreel.assembly.pacing import Silence
 from storyreel.assembly.probe import MediaInfo
+from storyreel.assembly.spec import DEFAULT_ASPECT
 from storyreel.assembly.subtitles import DEFAULT_CAPTION_STYLE
 from storyreel.providers.base import ImageGen, Planner, SpeechGen, VideoGen
 
@@ -24,6 +25,7 @@ SubtitleMode = Literal["burn", "srt", "none"]
 @dataclass(frozen=True)
 class RenderOptions:
     resolution: str = "768P"
+    aspect: str = DEFAULT_ASPECT  # a key of spec.CANVASES
     subtitles: SubtitleMode = "srt"
     subtitle_style: str = DEFAULT_CAPTION_STYLE  # a name in subtitles.CAPTION_STYLES
     concurrency: int = 4

@@ -117,6 +117,7 @@ class SegmentWork:
             last_frame=last,
             duration=seg.duration,
             resolution=self.options.resolution,
+            aspect=self.options.aspect,
         )
         video = self.providers.video
         inputs = video_hash(

@@ -26,6 +26,7 @@ class ClipRequest:
     last_frame: Path
     duration: int
     resolution: str
+    aspect: str = "16:9"  # a key of assembly.spec.CANVASES
 
 
 class Provider(Protocol):
@@ -48,8 +49,9 @@ class Provider(Protocol):
 
 @runtime_checkable
 class Planner(Provider, Protocol):
-    async def plan(self, story: str, *, segments: int | None = None) -> Plan:
-        """Split ``story`` into segments (exactly ``segments`` when given)."""
+    async def plan(self, story: str, *, segments: int | None = None, aspect: str = "16:9") -> Plan:
+        """Split ``story`` into segments (exactly ``segments`` when given), its frames composed
+        for ``aspect`` (a key of ``assembly.spec.COMPOSITIONS``)."""
         ...
 
 
@@ -76,9 +78,10 @@ class VideoGen(Provider, Protocol):
         """Refuse (ConfigError), before anything is paid, a resolution no clip can be made at."""
         ...
 
-    def native_clip(self, resolution: str) -> tuple[int, int, int] | None:
-        """(width, height, fps) of the clips it makes at ``resolution``, when it knows: the
-        output adopts it so clips are copied into their segments, not re-encoded."""
+    def native_clip(self, resolution: str, aspect: str = "16:9") -> tuple[int, int, int] | None:
+        """(width, height, fps) of the clips it makes at ``resolution`` from ``aspect`` frames,
+        when it knows: the output adopts it so clips are copied into their segments, not
+        re-encoded."""
         ...
 
     async def submit(self, request: ClipRequest, *, before_send: BeforeSend | None = None) -> str:

@@ -53,10 +53,15 @@ STATUS_PROGRESS = {"Preparing": 0.05, "Queueing": 0.1, "Processing": 0.4, "Succe
 # 768P clips (billed as such), and takes their size (see NATIVE_CLIPS).
 CLIP_RESOLUTIONS = {"720P": "768P"}
 # What Hailuo-02 delivers (third-party API pages; the query's video_width/video_height agree):
-# H.264 yuv420p at 25 fps, 768P as 1366x768 and 1080P as 1920x1080. The output adopts it, so
-# a clip is copied into its segment instead of re-encoded (and frame-rate converted).
-NATIVE_CLIPS: dict[str, dict[str, tuple[int, int, int]]] = {
-    "MiniMax-Hailuo-02": {"768P": (1366, 768, 25), "1080P": (1920, 1080, 25)},
+# H.264 yuv420p at 25 fps, 768P as 1366x768 and 1080P as 1920x1080, the first frame's shape
+# (portrait 768x1366 and 1080x1920). The output adopts it, so a clip is copied into its
+# segment instead of re-encoded (and frame-rate converted). Square clips are not documented:
+# None, so they are re-encoded to the canvas.
+NATIVE_CLIPS: dict[str, dict[str, dict[str, tuple[int, int, int]]]] = {
+    "MiniMax-Hailuo-02": {
+        "16:9": {"768P": (1366, 768, 25), "1080P": (1920, 1080, 25)},
+        "9:16": {"768P": (768, 1366, 25), "1080P": (1080, 1920, 25)},
+    },
 }
 CONTENT_POLICY_INPUT = 1026
 CONTENT_POLICY_OUTPUT = 1027
@@ -157,10 +162,11 @@ class MiniMaxVideoGen:
         if self._owns_client:
             await self._client.aclose()
 
-    def native_clip(self, resolution: str) -> tuple[int, int, int] | None:
-        """(width, height, fps) of the clips made for ``resolution``, when known."""
+    def native_clip(self, resolution: str, aspect: str = "16:9") -> tuple[int, int, int] | None:
+        """(width, height, fps) of the clips made for ``resolution`` from ``aspect`` frames,
+        when known."""
         res = CLIP_RESOLUTIONS.get(resolution.upper(), resolution.upper())
-        return NATIVE_CLIPS.get(self.model, {}).get(res)
+        return NATIVE_CLIPS.get(self.model, {}).get(aspect, {}).get(res)
 
     def check(self, resolution: str) -> None:
         """Refuse, before anything is paid, settings no clip of this job could be made with."""

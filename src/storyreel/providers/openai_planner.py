@@ -15,6 +15,7 @@ from openai import AsyncOpenAI
 from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
 from pydantic import BaseModel, ConfigDict, Field
 
+from storyreel.assembly.spec import COMPOSITIONS, DEFAULT_ASPECT
 from storyreel.assembly.timing import Duration
 from storyreel.config import Settings
 from storyreel.errors import ProviderError
@@ -93,8 +94,8 @@ short lines and 10 for longer ones; never write more words than the clip holds.
 bracketed text. Keep it under 600 characters (the hard limit is {MAX_VIDEO_PROMPT}).
   - first_frame_prompt and last_frame_prompt: self-contained image prompts (the image model \
 sees nothing else) describing the setting, the characters (with their fixed descriptions), \
-their poses and the composition of a 16:9 landscape frame, ending with the style sentence. No \
-text, captions or logos in the images.
+their poses and the composition of a {COMPOSITIONS[DEFAULT_ASPECT]} frame, ending with the \
+style sentence. No text, captions or logos in the images.
   - Continuity: each segment's last_frame_prompt is also the next segment's first frame, so the \
 next segment's first_frame_prompt must repeat the previous last_frame_prompt word for word.
 - Keep prompts free of real people's names, gore and anything a content filter would refuse.
@@ -102,6 +103,11 @@ next segment's first_frame_prompt must repeat the previous last_frame_prompt wor
 narrated in Chinese, an Arabic one in Arabic; in Chinese or Japanese two characters count as one \
 word); prompts are written in English.
 """
+
+
+def system_prompt(aspect: str = DEFAULT_ASPECT) -> str:
+    """The system prompt with frames composed for ``aspect``."""
+    return SYSTEM_PROMPT.replace(COMPOSITIONS[DEFAULT_ASPECT], COMPOSITIONS[aspect])
 
 
 def _segments_instruction(segments: int | None) -> str:
@@ -206,9 +212,11 @@ class OpenAIPlanner:
         if self._owns_client:
             await self._client.close()
 
-    async def plan(self, story: str, *, segments: int | None = None) -> Plan:
+    async def plan(
+        self, story: str, *, segments: int | None = None, aspect: str = DEFAULT_ASPECT
+    ) -> Plan:
         messages: list[ChatCompletionMessageParam] = [
-            {"role": "system", "content": SYSTEM_PROMPT},
+            {"role": "system", "content": system_prompt(aspect)},
             {
                 "role": "user",
                 "content": f"{_segments_instruction(segments)}\n\nStory:\n{story.strip()}",

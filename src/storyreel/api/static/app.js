@@ -42,6 +42,7 @@ function jobBody() {
     story: $("story").value.trim() || $("story").placeholder,
     offline: $("offline").checked,
     resolution: $("resolution").value,
+    aspect: $("aspect").value,
     subtitles: $("subtitles").value,
     subtitle_style: $("subtitle-style").value,
     music: $("music").value,

@@ -54,6 +54,7 @@ class CostOptions(BaseModel):
     image_model: str = catalogue.DEFAULTS["images"]
     image_quality: str | None = None  # None: the image family's default ("medium")
     resolution: str = "768P"
+    aspect: str = "16:9"  # the canvas the keyframes are asked for
     image_size: str | None = None  # None: what the image provider asks for this resolution
     video: str = "minimax"
     video_model: str = catalogue.DEFAULTS["video"]
@@ -101,7 +102,7 @@ class CostOptions(BaseModel):
             return self.image_size
         from storyreel.assembly.spec import OutputSpec
 
-        canvas = OutputSpec.for_resolution(self.resolution).size
+        canvas = OutputSpec.for_resolution(self.resolution, self.aspect).size
         width, height = catalogue.request_size(self.image_model, canvas)
         return f"{width}x{height}"
 

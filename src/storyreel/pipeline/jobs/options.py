@@ -30,6 +30,9 @@ class JobOptions(BaseModel):
         None, ge=1, le=MAX_SEGMENTS, description="Exact number of segments."
     )
     resolution: Literal["720P", "768P", "1080P"] = "768P"
+    aspect: Literal["16:9", "9:16", "1:1"] = Field(
+        "16:9", description="The video's shape: landscape 16:9, portrait 9:16 or square 1:1."
+    )
     subtitles: Literal["burn", "srt", "none"] = "srt"
     subtitle_style: Literal["boxed", "clean", "bold-outline"] = Field(
         "boxed", description="How burned subtitles look (with subtitles: burn)."

@@ -113,6 +113,7 @@ class JobRunner:
             video=priced(providers.video),
             video_model=self.settings.video_model,
             resolution=options.resolution,
+            aspect=options.aspect,
             speech=priced(providers.speech),
             tts_model=self.settings.tts_model,
             segments=options.segments,
@@ -283,6 +284,7 @@ class JobRunner:
     def render_options(self, options: JobOptions) -> RenderOptions:
         return RenderOptions(
             resolution=options.resolution,
+            aspect=options.aspect,
             subtitles=options.subtitles,
             subtitle_style=options.subtitle_style,
             concurrency=options.concurrency or self.settings.concurrency,

@@ -10,7 +10,7 @@ import logging
 from pathlib import Path
 
 from storyreel.assembly.ffmpeg import run_ffmpeg
-from storyreel.assembly.spec import RESOLUTIONS
+from storyreel.assembly.spec import DEFAULT_ASPECT, canvas
 from storyreel.errors import ProviderError, UsageError
 from storyreel.files import partial_path
 from storyreel.providers.base import ClipRequest, ProgressFn
@@ -44,19 +44,18 @@ def job_id_for(request: ClipRequest) -> str:
         "first": _digest(request.first_frame),
         "last": _digest(request.last_frame),
     }
+    if request.aspect != DEFAULT_ASPECT:  # so a landscape job's recorded id stays valid
+        fields["aspect"] = request.aspect
     blob = json.dumps(fields, sort_keys=True).encode()
     return JOB_PREFIX + hashlib.sha256(blob).hexdigest()[:24]
 
 
-def _size(resolution: str) -> tuple[int, int]:
+def _size(request: ClipRequest) -> tuple[int, int]:
     try:
-        return RESOLUTIONS[resolution.upper()]
-    except KeyError:
-        raise UsageError(
-            f"unknown resolution {resolution!r}",
-            field="resolution",
-            fix=f"use one of {', '.join(RESOLUTIONS)}",
-        ) from None
+        return canvas(request.resolution, request.aspect)
+    except ValueError as exc:
+        field = "aspect" if "aspect" in str(exc) else "resolution"
+        raise UsageError(str(exc), field=field) from None
 
 
 class OfflineVideoGen(OfflineProvider):
@@ -74,13 +73,13 @@ class OfflineVideoGen(OfflineProvider):
         # Any resolution renders locally; an unknown one is refused by the output spec.
         return None
 
-    def native_clip(self, resolution: str) -> tuple[int, int, int] | None:
+    def native_clip(self, resolution: str, aspect: str = "16:9") -> tuple[int, int, int] | None:
         # Rendered straight at the output's own format: nothing to adopt.
         return None
 
     async def submit(self, request: ClipRequest, *, before_send: BeforeSend | None = None) -> str:
         # Nothing leaves the machine and nothing is billed: ``before_send`` has nothing to guard.
-        _size(request.resolution)
+        _size(request)
         if request.duration <= 0:
             raise UsageError("the clip duration must be positive", field="duration")
         return await asyncio.to_thread(job_id_for, request)
@@ -105,7 +104,7 @@ class OfflineVideoGen(OfflineProvider):
             request.last_frame,
             part,
             camera=request.camera,
-            size=_size(request.resolution),
+            size=_size(request),
             duration=request.duration,
             caption=caption,
             threads=self.threads,

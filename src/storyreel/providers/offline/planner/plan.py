@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import math
 
+from storyreel.assembly.spec import COMPOSITIONS, DEFAULT_ASPECT
 from storyreel.errors import UsageError
 from storyreel.language import detect_language
 from storyreel.limits import MAX_SEGMENTS
@@ -27,18 +28,28 @@ from storyreel.providers.offline.planner.sentences import (
 )
 from storyreel.providers.offline.planner.shots import choose_cameras, shot_prompts
 
-STYLE = (
+STYLE_PREFIX = (
     "Hand-drawn storybook illustration, soft cinematic light, muted warm palette, "
-    "consistent characters and setting from frame to frame, 16:9 composition"
+    "consistent characters and setting from frame to frame"
 )
+
+
+def style_for(aspect: str = DEFAULT_ASPECT) -> str:
+    """The style sentence every frame prompt ends with, naming the frame's shape."""
+    return f"{STYLE_PREFIX}, {COMPOSITIONS[aspect]} composition"
+
+
+STYLE = style_for()
 
 
 class OfflinePlanner(OfflineProvider):
     """Rule-based planner: no key, no network, same story in, same plan out."""
 
-    async def plan(self, story: str, *, segments: int | None = None) -> Plan:
+    async def plan(
+        self, story: str, *, segments: int | None = None, aspect: str = DEFAULT_ASPECT
+    ) -> Plan:
         # In a thread: detecting the language loads its model (about a second) the first time.
-        return await asyncio.to_thread(build_plan, story, segments=segments)
+        return await asyncio.to_thread(build_plan, story, segments=segments, aspect=aspect)
 
 
 def _story_units(story: str) -> tuple[str | None, str, list[Unit]]:
@@ -64,7 +75,13 @@ def segments_that_fit(story: str) -> range:
     return range(min(len(units), math.ceil(words / LONG_WORDS)), len(units) + 1)
 
 
-def build_plan(story: str, *, segments: int | None = None, language: str | None = None) -> Plan:
+def build_plan(
+    story: str,
+    *,
+    segments: int | None = None,
+    language: str | None = None,
+    aspect: str = DEFAULT_ASPECT,
+) -> Plan:
     """The synchronous core of :class:`OfflinePlanner` (plain string work, and the language
     detected from the story unless given)."""
     title, body, units = _story_units(story)
@@ -104,7 +121,7 @@ def build_plan(story: str, *, segments: int | None = None, language: str | None 
         )
     return Plan(
         title=title or fallback_title(body),
-        style=STYLE,
+        style=style_for(aspect),
         language=language or detect_language(body),
         segments=built,
     )
