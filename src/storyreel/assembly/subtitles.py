@@ -238,7 +238,8 @@ def render_caption(
     left = (width - widest) / 2
     if style.box_alpha:
         draw.rounded_rectangle(
-            (left - 2 * pad, top - pad, left + widest + 2 * pad, top + block + pad),
+            # Pillow's box includes its last row: stop one short of the margin, not on it.
+            (left - 2 * pad, top - pad, left + widest + 2 * pad, top + block + pad - 1),
             radius=pad,
             fill=(0, 0, 0, style.box_alpha),
         )
