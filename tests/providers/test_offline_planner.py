@@ -203,17 +203,13 @@ def _long_story(chars: int) -> str:
 
 
 async def test_sixty_segments_of_the_longest_story_plan_at_once() -> None:
-    """Issue 14, finding 2: the exact grouping tried every start for every end (quadratic):
-    29 s for a 100,000-character story at 60 segments. Now a few milliseconds; the deadline is
-    only there to fail the old code, with room for a loaded machine."""
-    import time
-
+    """Issue 14, finding 2: the longest story at the segment cap plans whole, every word once.
+    How long it takes (29 s with the old quadratic grouping, milliseconds now) is measured in
+    ``bench/bench_planner.py``, not asserted here."""
     from storyreel.limits import MAX_SEGMENTS, MAX_STORY_CHARS
 
     story = _long_story(MAX_STORY_CHARS)
-    began = time.monotonic()
     result = await plan(story, segments=MAX_SEGMENTS)
-    assert time.monotonic() - began < 10
     assert len(result.segments) == MAX_SEGMENTS
     spoken = " ".join(s.narration for s in result.segments).split()
     assert spoken == story.split()
