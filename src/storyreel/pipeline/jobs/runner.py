@@ -197,7 +197,10 @@ class JobRunner:
         options = JobOptions.model_validate(job.options)
         sink = self.event_sink(job.id, events)
         try:
-            async with self._providers(options) as providers:
+            # Off the event loop: building real clients sets up TLS (tens of ms), and plan.json
+            # is a file (a PlanError names every mistake in it, before anything is paid).
+            providers = await asyncio.to_thread(self._providers, options)
+            async with providers:
                 await lifecycle.begin(
                     self.store,
                     job.id,
@@ -205,15 +208,17 @@ class JobRunner:
                     providers=providers.describe(),
                     out_dir=job.output_dir,
                 )
-                if await asyncio.to_thread(self._saved_plan, job) is None:
+                plan = await asyncio.to_thread(self._saved_plan, job)
+                if plan is None:
                     # Local and exact first: a story past the segment cap needs no network.
                     await check_plan_size(job.story, segments=options.segments)
-                # Free calls only, before anything is paid (the voice clone included).
+                # Free calls only, before anything is paid (the voice clone included), and before
+                # pricing: a retired model is named as such, not as a model without a price.
                 await self.preflight(providers, options, clones_voice=clones_voice)
                 if prepare is not None:
                     await prepare(providers)
                 result = await self._run(
-                    job, options, providers, sink, confirm, repeat_unknown, plan_only
+                    job, options, providers, sink, plan, confirm, repeat_unknown, plan_only
                 )
         except BaseException as error:
             await lifecycle.fail(self.store, job.id, error, sink)
@@ -228,39 +233,38 @@ class JobRunner:
         options: JobOptions,
         providers: Providers,
         sink: lifecycle.StoreSink,
+        plan: Plan | None,
         confirm: Confirm | None,
         repeat_unknown: bool,
         plan_only: bool,
     ) -> RenderResult | Plan:
         budget = Budget(options.budget)
-        cost = self.cost_options(providers, options)
         spent = (await self.store.spend(job.id)).total
 
-        plan = self._saved_plan(job)
         work = self.work_for(job, providers, sink, plan=plan, repeat_unknown=repeat_unknown)
         pipeline = work.pipeline
-        pending = await self._pending(job, cost, plan)
+        pending = await self._pending(job, self.cost_options(providers, options), plan)
         if plan_only:
             pending = Estimate(tuple(line for line in pending.lines if line.stage == "plan"))
         budget.check_estimate(pending, spent=spent)
         if confirm is not None and pending.total > ZERO and not await confirm(pending):
             raise JobError("not confirmed: nothing more was spent")
-        plan = await work.ensure_plan()
+        made = await work.ensure_plan()
         if plan_only:
             if not providers.images.paid:  # free frames: show the plan as a storyboard too
-                await pipeline.preview(plan)
+                await pipeline.preview(made)
             await self.store.set_status(job.id, "queued")
-            return plan
+            return made
 
-        result = await pipeline.render(plan)
-        await lifecycle.succeed(self.store, job.id, plan, result, sink)
+        result = await pipeline.render(made)
+        await lifecycle.succeed(self.store, job.id, made, result, sink)
         return result
 
     # -- shared with the workers (storyreel.distributed) ----------------------------------------
 
     async def check(self, options: JobOptions) -> preflight_checks.Report:
         """The preflight of a job with ``options``, before it exists (the service's submit)."""
-        async with self._providers(options) as providers:
+        async with await asyncio.to_thread(self._providers, options) as providers:
             return await self.preflight(providers, options)
 
     async def preflight(
