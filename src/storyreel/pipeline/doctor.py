@@ -39,7 +39,8 @@ async def _services(settings: Settings) -> list[Check]:
     from storyreel.providers.factory import build_providers
 
     try:
-        providers = build_providers(settings)
+        # In a thread: real clients set up TLS, and GET /doctor runs on the service's loop.
+        providers = await asyncio.to_thread(build_providers, settings)
     except StoryreelError as exc:
         return [Check("providers", "fail", str(exc))]
     async with providers:
