@@ -33,6 +33,68 @@ from storyreel.minimax import CAMERA_COMMANDS, PROMPT_MAX_CHARS, canonical_camer
 
 # MiniMax's own limit on a video prompt (one home: the client's constants).
 MAX_VIDEO_PROMPT = PROMPT_MAX_CHARS
+# The cast: each character is one reference image in every frame showing it, and an edit takes
+# up to 16 images (openai/types/image_edit_params.py); 8 leaves room and keeps prompts short.
+MAX_CAST = 8
+MAX_CHARACTER_NAME = 40
+MAX_CHARACTER_DESCRIPTION = 400
+# A reference picture lives inside the job folder, under this folder.
+CAST_DIR = "cast"
+_PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
+
+
+class Character(BaseModel):
+    """One recurring character: described once, drawn from one reference picture everywhere.
+
+    A frame *shows* the character when its prompt names it (see :mod:`storyreel.cast`), so
+    editing a prompt is all it takes to put a character in or out of a frame.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(
+        min_length=1,
+        max_length=MAX_CHARACTER_NAME,
+        description="How the story and the frame prompts name the character.",
+    )
+    description: str = Field(
+        min_length=1,
+        max_length=MAX_CHARACTER_DESCRIPTION,
+        description="Fixed look (age, build, hair, clothes, colours), the same in every frame.",
+    )
+    picture: str | None = Field(
+        None,
+        description="The reference picture, relative to the job folder (cast/NAME.png); "
+        "None: a portrait is drawn from the description.",
+    )
+
+    @field_validator("name", "description", mode="before")
+    @classmethod
+    def _no_controls(cls, value: Any) -> Any:
+        return strip_controls(value).strip() if isinstance(value, str) else value
+
+    @field_validator("name")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        if any(mark in value for mark in "\n\r\t[]"):
+            raise ValueError("a name is one line without [ or ]")
+        return value
+
+    @field_validator("picture")
+    @classmethod
+    def _inside_job(cls, value: str | None) -> str | None:
+        # Read and sent to the image model: never a path outside the job folder.
+        if value is None:
+            return None
+        parts = Path(value).parts
+        if (
+            len(parts) != 2
+            or parts[0] != CAST_DIR
+            or not value.lower().endswith(_PICTURE_SUFFIXES)
+            or "\\" in value
+        ):
+            raise ValueError(f"must be {CAST_DIR}/FILE.png|jpg|webp inside the job folder")
+        return value
 
 
 class Segment(BaseModel):
@@ -91,6 +153,11 @@ class Plan(BaseModel):
         "language, its voice and its pronunciation. None in plans from before it existed.",
     )
     segments: list[Segment] = Field(min_length=1, max_length=MAX_SEGMENTS)
+    cast: list[Character] = Field(
+        default_factory=list,
+        max_length=MAX_CAST,
+        description="The recurring characters; empty in plans from before it existed.",
+    )
     # What loading tidied in the file, one line each; not saved.
     _changes: list[str] = PrivateAttr(default_factory=list)
 
@@ -107,6 +174,22 @@ class Plan(BaseModel):
     @classmethod
     def _language_tag(cls, value: str | None) -> str | None:
         return None if value is None else normalize_language(value)
+
+    @field_validator("cast")
+    @classmethod
+    def _distinct_names(cls, value: list[Character]) -> list[Character]:
+        seen: set[str] = set()
+        for character in value:
+            key = character.name.casefold()
+            if key in seen:
+                raise ValueError(f"two characters are named {character.name!r}; rename one")
+            seen.add(key)
+        return value
+
+    def character(self, name: str) -> Character | None:
+        """The cast member called ``name`` (case does not matter), if any."""
+        key = name.strip().casefold()
+        return next((c for c in self.cast if c.name.casefold() == key), None)
 
     def save(self, path: Path) -> None:
         """Write ``path`` atomically, and only when it changes: workers on other machines read
@@ -176,6 +259,8 @@ def problem_line(error: Any) -> str:
         return "segments: the plan has no segments (give it at least one)"
     if kind == "too_long" and where == "segments":
         return f"segments: more than {MAX_SEGMENTS} segments (split the story)"
+    if kind == "too_long" and where == "cast":
+        return f"cast: more than {MAX_CAST} characters (keep the recurring ones)"
     message = str(error["msg"]).removeprefix("Value error, ")
     if kind == "value_error":
         return f"{where}: {message}"

@@ -13,7 +13,7 @@ from PIL import Image
 from storyreel.config import Settings
 from storyreel.errors import ProviderError
 from storyreel.minimax import CAMERA_COMMANDS
-from storyreel.providers.base import ClipRequest
+from storyreel.providers.base import ClipRequest, Reference
 from storyreel.providers.factory import build_providers
 from storyreel.providers.minimax_speech import MiniMaxSpeechGen, ensure_cloned_voice
 from storyreel.providers.minimax_video import MiniMaxVideoGen
@@ -80,7 +80,9 @@ async def test_keyframes_n_plus_one_with_reference(fake_openai: FakeOpenAI, tmp_
         first = await images.draw(prompts[0], out=tmp_path / "f0.png", size=FRAME_SIZE, style="ink")
         rest = await asyncio.gather(
             *(
-                images.draw(p, out=tmp_path / f"f{k}.png", size=FRAME_SIZE, reference=first)
+                images.draw(
+                    p, out=tmp_path / f"f{k}.png", size=FRAME_SIZE, references=[Reference(first)]
+                )
                 for k, p in enumerate(prompts[1:], start=1)
             )
         )

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image, ImageChops, ImageStat
 
 from storyreel.errors import UsageError
-from storyreel.providers.base import ImageGen
+from storyreel.providers.base import ImageGen, Reference
 from storyreel.providers.offline import OfflineImageGen
 from storyreel.providers.offline.images import caption_share
 from storyreel.providers.offline.images.words import DUSK, NIGHT, STORM, prompt_words
@@ -104,7 +104,7 @@ async def test_deterministic_and_reference_tints(tmp_path: Path) -> None:
     assert ImageChops.difference(a, b).getbbox() is None
     red = tmp_path / "red.png"
     Image.new("RGB", SIZE, (255, 0, 0)).save(red)
-    tinted = await draw(PROMPTS[1], tmp_path / "c.png", reference=red)
+    tinted = await draw(PROMPTS[1], tmp_path / "c.png", references=[Reference(red)])
     assert ImageStat.Stat(tinted).mean[0] > ImageStat.Stat(a).mean[0] + 5
 
 

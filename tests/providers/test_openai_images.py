@@ -15,6 +15,7 @@ from PIL import Image
 
 from storyreel.config import Settings
 from storyreel.errors import ConfigError, ProviderError
+from storyreel.providers.base import Reference
 from storyreel.providers.catalogue import DEFAULTS, request_size
 from storyreel.providers.openai_images import OpenAIImageGen
 
@@ -136,7 +137,11 @@ async def test_reference_uses_edit_with_the_default_model(tmp_path: Path) -> Non
     out = tmp_path / "next.png"
 
     await image_gen(DEFAULTS["images"], fake).draw(
-        "the fox jumps", out=out, size=(1280, 720), style="watercolour", reference=reference
+        "the fox jumps",
+        out=out,
+        size=(1280, 720),
+        style="watercolour",
+        references=[Reference(reference)],
     )
 
     kind, request = fake.requests[0]

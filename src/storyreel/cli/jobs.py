@@ -155,7 +155,7 @@ def register(app: typer.Typer) -> None:
 
 
 STEP_ORDER = {
-    "plan": 0, "voice": 1, "speech": 2, "frame": 3, "video": 4, "mux": 5, "music": 6,
+    "plan": 0, "voice": 1, "speech": 2, "cast": 3, "frame": 3, "video": 4, "mux": 5, "music": 6,
     "assemble": 7,
 }  # fmt: skip
 STATUS_STYLE = {"succeeded": "green", "failed": "red", "running": "yellow", "done": "green"}

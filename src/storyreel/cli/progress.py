@@ -28,6 +28,7 @@ from storyreel.pipeline.events import (
 LABELS: dict[Stage, str] = {
     "plan": "Planning",
     "speech": "Narration",
+    "cast": "Cast",
     "frame": "Keyframes",
     "video": "Clips",
     "mux": "Segments",

@@ -8,8 +8,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-Stage = Literal["plan", "speech", "frame", "video", "mux", "music", "assemble"]
-STAGES: tuple[Stage, ...] = ("plan", "speech", "frame", "video", "mux", "music", "assemble")
+Stage = Literal["plan", "speech", "cast", "frame", "video", "mux", "music", "assemble"]
+STAGES: tuple[Stage, ...] = ("plan", "speech", "cast", "frame", "video", "mux", "music", "assemble")
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,11 @@
 A step's hash covers everything that changes its output and nothing else, so editing one segment
 in ``plan.json`` re-makes exactly the steps that depend on it:
 
-- ``frame:k``  prompt, style, size, image provider + model, and the reference frame's file sha
+- ``cast:n``   a character's name and description, the style, image provider + model (its
+  reference portrait, drawn only for a character without an uploaded picture)
+- ``frame:k``  prompt, style, size, image provider + model, and the reference frame's file sha;
+  with a cast, instead the file shas of the references of the characters the frame shows (the
+  uploaded picture's, else the portrait's), so a changed reference re-draws exactly their frames
 - ``video:i``  video prompt, camera, duration, resolution, video provider + model, and the file
   shas of its first and last frames (frames ``i`` and ``i + 1``)
 - ``speech:i`` narration, voice, speech provider + model, speed
@@ -28,12 +32,13 @@ import dataclasses
 import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from storyreel.assembly.spec import OutputSpec
-from storyreel.plan import Plan
+from storyreel.cast import draws_portraits, frame_references
+from storyreel.plan import MAX_CAST, Plan
 
 HASH_VERSION = 1
 _CHUNK = 1 << 20
@@ -88,16 +93,30 @@ def frame_hash(
     provider: str,
     model: str,
     reference_sha: str | None,
+    reference_shas: Sequence[str] | None = None,
 ) -> str:
+    fields: dict[str, Any] = {
+        "prompt": prompt,
+        "style": style,
+        "size": list(size),
+        "provider": provider,
+        "model": model,
+        "reference": reference_sha,
+    }
+    if reference_shas is not None:  # plans with a cast only: frames of older plans keep theirs
+        fields["references"] = list(reference_shas)
+    return content_hash("frame", fields)
+
+
+def cast_hash(*, name: str, description: str, style: str, provider: str, model: str) -> str:
     return content_hash(
-        "frame",
+        "cast",
         {
-            "prompt": prompt,
+            "name": name,
+            "description": description,
             "style": style,
-            "size": list(size),
             "provider": provider,
             "model": model,
-            "reference": reference_sha,
         },
     )
 
@@ -210,8 +229,13 @@ class HashContext:
     spec: OutputSpec
     subtitles: str = "srt"
     music: Mapping[str, Any] | None = None  # see assemble_hash
-    # Frames 1..N are drawn with frame 0 as their reference (the orchestrator's continuity rule).
+    # Frames 1..N are drawn with frame 0 as their reference (the orchestrator's continuity rule)
+    # in plans without a cast; with one, each frame takes its characters' references instead.
     reference_frame: int | None = 0
+    # How many reference images a frame takes (0: the image model takes none; see the catalogue).
+    max_references: int = MAX_CAST
+    # Uploaded reference pictures: Character.picture (relative path) -> the file's sha256.
+    picture_shas: Mapping[str, str] = field(default_factory=dict)
 
 
 ArtefactSha = Callable[[str], str | None]
@@ -240,21 +264,10 @@ def step_hashes(
         return artefact_sha(key) or hashes[key]
 
     prompts = frame_prompts(plan)
-    order = list(range(len(prompts)))
-    ref = ctx.reference_frame
-    if ref is not None:  # the reference frame goes first so the others can name its sha
-        order.remove(ref)
-        order.insert(0, ref)
-    for k in order:
-        reference = sha_of(f"frame:{ref}") if ref is not None and k != ref else None
-        hashes[f"frame:{k}"] = frame_hash(
-            prompt=prompts[k],
-            style=plan.style,
-            size=ctx.frame_size,
-            provider=ctx.image_provider,
-            model=ctx.image_model,
-            reference_sha=reference,
-        )
+    if plan.cast:
+        _cast_frames(plan, ctx, prompts, hashes, sha_of)
+    else:
+        _anchored_frames(plan, ctx, prompts, hashes, sha_of)
     for i, segment in enumerate(plan.segments):
         hashes[f"speech:{i}"] = speech_hash(
             narration=segment.narration,
@@ -284,6 +297,75 @@ def step_hashes(
         music=ctx.music,
     )
     return hashes
+
+
+def _anchored_frames(
+    plan: Plan,
+    ctx: HashContext,
+    prompts: list[str],
+    hashes: dict[str, str],
+    sha_of: Callable[[str], str],
+) -> None:
+    """Frames of a plan without a cast: frame 0 is every other frame's reference."""
+    order = list(range(len(prompts)))
+    ref = ctx.reference_frame
+    if ref is not None:  # the reference frame goes first so the others can name its sha
+        order.remove(ref)
+        order.insert(0, ref)
+    for k in order:
+        reference = sha_of(f"frame:{ref}") if ref is not None and k != ref else None
+        hashes[f"frame:{k}"] = frame_hash(
+            prompt=prompts[k],
+            style=plan.style,
+            size=ctx.frame_size,
+            provider=ctx.image_provider,
+            model=ctx.image_model,
+            reference_sha=reference,
+        )
+
+
+def _cast_frames(
+    plan: Plan,
+    ctx: HashContext,
+    prompts: list[str],
+    hashes: dict[str, str],
+    sha_of: Callable[[str], str],
+) -> None:
+    """Frames of a plan with a cast: each names the references of the characters it shows."""
+
+    def described(n: int) -> str:
+        character = plan.cast[n]
+        return cast_hash(
+            name=character.name,
+            description=character.description,
+            style=plan.style,
+            provider=ctx.image_provider,
+            model=ctx.image_model,
+        )
+
+    drawn = draws_portraits(plan, ctx.max_references)
+    for n in drawn:
+        hashes[f"cast:{n}"] = described(n)
+
+    def reference_sha(n: int) -> str:
+        picture = plan.cast[n].picture
+        if picture is not None:
+            # An upload not hashed yet (a dry run before the file exists) stands in by its name.
+            return ctx.picture_shas.get(picture, picture)
+        # A drawn portrait's file; else (no pictures taken) the words it is described in.
+        return sha_of(f"cast:{n}") if n in drawn else described(n)
+
+    for k, prompt in enumerate(prompts):
+        shown = frame_references(plan, prompt, ctx.max_references)
+        hashes[f"frame:{k}"] = frame_hash(
+            prompt=prompt,
+            style=plan.style,
+            size=ctx.frame_size,
+            provider=ctx.image_provider,
+            model=ctx.image_model,
+            reference_sha=None,
+            reference_shas=[reference_sha(n) for n in shown],
+        )
 
 
 def changed_steps(before: Mapping[str, str], after: Mapping[str, str]) -> set[str]:

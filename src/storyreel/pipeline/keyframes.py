@@ -1,8 +1,11 @@
 """The N+1 keyframes of a plan: frame k ends segment k and opens segment k+1, so each is drawn
 once and awaited by both neighbours.
 
-Frame 0 is drawn first and handed to every later frame as the reference, so characters and style
-carry over while frames 1..N are still drawn in parallel.
+In a plan with a cast, each character without an uploaded picture gets one reference portrait
+(step ``cast:n``, drawn once), and every frame is drawn with the references of the characters its
+prompt names (see :mod:`storyreel.cast`), all in one request. In a plan without a cast, frame 0
+is drawn first and handed to every later frame as the reference, so characters and style carry
+over while frames 1..N are still drawn in parallel.
 """
 
 from __future__ import annotations
@@ -10,12 +13,13 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from storyreel.cast import PORTRAIT_SIZE, draws_portraits, frame_references
 from storyreel.errors import ProviderError
-from storyreel.pipeline.hashing import afile_sha256, frame_hash, frame_prompts
+from storyreel.pipeline.hashing import afile_sha256, cast_hash, frame_hash, frame_prompts
 from storyreel.pipeline.layout import OutputLayout
 from storyreel.pipeline.steps import Steps
 from storyreel.plan import Plan
-from storyreel.providers.base import ImageGen
+from storyreel.providers.base import ImageGen, Reference
 
 
 def frame_place(k: int, segments: int) -> str:
@@ -40,6 +44,7 @@ class Keyframes:
         self.layout = layout
         self.size = size
         self._tasks: dict[int, asyncio.Task[Path]] = {}
+        self._portraits: dict[int, asyncio.Task[Path]] = {}
 
     def frame(self, plan: Plan, k: int) -> asyncio.Task[Path]:
         """Keyframe ``k`` of the N+1, made once per process."""
@@ -47,31 +52,96 @@ class Keyframes:
             self._tasks[k] = asyncio.create_task(self._draw(plan, k))
         return self._tasks[k]
 
+    def portrait(self, plan: Plan, n: int) -> asyncio.Task[Path]:
+        """Cast member ``n``'s drawn reference portrait, made once per process."""
+        if n not in self._portraits:
+            self._portraits[n] = asyncio.create_task(self._draw_portrait(plan, n))
+        return self._portraits[n]
+
+    async def cast_pictures(self, plan: Plan) -> list[Path | None]:
+        """Every cast member's reference picture (drawn now when it is not yet): the upload,
+        else the portrait; None for a model that takes no pictures. For the storyboard."""
+        drawn = draws_portraits(plan, self.images.max_references)
+        out: list[Path | None] = []
+        for n, character in enumerate(plan.cast):
+            if character.picture is not None:
+                out.append(self.layout.root / character.picture)
+            else:
+                out.append(await self.portrait(plan, n) if n in drawn else None)
+        return out
+
     def take_tasks(self) -> list[asyncio.Task[Path]]:
         """The tasks started so far, forgotten here: the caller cancels the ones still running
         (see ``Pipeline.drop_frames``)."""
-        tasks, self._tasks = [*self._tasks.values()], {}
+        tasks = [*self._tasks.values(), *self._portraits.values()]
+        self._tasks, self._portraits = {}, {}
         return tasks
+
+    async def _draw_portrait(self, plan: Plan, n: int) -> Path:
+        images, character = self.images, plan.cast[n]
+        inputs = cast_hash(
+            name=character.name,
+            description=character.description,
+            style=plan.style,
+            provider=images.name,
+            model=images.describe(),
+        )
+
+        async def make() -> Path:
+            who = Reference(None, character.name, character.description)
+            out = self.layout.portrait(n)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            return await images.portrait(who, out=out, size=PORTRAIT_SIZE, style=plan.style)
+
+        return await self.steps.artefact(
+            "cast", n, inputs, make, provider=images.name, paid=images.paid
+        )
+
+    async def _references(self, plan: Plan, k: int, prompt: str) -> tuple[list[Reference], str]:
+        """Frame ``k``'s references and the hash of its inputs (see ``hashing.step_hashes``)."""
+        images = self.images
+
+        def inputs(sha: str | None, shas: list[str] | None) -> str:
+            return frame_hash(
+                prompt=prompt,
+                style=plan.style,
+                size=self.size,
+                provider=images.name,
+                model=images.describe(),
+                reference_sha=sha,
+                reference_shas=shas,
+            )
+
+        if not plan.cast:  # the opening frame anchors the others
+            anchor = await self.frame(plan, 0) if k > 0 else None
+            sha = await afile_sha256(anchor) if anchor else None
+            return ([Reference(anchor)] if anchor else []), inputs(sha, None)
+        references: list[Reference] = []
+        shas: list[str] = []
+        drawn = draws_portraits(plan, images.max_references)
+        for n in frame_references(plan, prompt, images.max_references):
+            character = plan.cast[n]
+            path: Path | None = None
+            if character.picture is not None:
+                path = self.layout.root / character.picture
+            elif n in drawn:
+                path = await self.portrait(plan, n)
+            shas.append(await afile_sha256(path) if path else _described(plan, n, images))
+            path = path if images.max_references > 0 else None
+            references.append(Reference(path, character.name, character.description))
+        return references, inputs(None, shas)
 
     async def _draw(self, plan: Plan, k: int) -> Path:
         images = self.images
         prompt = frame_prompts(plan)[k]
-        reference = await self.frame(plan, 0) if k > 0 else None
         size = self.size
-        inputs = frame_hash(
-            prompt=prompt,
-            style=plan.style,
-            size=size,
-            provider=images.name,
-            model=images.describe(),
-            reference_sha=await afile_sha256(reference) if reference else None,
-        )
+        references, inputs = await self._references(plan, k, prompt)
 
         async def make() -> Path:
             out = self.layout.frame(k)
             try:
                 return await images.draw(
-                    prompt, out=out, size=size, style=plan.style, reference=reference
+                    prompt, out=out, size=size, style=plan.style, references=references
                 )
             except ProviderError as error:
                 if not error.content_policy:
@@ -89,3 +159,16 @@ class Keyframes:
         return await self.steps.artefact(
             "frame", k, inputs, make, provider=images.name, paid=images.paid
         )
+
+
+def _described(plan: Plan, n: int, images: ImageGen) -> str:
+    """A character drawn from words alone (a model without references): its description's hash
+    stands in for a picture's sha, so editing the description re-draws its frames."""
+    character = plan.cast[n]
+    return cast_hash(
+        name=character.name,
+        description=character.description,
+        style=plan.style,
+        provider=images.name,
+        model=images.describe(),
+    )

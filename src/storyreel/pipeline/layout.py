@@ -4,6 +4,7 @@ and the store agree::
     OUT/
       plan.json                  the plan (edit it, then `storyreel render OUT`)
       frames/frame_00.png ...    N+1 keyframes: frame k ends segment k and starts segment k+1
+      cast/portrait_00.png ...   a drawn reference portrait per character (uploads: cast/upload_*)
       segments/01/narration.*    spoken narration of segment 1 (wav offline, mp3 from MiniMax)
       segments/01/clip.mp4       the generated clip (first frame -> last frame)
       segments/01/segment.mp4    clip + narration, normalised; what the final concat joins
@@ -27,6 +28,14 @@ class OutputLayout:
     @property
     def plan(self) -> Path:
         return self.root / "plan.json"
+
+    @property
+    def cast_dir(self) -> Path:
+        return self.root / "cast"
+
+    def portrait(self, n: int) -> Path:
+        """The reference portrait drawn for cast member ``n`` (one without an uploaded picture)."""
+        return self.cast_dir / f"portrait_{n:02d}.png"
 
     @property
     def frames_dir(self) -> Path:

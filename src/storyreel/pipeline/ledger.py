@@ -280,5 +280,5 @@ def _outcome(error: BaseException, *, submitted: bool) -> str:
 
 def _lost(key: str, provider: str, message: str) -> UnknownOutcomeError:
     stage, _, index = key.partition(":")
-    segment = int(index) + 1 if index.isdigit() and stage != "frame" else None
+    segment = int(index) + 1 if index.isdigit() and stage not in {"frame", "cast"} else None
     return UnknownOutcomeError(message, stage=stage, provider=provider, segment=segment)

@@ -45,6 +45,7 @@ def stage_limits(*, concurrency: int, remote_video: bool) -> dict[Stage, asyncio
     return {
         "plan": asyncio.Semaphore(1),
         "speech": asyncio.Semaphore(concurrency),
+        "cast": asyncio.Semaphore(concurrency),
         "frame": asyncio.Semaphore(concurrency),
         # A remote clip is made on the provider's machines: waiting for it costs nothing here,
         # so only its create is bounded by the concurrency (see ``SegmentWork``'s creates).
@@ -112,6 +113,8 @@ class Steps:
                     if index is None
                     else f"frame {index} "
                     if stage == "frame"
+                    else f"character {index + 1} "
+                    if stage == "cast"
                     else f"segment {index + 1} "
                 )
                 self.emit(StepFailed(stage=stage, segment=index, error=f"{where}{stage}: {error}"))

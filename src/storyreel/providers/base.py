@@ -3,7 +3,7 @@ offline one that ships in the product, so every stage can run with or without ke
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -27,6 +27,18 @@ class ClipRequest:
     duration: int
     resolution: str
     aspect: str = "16:9"  # a key of assembly.spec.CANVASES
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A picture a keyframe is drawn to match: a cast member's reference (``name`` and
+    ``description`` say who it shows), or the opening frame of a plan without a cast (no name).
+    ``path`` is None when the image model takes no pictures: the character is described in words.
+    """
+
+    path: Path | None
+    name: str = ""
+    description: str = ""
 
 
 class Provider(Protocol):
@@ -57,6 +69,9 @@ class Planner(Provider, Protocol):
 
 @runtime_checkable
 class ImageGen(Provider, Protocol):
+    # Reference pictures one drawing takes (0: none; the cast is then described in words).
+    max_references: int
+
     async def draw(
         self,
         prompt: str,
@@ -64,9 +79,15 @@ class ImageGen(Provider, Protocol):
         out: Path,
         size: tuple[int, int],
         style: str = "",
-        reference: Path | None = None,
+        references: Sequence[Reference] = (),
     ) -> Path:
-        """Draw one keyframe into ``out`` (PNG); keep continuity with ``reference`` if given."""
+        """Draw one keyframe into ``out`` (PNG), matching the ``references`` (in one request)."""
+        ...
+
+    async def portrait(
+        self, character: Reference, *, out: Path, size: tuple[int, int], style: str = ""
+    ) -> Path:
+        """Draw a cast member's reference portrait (the character alone) into ``out`` (PNG)."""
         ...
 
 

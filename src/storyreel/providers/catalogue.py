@@ -33,6 +33,10 @@ STANDARD_SIZES: tuple[tuple[int, int], ...] = ((1536, 1024), (1024, 1536), (1024
 ANY_SIZE_STEP = 16
 ANY_SIZE_MAX = (3840, 2160)
 ANY_SIZE_MAX_ASPECT = 3.0
+# Reference images one ``images.edit`` takes (the SDK's image_edit_params.py: "up to 16 images",
+# each png/webp/jpg under 50 MB).
+EDIT_MAX_IMAGES = 16
+EDIT_MAX_IMAGE_BYTES = 50 * 1024 * 1024
 # Pixels asked of an any-size model: 1536x864 for 16:9, the same area for other shapes.
 ANY_SIZE_AREA = 1536 * 864
 _MEGA = 1024 * 1024
@@ -50,6 +54,14 @@ class ImageFamily:
     price_per_mp: Mapping[str, Decimal]
     checked: bool = False
     prompt_limit: int = 32000
+    # Images one edit takes. A family without edits (dall-e, unknown servers) draws every frame
+    # from text: the cast's descriptions go into the prompt and no portrait is drawn.
+    max_references: int = EDIT_MAX_IMAGES
+
+    @property
+    def reference_limit(self) -> int:
+        """How many reference images a frame is drawn with (0: none)."""
+        return self.max_references if self.edits else 0
 
 
 @dataclass(frozen=True)

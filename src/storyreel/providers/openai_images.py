@@ -4,8 +4,11 @@ What each model takes comes from the catalogue (``storyreel.providers.catalogue`
 gpt-image-2 family is asked for the frame's own aspect (1536x864 for 16:9), models with only the
 standard sizes for the nearest of 1536x1024, 1024x1536 and 1024x1024, cropped afterwards. Every
 size meets MiniMax's frame rules (short side > 300 px, aspect within 2:5..5:2). The quality is
-always sent, so the estimate prices what is drawn. Frame 0 is passed as the reference of later
-frames (``images.edit``) so characters and style carry over.
+always sent, so the estimate prices what is drawn. A frame with references (its characters'
+portraits or uploads; in a plan without a cast, frame 0) is an ``images.edit`` carrying every
+reference in one request (multipart ``image[]``), the prompt saying which image shows whom. A
+model that takes no references (dall-e, unknown servers) draws from text, the characters
+described in words.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import base64
 import binascii
 import io
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +27,12 @@ from openai import AsyncOpenAI
 from openai.types import ImagesResponse
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from storyreel.cast import portrait_prompt
 from storyreel.config import Settings
 from storyreel.errors import ConfigError, ProviderError
 from storyreel.files import write_bytes_atomic_sync
 from storyreel.providers._openai_common import PROVIDER, build_openai_client, provider_error
+from storyreel.providers.base import Reference
 from storyreel.providers.catalogue import image_family, request_size
 
 log = logging.getLogger(__name__)
@@ -51,11 +57,33 @@ def image_quality(model: str, quality: str | None) -> str:
     return chosen
 
 
-def compose_prompt(prompt: str, style: str, *, model: str, with_reference: bool) -> str:
+def _cast_lines(references: Sequence[Reference], *, pictures: bool) -> str:
+    """Who each reference shows: "Image 1 is Mira: ..." (pictures sent), else the looks."""
+    named = [r for r in references if r.name]
+    if not named:
+        return ""
+    if pictures:
+        lines = [f"Image {n} is {r.name}: {r.description}" for n, r in enumerate(named, start=1)]
+        head = (
+            "The reference images show the characters of this frame. Draw each of them exactly "
+            "as in their reference (face, hair, build, clothes, colours), in a new scene:"
+        )
+    else:
+        lines = [f"{r.name}: {r.description}" for r in named]
+        head = "Characters in this frame, drawn exactly as described:"
+    return "\n".join([head, *lines]) + "\nThe frame: "
+
+
+def compose_prompt(
+    prompt: str, style: str, *, model: str, references: Sequence[Reference] = (), pictures: bool
+) -> str:
     text = prompt.strip()
     if style.strip() and style.strip().lower() not in text.lower():
         text = f"{text}\nVisual style: {style.strip()}"
-    if with_reference:
+    cast = _cast_lines(references, pictures=pictures)
+    if cast:
+        text = cast + text
+    elif pictures and references:
         text = _KEEP_LOOK + text
     return text[: image_family(model).prompt_limit]
 
@@ -96,7 +124,7 @@ class OpenAIImageGen:
         self.model: str = settings.image_model
         # Checked at construction, before any paid call.
         self.quality = image_quality(self.model, settings.image_quality)
-        self._edits = image_family(self.model).edits
+        self.max_references = image_family(self.model).reference_limit
         # The SDK types quality as today's Literal; a newer family's value must pass too.
         self._quality_param: Any = self.quality
         self._owns_client = client is None
@@ -119,19 +147,22 @@ class OpenAIImageGen:
         out: Path,
         size: tuple[int, int],
         style: str = "",
-        reference: Path | None = None,
+        references: Sequence[Reference] = (),
     ) -> Path:
-        use_reference = reference is not None and self._edits
-        if reference is not None and not use_reference:
-            log.debug("%s takes no reference image; drawing without it", self.model)
+        pictures = [r.path for r in references if r.path is not None][: self.max_references]
+        if len(pictures) < sum(r.path is not None for r in references):
+            log.debug("%s takes %d reference images; sending those", self.model, len(pictures))
         width, height = request_size(self.model, size)
-        text = compose_prompt(prompt, style, model=self.model, with_reference=use_reference)
+        text = compose_prompt(
+            prompt, style, model=self.model, references=references, pictures=bool(pictures)
+        )
         try:
-            if use_reference and reference is not None:
-                data = await asyncio.to_thread(reference.read_bytes)
+            if pictures:
+                files = await asyncio.to_thread(_read_pictures, pictures)
+                # A list is sent as multipart ``image[]``, one part per picture, in order.
                 response = await self._client.images.edit(
                     model=self.model,
-                    image=(reference.name, data, _mime(reference)),
+                    image=files,
                     prompt=text,
                     size=f"{width}x{height}",
                     quality=self._quality_param,
@@ -151,6 +182,28 @@ class OpenAIImageGen:
         b64 = _first_b64(response)
         return await asyncio.to_thread(_write_frame, b64, size, out)
 
+    async def portrait(
+        self, character: Reference, *, out: Path, size: tuple[int, int], style: str = ""
+    ) -> Path:
+        text = compose_prompt(
+            portrait_prompt(character.name, character.description),
+            style,
+            model=self.model,
+            pictures=False,
+        )
+        width, height = request_size(self.model, size)
+        try:
+            response = await self._client.images.generate(
+                model=self.model,
+                prompt=text,
+                size=f"{width}x{height}",
+                quality=self._quality_param,
+                n=1,
+            )
+        except openai.OpenAIError as exc:
+            raise provider_error(exc, stage=STAGE) from exc
+        return await asyncio.to_thread(_write_frame, _first_b64(response), size, out)
+
 
 def _first_b64(response: ImagesResponse) -> str:
     if not response.data or not response.data[0].b64_json:
@@ -163,6 +216,10 @@ def _first_b64(response: ImagesResponse) -> str:
             retryable=True,
         )
     return response.data[0].b64_json
+
+
+def _read_pictures(paths: Sequence[Path]) -> list[tuple[str, bytes, str]]:
+    return [(path.name, path.read_bytes(), _mime(path)) for path in paths]
 
 
 def _mime(path: Path) -> str:

@@ -16,7 +16,9 @@ StepAction = Literal["run", "reuse", "resume", "unknown_outcome"]
 # Kinds whose provider answers in the same request: after a crash there is nothing to poll, so
 # running again is the only way on, at the price of at most one more charge. (A voice clone
 # repeated with the same voice_id is refused by MiniMax as a duplicate, which says it exists.)
-SYNCHRONOUS_KINDS: frozenset[StepKind] = frozenset({"plan", "voice", "frame", "speech", "music"})
+SYNCHRONOUS_KINDS: frozenset[StepKind] = frozenset(
+    {"plan", "voice", "cast", "frame", "speech", "music"}
+)
 
 
 def may_repeat_unknown(kind: StepKind) -> bool:

@@ -20,10 +20,12 @@ FINISHED_STATUSES: frozenset[JobStatus] = frozenset({"succeeded", "failed", "can
 StepState = Literal["pending", "running", "submitted", "done", "failed"]
 STEP_STATES: tuple[StepState, ...] = get_args(StepState)
 
-StepKind = Literal["plan", "voice", "frame", "speech", "video", "music", "mux", "assemble"]
+StepKind = Literal["plan", "voice", "cast", "frame", "speech", "video", "music", "mux", "assemble"]
 STEP_KINDS: tuple[StepKind, ...] = get_args(StepKind)
 # Steps whose call costs money: each goes through begin_paid / record_submitted / complete.
-PAID_KINDS: frozenset[StepKind] = frozenset({"plan", "voice", "frame", "speech", "video", "music"})
+PAID_KINDS: frozenset[StepKind] = frozenset(
+    {"plan", "voice", "cast", "frame", "speech", "video", "music"}
+)
 
 
 def new_job_id() -> str:

@@ -11,17 +11,19 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from PIL import Image
+from PIL import Image, PngImagePlugin
 
 from storyreel.files import write_bytes_atomic_sync
 
 CAPTION_KEY = "storyreel-caption-share"
 
 
-def write_png(image: Image.Image, out: Path) -> Path:
+def write_png(
+    image: Image.Image, out: Path, *, pnginfo: PngImagePlugin.PngInfo | None = None
+) -> Path:
     buffer = io.BytesIO()
     # Light compression: FFmpeg reads these frames back once; speed beats bytes.
-    image.save(buffer, format="PNG", compress_level=1)
+    image.save(buffer, format="PNG", compress_level=1, pnginfo=pnginfo)
     return write_bytes_atomic_sync(out, buffer.getvalue())
 
 

@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Sequence
 from pathlib import Path
 
 from PIL import Image
 
 from storyreel.errors import UsageError
+from storyreel.plan import MAX_CAST
+from storyreel.providers.base import Reference
 from storyreel.providers.offline._base import OfflineProvider
 from storyreel.providers.offline.images.caption import write_png
+from storyreel.providers.offline.images.figures import (
+    Figure,
+    figure_for,
+    figure_from_picture,
+    png_note,
+    render_portrait,
+)
 from storyreel.providers.offline.images.palette import average_colour, palette_for, seed
 from storyreel.providers.offline.images.scene import Scene
 from storyreel.providers.offline.images.words import prompt_words
@@ -20,13 +30,28 @@ SUPERSAMPLE = 2
 MIN_SIDE = 64
 
 
+def cast_figures(references: Sequence[Reference]) -> list[Figure]:
+    """The figures of the named references (the frame's characters), in order."""
+    return [
+        figure_from_picture(r.path, r.name, r.description)
+        if r.path is not None
+        else figure_for(r.name, r.description)
+        for r in references
+        if r.name
+    ]
+
+
 def render_keyframe(
-    prompt: str, size: tuple[int, int], style: str = "", reference: Path | None = None
+    prompt: str,
+    size: tuple[int, int],
+    style: str = "",
+    references: Sequence[Reference] = (),
 ) -> Image.Image:
-    """Draw one storyboard panel (RGB) for ``prompt``; pure apart from reading ``reference``.
+    """Draw one storyboard panel (RGB) for ``prompt``; pure apart from reading the references.
 
     The scene fills the frame; no prompt text is printed on it (the storyboard shows the
-    prompts beside the frames).
+    prompts beside the frames). Named references are the frame's characters, each drawn as its
+    figure; an unnamed one (the opening frame) tints the sky toward its colours.
     """
     width, height = size
     if width < MIN_SIDE or height < MIN_SIDE:
@@ -34,14 +59,18 @@ def render_keyframe(
             f"keyframes must be at least {MIN_SIDE}x{MIN_SIDE}, got {width}x{height}", field="size"
         )
     words = prompt_words(prompt)
-    palette = palette_for(words, style, prompt, average_colour(reference))
+    anchor = next((r.path for r in references if not r.name), None)
+    palette = palette_for(words, style, prompt, average_colour(anchor))
     rng = random.Random(seed("scene", prompt, style))
-    scene = Scene(width * SUPERSAMPLE, height * SUPERSAMPLE, words, palette, rng).render()
+    cast = cast_figures(references)
+    scene = Scene(width * SUPERSAMPLE, height * SUPERSAMPLE, words, palette, rng, cast).render()
     return scene.resize((width, height), Image.Resampling.LANCZOS)
 
 
 class OfflineImageGen(OfflineProvider):
     """Keyframes without a model: deterministic storyboard panels."""
+
+    max_references = MAX_CAST
 
     async def draw(
         self,
@@ -50,9 +79,19 @@ class OfflineImageGen(OfflineProvider):
         out: Path,
         size: tuple[int, int],
         style: str = "",
-        reference: Path | None = None,
+        references: Sequence[Reference] = (),
     ) -> Path:
         def work() -> Path:
-            return write_png(render_keyframe(prompt, size, style, reference), out)
+            return write_png(render_keyframe(prompt, size, style, references), out)
+
+        return await asyncio.to_thread(work)
+
+    async def portrait(
+        self, character: Reference, *, out: Path, size: tuple[int, int], style: str = ""
+    ) -> Path:
+        def work() -> Path:
+            figure = figure_for(character.name, character.description)
+            image = render_portrait(character.name, character.description, size)
+            return write_png(image, out, pnginfo=png_note(figure))
 
         return await asyncio.to_thread(work)

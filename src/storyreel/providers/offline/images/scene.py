@@ -7,6 +7,7 @@ import random
 
 from PIL import Image, ImageDraw, ImageOps
 
+from storyreel.providers.offline.images.figures import Figure, draw_figure
 from storyreel.providers.offline.images.palette import RGB, Palette, mix
 from storyreel.providers.offline.images.words import (
     CITY,
@@ -25,8 +26,15 @@ class Scene:
     """Draws one scene at the supersampled size."""
 
     def __init__(
-        self, width: int, height: int, words: set[str], palette: Palette, rng: random.Random
+        self,
+        width: int,
+        height: int,
+        words: set[str],
+        palette: Palette,
+        rng: random.Random,
+        cast: list[Figure] | None = None,
     ):
+        self.cast = cast or []
         self.w, self.h = width, height
         self.words, self.p, self.rng = words, palette, rng
         self.horizon = round(height * rng.uniform(0.58, 0.7))
@@ -46,7 +54,9 @@ class Scene:
             self._city()
         if self.words & FOREST or not self.words & (SEA | CITY | MOUNTAIN):
             self._trees()
-        if self.words & PEOPLE:
+        if self.cast:
+            self._cast()
+        elif self.words & PEOPLE:
             self._figure()
         if self.words & STORM:
             self._storm()
@@ -227,6 +237,14 @@ class Scene:
         hy = feet - size * 0.72 - head * 1.1
         d.ellipse((x - head, hy - head, x + head, hy + head), fill=ink)
 
+    def _cast(self) -> None:
+        # The frame's characters side by side, each its own fixed figure (see figures.py).
+        for slot, figure in enumerate(self.cast):
+            x, feet, size = cast_slot(
+                self.w, self.h, self.horizon, slot, len(self.cast), self.words
+            )
+            draw_figure(self.draw, x, feet, size, figure)
+
     def _storm(self) -> None:
         d, rng = self.draw, self.rng
         rain = mix(self.p.sky_bottom, (255, 255, 255), 0.3)
@@ -244,3 +262,12 @@ class Scene:
             y += rng.uniform(0.06, 0.12) * self.h
             bolt.append((x, y))
         d.line(bolt, fill=self.p.light, width=max(3, self.h // 120), joint="curve")
+
+
+def cast_slot(
+    width: int, height: int, horizon: int, slot: int, count: int, words: set[str]
+) -> tuple[float, float, float]:
+    """Where character ``slot`` of ``count`` stands: (x, feet, standard size), spread evenly."""
+    size = height * (0.5 if words & CLOSE else 0.3)
+    feet = min(height * 0.97, horizon + size * 0.45)
+    return width * (slot + 1) / (count + 1), feet, size
