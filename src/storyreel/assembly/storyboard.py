@@ -1,8 +1,9 @@
 """The storyboard picture: the plan at a glance, one row per segment.
 
 Each row: segment number (with duration and camera when known), first frame -> last frame, and
-the narration. Text is drawn in fonts pip installs (``storyreel.assembly.fonts``: every script
-the stories come in, Arabic joined and right to left), so it renders on a machine without fonts.
+the narration. A plan with a cast gets a strip under the title: each character's reference
+portrait with its name. Text is drawn in fonts pip installs (``storyreel.assembly.fonts``: every
+script the stories come in, Arabic joined and right to left), so it renders without fonts.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ BACKGROUND = (24, 26, 31)
 PANEL = (38, 41, 48)
 INK = (236, 238, 242)
 MUTED = (160, 166, 178)
+PORTRAIT_SIDE = 150
+CAST_NAME_HEIGHT = 30
 
 
 def _video_frame(path: Path, *, last: bool) -> Image.Image:
@@ -78,9 +81,11 @@ def render_storyboard(
     *,
     durations: Sequence[float] | None = None,
     cameras: Sequence[str] | None = None,
+    cast: Sequence[tuple[str, Path | None]] = (),
 ) -> Path:
-    """Draw the storyboard PNG at ``out``: ``title`` on top, then per segment its number, first
-    frame -> last frame and narration (``durations`` and ``cameras`` add to the label)."""
+    """Draw the storyboard PNG at ``out``: ``title`` on top, the ``cast`` (name, reference
+    picture or None) in a strip, then per segment its number, first frame -> last frame and
+    narration (``durations`` and ``cameras`` add to the label)."""
     if len(frames) != len(captions):
         raise ValueError("one caption per pair of frames")
     title_font = font_for(title, 34)
@@ -101,8 +106,10 @@ def render_storyboard(
 
     thumb_w, thumb_h = thumb or thumb_size((16, 9))
     width = MARGIN * 2 + LABEL_WIDTH + thumb_w * 2 + ARROW_WIDTH + MARGIN + TEXT_WIDTH + 16
+    strip = PORTRAIT_SIDE + CAST_NAME_HEIGHT + 2 * 16 + 12 if cast else 0
+    width = max(width, MARGIN * 2 + 16 + len(cast) * (PORTRAIT_SIDE + 16))
     header = 80
-    height = header + sum(r[-1] + 12 for r in rows) + MARGIN
+    height = header + strip + sum(r[-1] + 12 for r in rows) + MARGIN
     board = Image.new("RGB", (width, height), BACKGROUND)
     draw = ImageDraw.Draw(board)
     count = f"{len(rows)} segments"
@@ -113,7 +120,9 @@ def render_storyboard(
         draw.text((MARGIN, 22), title, font=title_font, fill=INK)
         draw.text((width - MARGIN, 34), count, font=small_font, fill=MUTED, anchor="ra")
 
-    y = header
+    if cast:
+        _cast_strip(board, draw, cast, header, width)
+    y = header + strip
     for n, thumbs, lines, text_font, rtl, row_height in rows:
         draw.rounded_rectangle((MARGIN, y, width - MARGIN, y + row_height), radius=10, fill=PANEL)
         x = MARGIN + 16
@@ -146,3 +155,29 @@ def render_storyboard(
     with atomic_output(out) as tmp:
         board.save(tmp, format="PNG")
     return out
+
+
+def _cast_strip(
+    board: Image.Image,
+    draw: ImageDraw.ImageDraw,
+    cast: Sequence[tuple[str, Path | None]],
+    top: int,
+    width: int,
+) -> None:
+    """The cast's reference portraits side by side, each with its name under it."""
+    height = PORTRAIT_SIDE + CAST_NAME_HEIGHT + 2 * 16
+    draw.rounded_rectangle((MARGIN, top, width - MARGIN, top + height), radius=10, fill=PANEL)
+    x = MARGIN + 16
+    side = (PORTRAIT_SIDE, PORTRAIT_SIDE)
+    for name, picture in cast:
+        if picture is not None and picture.is_file():
+            board.paste(ImageOps.fit(load_frame(picture), side), (x, top + 16))
+        else:  # no picture (a model drawing from words): an empty frame keeps the layout
+            draw.rectangle(
+                (x, top + 16, x + PORTRAIT_SIDE, top + 16 + PORTRAIT_SIDE), outline=MUTED
+            )
+        font = font_for(name, 18)
+        label = wrap_to_width(name, font, PORTRAIT_SIDE)[0]
+        draw.text((x + PORTRAIT_SIDE // 2, top + 24 + PORTRAIT_SIDE), label, font=font, fill=INK,
+                  anchor="ma")  # fmt: skip
+        x += PORTRAIT_SIDE + 16

@@ -17,6 +17,7 @@ from storyreel.assembly.subtitles import DEFAULT_CAPTION_STYLE, narration_cues, 
 from storyreel.assembly.timing import plan_timing
 from storyreel.pipeline.events import JobFinished
 from storyreel.pipeline.hashing import afile_sha256, assemble_hash
+from storyreel.pipeline.layout import OutputLayout
 from storyreel.pipeline.manifest import write_manifest
 from storyreel.pipeline.music_bed import MusicBed, music_fields
 from storyreel.pipeline.render_types import (
@@ -27,8 +28,19 @@ from storyreel.pipeline.steps import FFMPEG, RenderContext
 from storyreel.plan import Plan
 
 
+def cast_pictures(plan: Plan, layout: OutputLayout) -> list[tuple[str, Path | None]]:
+    """Each character's name and reference picture on disk (the upload, else the drawn
+    portrait; None when there is neither, e.g. a model that takes no pictures)."""
+    out: list[tuple[str, Path | None]] = []
+    for n, character in enumerate(plan.cast):
+        path = layout.root / character.picture if character.picture else layout.portrait(n)
+        out.append((character.name, path if path.is_file() else None))
+    return out
+
+
 async def storyboard(plan: Plan, frames: Sequence[Path], out: Path) -> Path:
-    """``storyboard.png``: each segment's two keyframes with its narration."""
+    """``storyboard.png``: the cast, then each segment's two keyframes with its narration."""
+    cast = await asyncio.to_thread(cast_pictures, plan, OutputLayout(out.parent))
     return await asyncio.to_thread(
         render_storyboard,
         [(frames[i], frames[i + 1]) for i in range(len(plan.segments))],
@@ -37,6 +49,7 @@ async def storyboard(plan: Plan, frames: Sequence[Path], out: Path) -> Path:
         plan.title,
         durations=[float(s.duration) for s in plan.segments],
         cameras=[s.camera for s in plan.segments],
+        cast=cast,
     )
 
 

@@ -94,12 +94,26 @@ class Pipeline:
             plan.language = (
                 language or plan.language or await asyncio.to_thread(detect_language, story)
             )
+            if self.options.cast is not None:  # the user's cast, as given
+                plan.cast = [c.model_copy() for c in self.options.cast]
+                await asyncio.to_thread(self._check_pictures, plan)
             return plan, False
 
         plan = await self._steps.run("plan", None, make_plan)
         self.layout.root.mkdir(parents=True, exist_ok=True)
         await asyncio.to_thread(plan.save, self.layout.plan)  # fsync: not on the event loop
         return plan
+
+    def _check_pictures(self, plan: Plan) -> None:
+        """Every reference picture of the cast is a file in the job folder (the CLI copies them
+        there), so no frame fails for want of one after others were paid."""
+        for character in plan.cast:
+            if character.picture and not (self.layout.root / character.picture).is_file():
+                raise UsageError(
+                    f"{character.name}'s reference picture {character.picture} is missing",
+                    field="cast",
+                    fix="upload it again, or drop the picture to have a portrait drawn",
+                )
 
     async def make(self, story: str, *, segments: int | None = None) -> RenderResult:
         """Plan the story, then render it."""
@@ -113,6 +127,7 @@ class Pipeline:
             outcomes = await gather(
                 [self.render_segment(plan, i) for i in range(len(plan.segments))]
             )
+            await self._frames.cast_pictures(plan)  # a character no frame shows, too
             # Now with the narration-first durations.
             await asyncio.to_thread(plan.save, self.layout.plan)
             return await self.assemble(plan, outcomes)
@@ -167,6 +182,7 @@ class Pipeline:
         self.layout.prepare(len(plan.segments))
         try:
             frames = [await self._frames.frame(plan, k) for k in range(len(plan.segments) + 1)]
+            await self._frames.cast_pictures(plan)
         finally:
             await self.drop_frames()
         return await storyboard(plan, frames, self.layout.storyboard)

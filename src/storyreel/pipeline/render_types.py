@@ -14,6 +14,7 @@ from storyreel.assembly.pacing import Silence
 from storyreel.assembly.probe import MediaInfo
 from storyreel.assembly.spec import DEFAULT_ASPECT
 from storyreel.assembly.subtitles import DEFAULT_CAPTION_STYLE
+from storyreel.plan import Character
 from storyreel.providers.base import ImageGen, Planner, SpeechGen, VideoGen
 
 if TYPE_CHECKING:
@@ -34,6 +35,8 @@ class RenderOptions:
     speech_speed: float = 1.0
     # A bed under the narration (None: none), ducked while someone speaks.
     music: Music | None = None
+    # The user's cast (``--cast``): replaces the planner's when the plan is made.
+    cast: tuple[Character, ...] | None = None
 
 
 class ProviderSet(Protocol):

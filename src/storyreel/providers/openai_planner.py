@@ -22,7 +22,13 @@ from storyreel.errors import ProviderError
 from storyreel.limits import MAX_SEGMENTS
 from storyreel.minimax import OFFICIAL_CAMERA_COMMANDS as CAMERA_COMMANDS
 from storyreel.minimax import unknown_camera_commands as unknown_commands
-from storyreel.plan import MAX_VIDEO_PROMPT, Plan
+from storyreel.plan import (
+    MAX_CAST,
+    MAX_CHARACTER_DESCRIPTION,
+    MAX_CHARACTER_NAME,
+    MAX_VIDEO_PROMPT,
+    Plan,
+)
 from storyreel.providers._openai_common import PROVIDER, build_openai_client, provider_error
 
 log = logging.getLogger(__name__)
@@ -80,9 +86,11 @@ Rules for every plan:
 - style: one visual style for the whole video (medium, palette, lighting, lens, mood), for \
 example "soft watercolour, warm dusk light, muted teal and amber palette". Every frame prompt \
 ends with this same style sentence.
-- characters: every recurring character with a fixed visual description (age, build, hair, \
-clothing, colours). Whenever a character appears in a frame prompt, describe them with exactly \
-the same words as in this list, so they look the same in every image.
+- characters: every recurring character (at most {MAX_CAST}), each with a short name and a fixed \
+visual description (age, build, hair, clothing, colours). Whenever a character appears in a \
+frame prompt, write their name exactly as in this list (the frame is drawn from that \
+character's reference picture) and describe them with exactly the same words, so they look the \
+same in every image. Leave a character's name out of the prompts of frames not showing them.
 - segments, in story order. For each segment:
   - narration: what the narrator says, in the story's language. A 6-second clip holds at most \
 {WORDS_FOR[6]} words; a 10-second clip at most {WORDS_FOR[10]} words. Choose duration 6 for \
@@ -188,7 +196,31 @@ def draft_to_plan(draft: PlanDraft, *, segments: int | None = None) -> Plan:
         )
         previous_last = seg.last_frame_prompt
     # Validated as a whole so errors point at "segments.2.camera", which the model can act on.
-    return Plan.model_validate({"title": draft.title, "style": draft.style, "segments": built})
+    return Plan.model_validate(
+        {
+            "title": draft.title,
+            "style": draft.style,
+            "segments": built,
+            "cast": draft_cast(draft.characters),
+        }
+    )
+
+
+def draft_cast(characters: list[CharacterDraft]) -> list[dict[str, str]]:
+    """The model's character sheet as the plan's cast, kept within the plan's bounds: the first
+    ``MAX_CAST`` distinct names, each name and look cut to its limit (never a re-ask: the cast
+    only helps the pictures)."""
+    cast: list[dict[str, str]] = []
+    seen: set[str] = set()
+    for character in characters:
+        name = character.name.replace("[", "").replace("]", "").split("\n")[0].strip()
+        name = name[:MAX_CHARACTER_NAME].strip()
+        look = character.look.strip()[:MAX_CHARACTER_DESCRIPTION].strip()
+        if not name or not look or name.casefold() in seen:
+            continue
+        seen.add(name.casefold())
+        cast.append({"name": name, "description": look})
+    return cast[:MAX_CAST]
 
 
 class OpenAIPlanner:

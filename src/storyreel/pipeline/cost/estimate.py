@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
+from storyreel.cast import PORTRAIT_SIZE, draws_portraits
 from storyreel.errors import UsageError
 from storyreel.pipeline.cost.money import ZERO
 from storyreel.pipeline.cost.prices import OFFLINE, PriceTable
 from storyreel.pipeline.hashing import frame_prompts
-from storyreel.plan import Plan
+from storyreel.plan import MAX_CAST, Plan
 from storyreel.providers import catalogue
 from storyreel.providers.catalogue import Kind
 from storyreel.providers.factory import Stage, resolve_choices
@@ -161,6 +162,27 @@ def estimated_clip_seconds(narration: str) -> int:
     return 6 if speech + CLIP_MARGIN_SECONDS <= 6 else 10
 
 
+def _portrait_lines(plan: Plan, options: CostOptions, prices: PriceTable) -> list[EstimateLine]:
+    """One reference portrait per character without an uploaded picture (none for a model that
+    takes no reference images: it draws the cast from words)."""
+    limit = (
+        catalogue.image_family(options.image_model).reference_limit
+        if options.images == "openai"
+        else MAX_CAST
+    )
+    size = f"{PORTRAIT_SIZE[0]}x{PORTRAIT_SIZE[1]}"
+    price = prices.image(
+        provider=options.images, model=options.image_model, quality=options.quality, size=size
+    )
+    detail = f"{options.image_model} {options.quality} {size} portrait" + _assumed(
+        prices, options.images, "images", options.image_model
+    )
+    return [
+        EstimateLine("cast", f"cast:{n}", n, price, f"{plan.cast[n].name}: {detail}")
+        for n in draws_portraits(plan, limit)
+    ]
+
+
 def _tokens(chars: int) -> int:
     return math.ceil(chars / CHARS_PER_TOKEN)
 
@@ -234,6 +256,8 @@ def estimate(
             prices, options.images, "images", options.image_model
         )
         lines.append(EstimateLine("frame", f"frame:{k}", k, image, detail))
+    if isinstance(source, Plan):
+        lines.extend(_portrait_lines(source, options, prices))
     for i, narration in enumerate(narrations):
         chars = len(narration)
         lines.append(

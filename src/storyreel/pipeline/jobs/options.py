@@ -12,6 +12,7 @@ from storyreel.assembly.mix_commands import DEFAULT_MUSIC_VOLUME, Music
 from storyreel.config import ProviderChoice
 from storyreel.language import MAX_TAG, is_espeak_voice_name, normalize_language
 from storyreel.limits import MAX_SEGMENTS
+from storyreel.plan import MAX_CAST, Character
 from storyreel.providers.factory import STAGES
 
 
@@ -48,6 +49,21 @@ class JobOptions(BaseModel):
         description="The story's language (ISO 639 code: en, zh, ar, ru, es...); "
         "detected from the story when not given.",
     )
+
+    cast: list[Character] | None = Field(
+        None,
+        max_length=MAX_CAST,
+        description="The story's characters (name, description), instead of the planner's; "
+        "reference pictures are uploaded per character (PUT /jobs/{id}/cast/{name}/reference).",
+    )
+
+    @field_validator("cast")
+    @classmethod
+    def _distinct_cast(cls, value: list[Character] | None) -> list[Character] | None:
+        names = [c.name.casefold() for c in value or []]
+        if len(set(names)) != len(names):
+            raise ValueError("two characters have the same name; rename one")
+        return value
 
     @field_validator("language")
     @classmethod

@@ -295,6 +295,7 @@ class JobRunner:
             voice_id=options.voice_id or self.settings.voice_id,
             speech_speed=self.settings.speech_speed,
             music=options.music_bed(),
+            cast=tuple(options.cast) if options.cast is not None else None,
         )
 
     def work_for(

@@ -47,8 +47,9 @@ _COLOURS: dict[str, RGB] = {
     "auburn": (140, 60, 30),
 }
 _SKIN = ((241, 204, 170), (224, 172, 130), (190, 136, 96), (141, 94, 60), (98, 64, 42))
-_PART = re.compile(r"\b([a-z]+)\s+(?:[a-z]+\s+)?(coat|cloak|jacket|dress|robe|shirt|sweater|"
-                   r"tunic|scarf|shawl|hair|beard|hat|cap|hood)\b")  # fmt: skip
+_SLOTS = {"hair": "hair", "beard": "hair", "scarf": "scarf", "shawl": "scarf", "hat": "hat",
+          "cap": "hat", "hood": "hat"} | dict.fromkeys(
+    ("coat", "cloak", "jacket", "dress", "robe", "shirt", "sweater", "tunic"), "coat")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -64,13 +65,13 @@ class Figure:
 def figure_for(name: str, description: str) -> Figure:
     """The figure a character is drawn as, from its description (colour words) and its name."""
     text = description.lower()
+    words = re.findall(r"[a-z]+", text)
     found: dict[str, RGB] = {}
-    for colour, part in _PART.findall(text):
-        if colour in _COLOURS:
-            slot = {"hair": "hair", "beard": "hair", "scarf": "scarf", "shawl": "scarf"}.get(
-                part, "hat" if part in {"hat", "cap", "hood"} else "coat"
-            )
-            found.setdefault(slot, _COLOURS[colour])
+    for i, word in enumerate(words):
+        # "a red coat", "red wool coat": a colour one or two words before the garment.
+        colour = next((w for w in reversed(words[max(0, i - 2) : i]) if w in _COLOURS), None)
+        if word in _SLOTS and colour is not None:
+            found.setdefault(_SLOTS[word], _COLOURS[colour])
     key = seed("figure", name.casefold())
     coat = found.get("coat") or hsv((key % 360) / 360, 0.6, 0.7)
     return Figure(

@@ -11,6 +11,7 @@ from storyreel.language import detect_language
 from storyreel.limits import MAX_SEGMENTS
 from storyreel.plan import Plan, Segment
 from storyreel.providers.offline._base import OfflineProvider
+from storyreel.providers.offline.planner.cast import find_cast
 from storyreel.providers.offline.planner.grouping import (
     LONG_WORDS,
     Unit,
@@ -124,4 +125,5 @@ def build_plan(
         style=style_for(aspect),
         language=language or detect_language(body),
         segments=built,
+        cast=find_cast([u.text for u in units]),
     )
