@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from storyreel.assembly.spec import DEFAULT_ASPECT
 from storyreel.cli import options as opt
+from storyreel.cli.cast_file import install_cast, read_cast_file
 from storyreel.cli.common import (
     check_out_dir,
     err_console,
@@ -118,10 +119,14 @@ def register(app: typer.Typer) -> None:
         prepare: Prepare | None = None,
         remote: bool = False,
         repeat_unknown: bool = False,
+        cast: Path | None = None,
     ) -> None:
         text, name = read_story(story)
+        entries = read_cast_file(cast) if cast is not None else None
         settings = load_settings()
         target = check_out_dir(out or Path("out") / name)
+        if entries is not None:  # pictures go into the job folder: the job reads nothing else
+            options = options.model_copy(update={"cast": install_cast(entries, target)})
         if remote:
             from storyreel.cli.workers import make_remote
 
@@ -184,6 +189,7 @@ def register(app: typer.Typer) -> None:
         music: str = opt.MUSIC,
         music_volume: float = opt.MUSIC_VOLUME,
         yes: bool = opt.YES,
+        cast: Path | None = opt.CAST,
         remote: bool = typer.Option(
             False,
             "--remote",
@@ -226,6 +232,7 @@ def register(app: typer.Typer) -> None:
             prepare=_voice_preparer(voice_sample, voice_id),
             remote=remote,
             repeat_unknown=repeat_unknown,
+            cast=cast,
         )
 
     @app.command()
@@ -242,6 +249,7 @@ def register(app: typer.Typer) -> None:
         language: str | None = opt.LANGUAGE,
         planner: Choice | None = opt.PLANNER,
         yes: bool = opt.YES,
+        cast: Path | None = opt.CAST,
     ) -> None:
         """Plan only: write plan.json to edit before paying for anything else.
 
@@ -258,4 +266,4 @@ def register(app: typer.Typer) -> None:
             language=language,
             aspect=aspect,
         )
-        start(story, out, options, yes=yes, plan_only=True)
+        start(story, out, options, yes=yes, plan_only=True, cast=cast)

@@ -116,3 +116,9 @@ MUSIC_VOLUME = typer.Option(
     "18 dB under the voice while someone speaks).",
 )
 YES = typer.Option(False, "--yes", "-y", help="Accept the cost estimate without asking.")
+CAST = typer.Option(
+    None,
+    "--cast",
+    help="The characters: a JSON list of {name, description, picture?} or lines "
+    "'Name: description | picture.png' (pictures relative to the file).",
+)
