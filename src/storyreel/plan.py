@@ -67,6 +67,9 @@ class Character(BaseModel):
         description="The reference picture, relative to the job folder (cast/NAME.png); "
         "None: a portrait is drawn from the description.",
     )
+    take: int = Field(
+        0, ge=0, le=10_000, description="Bumped to draw the portrait again (a re-roll)."
+    )
 
     @field_validator("name", "description", mode="before")
     @classmethod

@@ -8,6 +8,9 @@
   prompt says "exactly N segments"; a segment's first frame prompt repeats the previous last.
 - ``POST /v1/images/generations`` and ``POST /v1/images/edits`` answer real PNGs (or JPEG/WebP)
   of the requested size, with the prompt drawn on them so different prompts differ.
+  An edit takes its images as the SDK sends a list (multipart ``image[]``, one part each) or
+  one ``image``: at most 16, each a PNG, WebP or JPEG under 50 MB (image_edit_params.py), else
+  400; ``edit_requests`` keeps each accepted edit's prompt and its images' sha256, in order.
 - ``GET /v1/models`` and ``GET /v1/models/{id}`` (free) list the models this fake serves.
 
 It behaves like today's service, refusals included (the openai SDK's type modules document it):
@@ -28,6 +31,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import hashlib
 import io
 import json
 import re
@@ -52,6 +56,10 @@ from tests.fakes.harness import FakeService, Fault, parse_latency
 
 FAKE_OPENAI_KEY = "sk-fake-openai-test-key-0000"
 STANDARD_SIZES = frozenset({"1024x1024", "1536x1024", "1024x1536"})
+# images.edit's input rules (openai/types/image_edit_params.py, SDK 3.60).
+EDIT_MAX_IMAGES = 16
+EDIT_MAX_IMAGE_BYTES = 50 * 1024 * 1024
+EDIT_IMAGE_FORMATS = frozenset({"PNG", "WEBP", "JPEG"})
 # From openai/types/image_generate_params.py (SDK 3.60): the models taking any WIDTHxHEIGHT.
 ANY_SIZE_IMAGE_MODELS = frozenset(
     {
@@ -188,6 +196,8 @@ class FakeOpenAI(FakeService):
         self.any_size_models: set[str] = set(ANY_SIZE_IMAGE_MODELS)
         # What each billed image request asked for (model, size, quality), in order.
         self.image_requests: list[dict[str, str]] = []
+        # Each accepted edit: its prompt and the sha256 of each image sent, in order.
+        self.edit_requests: list[dict[str, Any]] = []
         super().__init__(api_key=api_key, state_path=state_path)
 
     @property
@@ -495,18 +505,50 @@ class FakeOpenAI(FakeService):
             ]
             if not uploads:
                 return _error(400, "An image is required.", "invalid_request_error", param="image")
-            data = await uploads[0].read()
-        try:
-            base = await asyncio.to_thread(_open_image, data)
-        except OSError:
-            return _error(
-                400, "The image could not be decoded.", "invalid_request_error", param="image"
-            )
+            if len(uploads) > EDIT_MAX_IMAGES:
+                return _error(
+                    400,
+                    f"Too many images: {len(uploads)}. You can provide up to "
+                    f"{EDIT_MAX_IMAGES} images.",
+                    "invalid_request_error",
+                    param="image",
+                )
+            datas = [await upload.read() for upload in uploads]
+        images: list[Image.Image] = []
+        for data in datas:
+            if len(data) >= EDIT_MAX_IMAGE_BYTES:
+                return _error(
+                    400,
+                    "Each image must be less than 50MB.",
+                    "invalid_request_error",
+                    param="image",
+                )
+            try:
+                image = await asyncio.to_thread(_open_image, data)
+            except OSError:
+                return _error(
+                    400, "The image could not be decoded.", "invalid_request_error", param="image"
+                )
+            if image.format not in EDIT_IMAGE_FORMATS:
+                return _error(
+                    400,
+                    f"Invalid image file format: {image.format}. Supported formats are png, "
+                    "webp and jpg.",
+                    "invalid_request_error",
+                    param="image",
+                    code="invalid_image_format",
+                )
+            images.append(image)
+        base = images[0]
         body: dict[str, Any] = dict(fields)
         if "n" in body:
             body["n"] = int(body["n"])
         body.setdefault("model", "gpt-image-1.5")
-        return await self._images(request, body, base=base)
+        answer = await self._images(request, body, base=base)
+        if answer.status_code == 200:
+            shas = [hashlib.sha256(data).hexdigest() for data in datas]
+            self.edit_requests.append({"prompt": body.get("prompt"), "images": shas})
+        return answer
 
     async def _images(
         self, request: Request, body: dict[str, Any], *, base: Image.Image | None

@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 
 from storyreel import __version__
 from storyreel.api import (
+    routes_cast,
     routes_doctor,
     routes_jobs,
     routes_music,
@@ -105,11 +106,13 @@ def create_app(settings: Settings, *, max_jobs: int = DEFAULT_MAX_JOBS) -> FastA
     app.include_router(routes_workers.router)
     app.include_router(routes_session.router)
     app.include_router(routes_doctor.router)
+    app.include_router(routes_cast.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # Every route's body is capped; only the uploads (a 20 MB voice sample, a music track) get
     # more room, each its own route's limit.
     per_path = {"/voices": routes_voices.MAX_BODY_BYTES, "/music": routes_music.MAX_BODY_BYTES}
-    app.add_middleware(BodyLimit, per_path=per_path)
+    per_pattern = [(routes_cast.PICTURE_PATH, routes_cast.MAX_BODY_BYTES)]
+    app.add_middleware(BodyLimit, per_path=per_path, per_pattern=per_pattern)
     app.add_middleware(SameOrigin, allowed_hosts=None if settings.api_token else _hosts(settings))
     app.add_middleware(SecurityHeaders)  # outermost: on every answer, the 413s included
     return app

@@ -108,17 +108,19 @@ def frame_hash(
     return content_hash("frame", fields)
 
 
-def cast_hash(*, name: str, description: str, style: str, provider: str, model: str) -> str:
-    return content_hash(
-        "cast",
-        {
-            "name": name,
-            "description": description,
-            "style": style,
-            "provider": provider,
-            "model": model,
-        },
-    )
+def cast_hash(
+    *, name: str, description: str, style: str, provider: str, model: str, take: int = 0
+) -> str:
+    fields: dict[str, Any] = {
+        "name": name,
+        "description": description,
+        "style": style,
+        "provider": provider,
+        "model": model,
+    }
+    if take:  # a re-rolled portrait; the first take hashes without it
+        fields["take"] = take
+    return content_hash("cast", fields)
 
 
 def video_hash(
@@ -341,6 +343,7 @@ def _cast_frames(
             style=plan.style,
             provider=ctx.image_provider,
             model=ctx.image_model,
+            take=character.take,
         )
 
     drawn = draws_portraits(plan, ctx.max_references)

@@ -85,6 +85,7 @@ class Keyframes:
             style=plan.style,
             provider=images.name,
             model=images.describe(),
+            take=character.take,
         )
 
         async def make() -> Path:
@@ -171,4 +172,5 @@ def _described(plan: Plan, n: int, images: ImageGen) -> str:
         style=plan.style,
         provider=images.name,
         model=images.describe(),
+        take=character.take,
     )

@@ -1,0 +1,188 @@
+"""``/jobs/{id}/cast/{name}``: edit a character, give it a reference picture, re-draw its portrait.
+
+Each route answers an :class:`EditPreview` (what the edit re-makes and costs); ``?dry_run=true``
+checks and answers without changing anything. The edit is handed to :func:`apply_edit`, the one
+place the studio's edit mechanism is called (see its docstring).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, Query, Request, status
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.datastructures import UploadFile
+
+from storyreel.api.cast_edits import EditPreview, preview_and_save
+from storyreel.api.deps import AppState, Authorized, JobDep, State
+from storyreel.api.errors import ERROR_RESPONSES, validation_problem
+from storyreel.api.uploads import FORM_OVERHEAD_BYTES, read_form
+from storyreel.cast import picture_name
+from storyreel.errors import UsageError
+from storyreel.files import write_bytes_atomic_sync
+from storyreel.minimax import MiniMaxValidationError
+from storyreel.minimax._file_checks import check_image_bytes  # the frame rules, one home
+from storyreel.pipeline.store import Job
+from storyreel.plan import MAX_CHARACTER_DESCRIPTION, MAX_CHARACTER_NAME, Character, Plan
+
+# A reference picture: MiniMax's frame limit (the stricter of the two services).
+MAX_PICTURE_BYTES = 20 * 1024 * 1024
+MAX_BODY_BYTES = MAX_PICTURE_BYTES + FORM_OVERHEAD_BYTES
+PICTURE_PATH = r"^/jobs/[a-z2-7]{16}/cast/[^/]+/reference$"
+_SUFFIXES = {"image/png": ".png", "image/jpeg": ".jpg", "image/webp": ".webp"}
+
+router = APIRouter(
+    prefix="/jobs/{job_id}/cast",
+    tags=["cast"],
+    dependencies=[Authorized],
+    responses=ERROR_RESPONSES,
+)
+
+Name = Annotated[
+    str, Path(description="The character's name (case ignored).", max_length=MAX_CHARACTER_NAME)
+]
+DryRun = Annotated[bool, Query(description="Check and preview only; change nothing.")]
+
+
+# ---- adapter: the studio's edit mechanism ---------------------------------------------------
+# The "review" branch owns applying an edit to a job (re-running the cheap steps it touched,
+# status running -> review). Until it is merged this calls the minimal version in cast_edits
+# (saves plan.json; the next run re-makes the changed steps). At merge, point this one function
+# at the review module's equivalent; nothing else in this file changes.
+async def apply_edit(
+    state: AppState, job: Job, mutate: Callable[[Plan], None], *, dry_run: bool
+) -> EditPreview:
+    steps = await state.store.list_steps(job.id)
+    done = {step.key: step.state == "done" for step in steps}
+    return await preview_and_save(state, job, mutate, dry_run=dry_run, done=done)
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+class CastEdit(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    description: str = Field(
+        min_length=1,
+        max_length=MAX_CHARACTER_DESCRIPTION,
+        description="The character's fixed look (age, build, hair, clothes, colours).",
+    )
+
+
+async def _character(job: Job, name: str) -> int:
+    """The cast index of ``name`` in ``job``'s saved plan (404 when it has no such character)."""
+    plan = job.plan
+    index = None if plan is None else _index(plan, name)
+    if index is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"job {job.id} has no character {name!r}")
+    return index
+
+
+def _index(plan: Plan, name: str) -> int | None:
+    wanted = name.strip().casefold()
+    return next((n for n, c in enumerate(plan.cast) if c.name.casefold() == wanted), None)
+
+
+def _mutation(name: str, change: Callable[[Character], Character]) -> Callable[[Plan], None]:
+    def mutate(plan: Plan) -> None:
+        n = _index(plan, name)
+        if n is None:  # renamed since the request began: nothing to edit
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no character {name!r}")
+        plan.cast[n] = change(plan.cast[n])
+
+    return mutate
+
+
+@router.patch("/{name}", response_model=EditPreview, summary="Change a character's description")
+async def edit_character(
+    state: State, job: JobDep, name: Name, body: CastEdit, dry_run: DryRun = False
+) -> EditPreview:
+    await _character(job, name)
+    description = body.description.strip()
+    if not description:
+        raise validation_problem(UsageError("is empty", field="description", fix="describe it"))
+
+    def change(c: Character) -> Character:
+        return c.model_copy(update={"description": description})
+
+    return await apply_edit(state, job, _mutation(name, change), dry_run=dry_run)
+
+
+@router.post("/{name}/reroll", response_model=EditPreview, summary="Draw a portrait again")
+async def reroll_character(
+    state: State, job: JobDep, name: Name, dry_run: DryRun = False
+) -> EditPreview:
+    n = await _character(job, name)
+    assert job.plan is not None  # _character found the character in it
+    if job.plan.cast[n].picture is not None:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            f"{job.plan.cast[n].name} has an uploaded picture: upload another instead",
+        )
+
+    def change(c: Character) -> Character:
+        return c.model_copy(update={"take": c.take + 1})
+
+    return await apply_edit(state, job, _mutation(name, change), dry_run=dry_run)
+
+
+def _too_large() -> HTTPException:
+    return HTTPException(
+        status.HTTP_413_CONTENT_TOO_LARGE, "the picture is larger than 20 MB; send a smaller one"
+    )
+
+
+@router.put(
+    "/{name}/reference",
+    response_model=EditPreview,
+    summary="Upload a character's reference picture",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file"],
+                        "properties": {"file": {"type": "string", "format": "binary"}},
+                    }
+                }
+            },
+        }
+    },
+)
+async def upload_reference(
+    request: Request, state: State, job: JobDep, name: Name, dry_run: DryRun = False
+) -> EditPreview:
+    await _character(job, name)
+    form = await read_form(request, limit=MAX_BODY_BYTES, too_large=_too_large, fields="file")
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile):
+        raise validation_problem(UsageError("is missing", field="file", fix="attach a picture"))
+    data = await upload.read(MAX_PICTURE_BYTES + 1)
+    try:
+        mime = await asyncio.to_thread(check_image_bytes, data, "file")
+    except MiniMaxValidationError as error:
+        raise validation_problem(error) from None
+    relative = picture_name(hashlib.sha256(data).hexdigest(), _SUFFIXES[mime])
+    target = job.output_dir / relative
+    if not dry_run:  # content-named: a file an earlier frame was drawn from is never replaced
+
+        def save() -> None:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            write_bytes_atomic_sync(target, data)
+
+        await asyncio.to_thread(save)
+
+    def change(c: Character) -> Character:
+        return c.model_copy(update={"picture": relative})
+
+    preview = await apply_edit(state, job, _mutation(name, change), dry_run=dry_run)
+    return preview
+
+
+__all__ = ["MAX_BODY_BYTES", "PICTURE_PATH", "apply_edit", "router"]
