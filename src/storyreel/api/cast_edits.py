@@ -111,7 +111,8 @@ async def preview_and_save(
     edited = Plan.model_validate(edited.model_dump())  # the edit meets the plan's own rules
     before = step_hashes(plan, await asyncio.to_thread(_context, state, job, plan))
     after = step_hashes(edited, await asyncio.to_thread(_context, state, job, edited))
-    remakes = sorted(k for k in changed_steps(before, after) if done.get(k))
+    # A step the edit drops (a portrait an upload replaces) is not re-made.
+    remakes = sorted(k for k in changed_steps(before, after) if k in after and done.get(k))
     runner = state.manager.runner
     providers = await asyncio.to_thread(
         runner.providers_for, JobOptions.model_validate(job.options)

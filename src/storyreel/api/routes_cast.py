@@ -160,10 +160,13 @@ async def upload_reference(
 ) -> EditPreview:
     await _character(job, name)
     form = await read_form(request, limit=MAX_BODY_BYTES, too_large=_too_large, fields="file")
-    upload = form.get("file")
-    if not isinstance(upload, UploadFile):
-        raise validation_problem(UsageError("is missing", field="file", fix="attach a picture"))
-    data = await upload.read(MAX_PICTURE_BYTES + 1)
+    try:
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise validation_problem(UsageError("is missing", field="file", fix="attach a picture"))
+        data = await upload.read(MAX_PICTURE_BYTES + 1)
+    finally:
+        await form.close()
     try:
         mime = await asyncio.to_thread(check_image_bytes, data, "file")
     except MiniMaxValidationError as error:
