@@ -108,6 +108,8 @@ class StageBars:
             n = event.segments
             for stage, total in (("speech", n), ("frame", event.frames), ("video", n), ("mux", n)):
                 self._ensure(stage, total)  # type: ignore[arg-type]
+            if event.cast:
+                self._ensure("cast", event.cast)
             self._ensure("assemble", 1)
         elif isinstance(event, StepStarted):
             self._ensure(event.stage, None)

@@ -34,6 +34,7 @@ class PlanReady(Event):
     title: str
     segments: int
     frames: int
+    cast: int = 0  # reference portraits to draw (characters without an uploaded picture)
 
 
 @dataclass(frozen=True)

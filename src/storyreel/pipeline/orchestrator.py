@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Literal
 
 from storyreel.assembly.pacing import Fit
+from storyreel.cast import draws_portraits
 from storyreel.errors import ProviderError, UsageError
 from storyreel.language import detect_language
 from storyreel.pipeline.events import EventSink, PlanReady, ignore
@@ -138,7 +139,8 @@ class Pipeline:
         """Lay out the output folder and announce the plan (once per job and process)."""
         n = len(plan.segments)
         self.layout.prepare(n)
-        self.emit(PlanReady(title=plan.title, segments=n, frames=n + 1))
+        portraits = len(draws_portraits(plan, self.providers.images.max_references))
+        self.emit(PlanReady(title=plan.title, segments=n, frames=n + 1, cast=portraits))
 
     async def render_segment(self, plan: Plan, i: int) -> SegmentOutcome:
         """Everything of segment ``i`` up to its muxed ``segment.mp4``: narration first (its

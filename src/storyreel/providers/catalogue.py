@@ -2,7 +2,10 @@
 
 Each *family* (matched by the longest name prefix) carries the rules a call must follow: the size
 rule and reference edits of an image model, its quality values, the price, whether that price was
-checked. Each *known name* adds its announced shutdown date and the replacement OpenAI names.
+checked. Reference edits: the GPT image families take up to 16 pictures in one ``images.edit``
+(the cast's references, at most 8 a plan); ``dall-e`` and names no family knows take none, so
+their frames are drawn from text, each character described in words, and no portrait is drawn.
+Each *known name* adds its announced shutdown date and the replacement OpenAI names.
 
 A name the table does not know is still accepted: it runs with its family's rules and the estimate
 says its price is assumed. The services keep changing (OpenAI shut down ``gpt-image-1`` on

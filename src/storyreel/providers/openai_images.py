@@ -152,13 +152,26 @@ class OpenAIImageGen:
         pictures = [r.path for r in references if r.path is not None][: self.max_references]
         if len(pictures) < sum(r.path is not None for r in references):
             log.debug("%s takes %d reference images; sending those", self.model, len(pictures))
-        width, height = request_size(self.model, size)
         text = compose_prompt(
             prompt, style, model=self.model, references=references, pictures=bool(pictures)
         )
+        files = await asyncio.to_thread(_read_pictures, pictures) if pictures else []
+        return await self._ask(text, size, out, files)
+
+    async def portrait(
+        self, character: Reference, *, out: Path, size: tuple[int, int], style: str = ""
+    ) -> Path:
+        text = portrait_prompt(character.name, character.description)
+        return await self._ask(compose_prompt(text, style, model=self.model, pictures=False),
+                               size, out, [])  # fmt: skip
+
+    async def _ask(
+        self, text: str, size: tuple[int, int], out: Path, files: list[tuple[str, bytes, str]]
+    ) -> Path:
+        """One paid picture: an edit of ``files`` when there are any, else a generation."""
+        width, height = request_size(self.model, size)
         try:
-            if pictures:
-                files = await asyncio.to_thread(_read_pictures, pictures)
+            if files:
                 # A list is sent as multipart ``image[]``, one part per picture, in order.
                 response = await self._client.images.edit(
                     model=self.model,
@@ -177,29 +190,6 @@ class OpenAIImageGen:
                     quality=self._quality_param,
                     n=1,
                 )
-        except openai.OpenAIError as exc:
-            raise provider_error(exc, stage=STAGE) from exc
-        b64 = _first_b64(response)
-        return await asyncio.to_thread(_write_frame, b64, size, out)
-
-    async def portrait(
-        self, character: Reference, *, out: Path, size: tuple[int, int], style: str = ""
-    ) -> Path:
-        text = compose_prompt(
-            portrait_prompt(character.name, character.description),
-            style,
-            model=self.model,
-            pictures=False,
-        )
-        width, height = request_size(self.model, size)
-        try:
-            response = await self._client.images.generate(
-                model=self.model,
-                prompt=text,
-                size=f"{width}x{height}",
-                quality=self._quality_param,
-                n=1,
-            )
         except openai.OpenAIError as exc:
             raise provider_error(exc, stage=STAGE) from exc
         return await asyncio.to_thread(_write_frame, _first_b64(response), size, out)
