@@ -12,7 +12,7 @@ import re
 import unicodedata
 from pathlib import Path
 
-from storyreel.plan import CAST_DIR, Character, Plan
+from storyreel.plan import CAST_DIR, Character, Plan, frame_prompts
 
 # Scripts written without spaces between words: a name there is found as a substring.
 _UNSPACED = ("CJK", "HIRAGANA", "KATAKANA", "HANGUL", "THAI", "LAO", "KHMER", "MYANMAR", "TIBETAN")
@@ -53,10 +53,15 @@ def frame_references(plan: Plan, prompt: str, max_references: int) -> list[int]:
 
 
 def draws_portraits(plan: Plan, max_references: int) -> list[int]:
-    """Cast indexes whose portrait is drawn: no uploaded picture, and a model that takes them."""
+    """Cast indexes whose portrait is drawn: no uploaded picture, a model that takes pictures,
+    and a frame that shows the character (a portrait no frame uses would be paid for nothing;
+    naming the character in a prompt draws it)."""
     if max_references <= 0:
         return []
-    return [n for n, character in enumerate(plan.cast) if character.picture is None]
+    shown = {
+        n for prompt in frame_prompts(plan) for n in frame_references(plan, prompt, max_references)
+    }
+    return [n for n, c in enumerate(plan.cast) if c.picture is None and n in shown]
 
 
 def portrait_prompt(name: str, description: str) -> str:

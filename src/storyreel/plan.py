@@ -197,7 +197,9 @@ class Plan(BaseModel):
     def save(self, path: Path) -> None:
         """Write ``path`` atomically, and only when it changes: workers on other machines read
         the same ``plan.json`` while one of them saves it."""
-        data = (self.model_dump_json(indent=2) + "\n").encode()
+        # A plan without a cast is written as before it existed: older workers still read it.
+        exclude = None if self.cast else {"cast"}
+        data = (self.model_dump_json(indent=2, exclude=exclude) + "\n").encode()
         with contextlib.suppress(OSError):
             if path.read_bytes() == data:
                 return
@@ -222,6 +224,15 @@ class Plan(BaseModel):
             raise PlanError(path, [problem_line(e) for e in error.errors()]) from None
         plan._changes = _tidied(data, plan)
         return plan
+
+
+def frame_prompts(plan: Plan) -> list[str]:
+    """The N+1 keyframe prompts: frame k ends segment k-1 and starts segment k.
+
+    Frame 0 is segment 0's first frame; frame k >= 1 is segment k-1's last frame, so a segment's
+    own ``first_frame_prompt`` counts only for segment 0 (the same layout as the orchestrator).
+    """
+    return [plan.segments[0].first_frame_prompt] + [s.last_frame_prompt for s in plan.segments]
 
 
 class PlanError(UsageError):

@@ -128,9 +128,27 @@ async def test_an_upload_is_checked_then_kept_in_the_job(
     assert mira is not None and mira.picture is not None
     stored = Path(job["output_dir"]) / mira.picture
     assert stored.read_bytes() == picture
+    served = await client.get(f"/jobs/{job['id']}/cast/MIRA/reference")
+    assert served.status_code == 200 and served.content == picture
+    assert served.headers["content-type"] == "image/png"
     # An uploaded picture is not re-drawn: upload another one instead.
     reroll = await client.post(f"/jobs/{job['id']}/cast/Mira/reroll")
     assert reroll.status_code == 409
+
+
+async def test_a_drawn_portrait_is_served_with_a_versioned_url(
+    client: httpx.AsyncClient, job: dict[str, Any]
+) -> None:
+    from storyreel.api.routes_cast import reference_url
+    from storyreel.pipeline.store import Job
+
+    plan = _plan(job)
+    owner = Job(job["id"], "succeeded", STORY, {}, Path(job["output_dir"]), 0.0, 0.0, plan)
+    url = reference_url(owner, plan, 1)
+    assert url is not None and url.startswith(f"/jobs/{job['id']}/cast/Tom/reference?v=")
+    served = await client.get(url)
+    assert served.status_code == 200 and served.content.startswith(b"\x89PNG")
+    assert (await client.get(f"/jobs/{job['id']}/cast/Nobody/reference")).status_code == 404
 
 
 async def test_a_reroll_draws_the_portrait_again(

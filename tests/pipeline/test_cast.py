@@ -82,6 +82,9 @@ def test_an_old_plan_without_a_cast_loads_and_keeps_its_hashes(tmp_path: Path) -
     path.write_text(json.dumps(data))
     old = Plan.load(path)
     assert old.cast == []
+    # Saved again, it is written as before the cast existed (older workers read it).
+    old.save(tmp_path / "again.json")
+    assert "cast" not in json.loads((tmp_path / "again.json").read_text())
     # Without a cast, frame 0 stays every frame's reference: the old hashes hold.
     hashes = step_hashes(old, CTX)
     assert (

@@ -10,21 +10,26 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections.abc import Callable
+from pathlib import Path as PathType
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, status
+from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import UploadFile
 
 from storyreel.api.cast_edits import EditPreview, preview_and_save
 from storyreel.api.deps import AppState, Authorized, JobDep, State
 from storyreel.api.errors import ERROR_RESPONSES, validation_problem
+from storyreel.api.schemas import Problem
 from storyreel.api.uploads import FORM_OVERHEAD_BYTES, read_form
 from storyreel.cast import picture_name
 from storyreel.errors import UsageError
 from storyreel.files import write_bytes_atomic_sync
 from storyreel.minimax import MiniMaxValidationError
 from storyreel.minimax._file_checks import check_image_bytes  # the frame rules, one home
+from storyreel.pipeline.layout import OutputLayout
 from storyreel.pipeline.store import Job
 from storyreel.plan import MAX_CHARACTER_DESCRIPTION, MAX_CHARACTER_NAME, Character, Plan
 
@@ -41,6 +46,12 @@ router = APIRouter(
     responses=ERROR_RESPONSES,
 )
 
+_CONFLICT: dict[int | str, dict[str, object]] = {
+    409: {"model": Problem, "description": "The job is running or has no plan yet."}
+}
+_TOO_LARGE: dict[int | str, dict[str, object]] = {
+    413: {"model": Problem, "description": "The picture is over 20 MB."}
+}
 Name = Annotated[
     str, Path(description="The character's name (case ignored).", max_length=MAX_CHARACTER_NAME)
 ]
@@ -97,7 +108,45 @@ def _mutation(name: str, change: Callable[[Character], Character]) -> Callable[[
     return mutate
 
 
-@router.patch("/{name}", response_model=EditPreview, summary="Change a character's description")
+def reference_url(job: Job, plan: Plan, n: int) -> str | None:
+    """Where the page gets cast member ``n``'s reference picture (None: it has none yet); the
+    ``v`` changes with the picture, so a new one is never served from the browser's cache."""
+    path = _reference_file(job, plan, n)
+    if path is None:
+        return None
+    version = int(path.stat().st_mtime_ns) if path.name.startswith("portrait") else path.stem
+    return f"/jobs/{job.id}/cast/{quote(plan.cast[n].name, safe='')}/reference?v={version}"
+
+
+def _reference_file(job: Job, plan: Plan, n: int) -> PathType | None:
+    character = plan.cast[n]
+    layout = OutputLayout(job.output_dir)
+    path = layout.root / character.picture if character.picture else layout.portrait(n)
+    return path if path.is_file() else None
+
+
+@router.get(
+    "/{name}/reference",
+    summary="A character's reference picture",
+    response_class=FileResponse,
+    responses={200: {"content": {"image/png": {}, "image/jpeg": {}, "image/webp": {}}}},
+)
+def get_reference(job: JobDep, name: Name) -> FileResponse:  # file work: the thread pool
+    plan = job.plan
+    n = None if plan is None else _index(plan, name)
+    path = None if plan is None or n is None else _reference_file(job, plan, n)
+    if path is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no reference picture of {name!r} yet")
+    kind = {".jpg": "image/jpeg", ".webp": "image/webp"}.get(path.suffix, "image/png")
+    return FileResponse(path, media_type=kind)
+
+
+@router.patch(
+    "/{name}",
+    response_model=EditPreview,
+    summary="Change a character's description",
+    responses=_CONFLICT,
+)
 async def edit_character(
     state: State, job: JobDep, name: Name, body: CastEdit, dry_run: DryRun = False
 ) -> EditPreview:
@@ -112,7 +161,12 @@ async def edit_character(
     return await apply_edit(state, job, _mutation(name, change), dry_run=dry_run)
 
 
-@router.post("/{name}/reroll", response_model=EditPreview, summary="Draw a portrait again")
+@router.post(
+    "/{name}/reroll",
+    response_model=EditPreview,
+    summary="Draw a portrait again",
+    responses=_CONFLICT,
+)
 async def reroll_character(
     state: State, job: JobDep, name: Name, dry_run: DryRun = False
 ) -> EditPreview:
@@ -140,6 +194,7 @@ def _too_large() -> HTTPException:
     "/{name}/reference",
     response_model=EditPreview,
     summary="Upload a character's reference picture",
+    responses={**_CONFLICT, **_TOO_LARGE},
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -188,4 +243,4 @@ async def upload_reference(
     return preview
 
 
-__all__ = ["MAX_BODY_BYTES", "PICTURE_PATH", "apply_edit", "router"]
+__all__ = ["MAX_BODY_BYTES", "PICTURE_PATH", "apply_edit", "reference_url", "router"]

@@ -39,6 +39,7 @@ from typing import Any
 from storyreel.assembly.spec import OutputSpec
 from storyreel.cast import draws_portraits, frame_references
 from storyreel.plan import MAX_CAST, Plan
+from storyreel.plan import frame_prompts as frame_prompts  # its old home, still imported from here
 
 HASH_VERSION = 1
 _CHUNK = 1 << 20
@@ -203,15 +204,6 @@ def assemble_hash(
     if subtitle_style is not None:  # likewise: only a burned, non-default style
         fields["subtitle_style"] = subtitle_style
     return content_hash("assemble", fields)
-
-
-def frame_prompts(plan: Plan) -> list[str]:
-    """The N+1 keyframe prompts: frame k ends segment k-1 and starts segment k.
-
-    Frame 0 is segment 0's first frame; frame k >= 1 is segment k-1's last frame, so a segment's
-    own ``first_frame_prompt`` counts only for segment 0 (the same layout as the orchestrator).
-    """
-    return [plan.segments[0].first_frame_prompt] + [s.last_frame_prompt for s in plan.segments]
 
 
 @dataclass(frozen=True)
