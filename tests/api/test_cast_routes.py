@@ -48,6 +48,7 @@ async def job(client: httpx.AsyncClient, data_dir: Path) -> dict[str, Any]:
     created = await client.post("/jobs", json=body)
     assert created.status_code in (200, 201, 202), created.text
     finished = await wait_for(client, created.json()["id"])
+    assert finished["progress"]["cast"] == ["done", "done"]  # both are in a frame
     return {**finished, "output_dir": str(data_dir / "jobs" / finished["id"])}
 
 

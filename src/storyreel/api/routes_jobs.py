@@ -93,8 +93,9 @@ def progress_of(job: Job, steps: list[Step]) -> Progress:
             )
             for i in range(segments)
         ],
+        cast=[s.state for s in sorted(steps, key=lambda s: s.segment or 0) if s.kind == "cast"],
     )
-    every = [progress.plan, progress.assemble, *progress.frames]
+    every = [progress.plan, progress.assemble, *progress.frames, *progress.cast]
     every += [state for seg in progress.segments for state in (seg.speech, seg.video, seg.mux)]
     if progress.voice is not None:
         every.append(progress.voice)

@@ -88,6 +88,10 @@ class Progress(BaseModel):
         default_factory=list, description="Keyframe k ends segment k and starts segment k+1."
     )
     segments: list[SegmentProgress] = Field(default_factory=list)
+    cast: list[StepStateOut] = Field(
+        default_factory=list,
+        description="Each character's reference portrait (step cast:n), where one is drawn.",
+    )
     done: int = Field(0, description="Steps finished.")
     total: int = Field(0, description="Steps known so far (grows once the plan exists).")
 
