@@ -130,7 +130,9 @@ async def test_jobs_survive_a_worker_killed_mid_video(
     assert all(s.attempts == 1 for s in steps if s.kind == "video")
     cut_off = WORKER_THREADS
     assert attempts["speech"] - cut_off <= fake_minimax.accepted["t2a_v2"] <= attempts["speech"]
-    assert attempts["frame"] - cut_off <= fake_openai.images_made <= attempts["frame"]
+    # Pictures: the keyframes and the cast's reference portraits (the fake planner names one).
+    pictures = attempts["frame"] + attempts["cast"]
+    assert pictures - cut_off <= fake_openai.images_made <= pictures
     assert attempts["frame"] + attempts["speech"] <= JOBS * (2 * SEGMENTS + 1) + 3
     # The RPM limit held across the workers (no 1002 from the fake either), counted as MiniMax
     # counts: by arrival at the service, in any rolling 60 s. The workers' window is wider
