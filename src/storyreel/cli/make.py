@@ -42,11 +42,13 @@ def in_review(out: Path) -> None:
         soft_wrap=True,
     )
     console.print(
-        f"  edit {escape(str(layout.plan))} (raise takes[\"frame:K\"] to draw keyframe K "
+        f'  edit {escape(str(layout.plan))} (raise takes["frame:K"] to draw keyframe K '
         f"again), then approve: [bold]storyreel render {escape(str(out))}[/bold]",
         highlight=False,
         soft_wrap=True,
     )
+
+
 # JobOptions fields whose flag is named differently.
 _FLAGS = {"voice_id": "--voice", "segments": "--segments"}
 

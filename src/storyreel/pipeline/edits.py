@@ -191,7 +191,9 @@ def stale_steps(
 ) -> set[str]:
     """Every step of ``plan`` the ledger would make (again): not done, or done from other
     inputs. A stale step's file will change, so what is made from it is stale too: repeated
-    until nothing more turns stale (a few rounds: frames, clips, muxes, the join)."""
+    until nothing more turns stale (a few rounds: frames, clips). A mux (and the join) is stale
+    when what it joins is, or was made again after it (e.g. by the cheap pass of a review):
+    their hashes take the paced narration and the music, known only at render."""
     stale: set[str] = set()
 
     def sha(key: str) -> str | None:
@@ -211,13 +213,26 @@ def stale_steps(
             break
         stale |= now
     for i in range(len(plan.segments)):
-        mux = records.get(f"mux:{i}")
-        if {f"video:{i}", f"speech:{i}"} & stale or mux is None or mux.state != "done":
+        if {f"video:{i}", f"speech:{i}"} & stale or _older(records, f"mux:{i}", _made_from(i)):
             stale.add(f"mux:{i}")
-    joined = records.get("assemble")
-    if any(key.startswith("mux:") for key in stale) or joined is None or joined.state != "done":
+    muxes = [f"mux:{i}" for i in range(len(plan.segments))]
+    if any(key in stale for key in muxes) or _older(records, "assemble", muxes):
         stale.add("assemble")
     return stale
+
+
+def _made_from(i: int) -> list[str]:
+    return [f"video:{i}", f"speech:{i}"]
+
+
+def _older(records: Mapping[str, Step], key: str, inputs: Collection[str]) -> bool:
+    """Whether ``key`` is not done, or was made before one of ``inputs`` was (made again):
+    what it joined has changed since."""
+    step = records.get(key)
+    if step is None or step.state != "done" or step.finished_at is None:
+        return True
+    made = [records[k].finished_at for k in inputs if k in records]
+    return any(when is not None and when > step.finished_at for when in made)
 
 
 _ORDER = {"frame": 0, "speech": 1, "video": 2, "mux": 3, "assemble": 4}
