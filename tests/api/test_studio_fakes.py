@@ -44,7 +44,7 @@ async def both(
 
 def same_line_length(text: str) -> str:
     """Another sentence of as many words: the same clip length (speech decides durations)."""
-    return " ".join(["Waves"] + text.split()[1:])
+    return " ".join(["Waves", *text.split()[1:]])
 
 
 async def test_review_edit_reroll_approve_then_pay_only_for_what_changed(

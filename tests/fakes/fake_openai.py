@@ -25,8 +25,6 @@ Run standalone: ``python -m tests.fakes.fake_openai --port 8766 --latency plan=1
 
 from __future__ import annotations
 
-from collections import Counter
-
 import argparse
 import asyncio
 import base64
@@ -35,6 +33,7 @@ import json
 import re
 import secrets
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
