@@ -3,6 +3,7 @@ end; one 422 per bad field; 409 naming the state; the token on every new route."
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 from pathlib import Path
@@ -165,6 +166,13 @@ async def test_wrong_state_is_a_409_naming_it(tmp_path: Path) -> None:
     app = create_app(offline_settings(tmp_path))
     async with in_process(app) as client:
         job_id = await in_review(client)
+        # Two edits at once: one applies, the other finds the job queued (no lost update).
+        first, second = await asyncio.gather(
+            client.patch(f"/jobs/{job_id}/plan", json={"title": "One"}),
+            client.patch(f"/jobs/{job_id}/plan", json={"title": "Two"}),
+        )
+        assert sorted([first.status_code, second.status_code]) == [200, 409]
+        await wait_for(client, job_id, ("review",))
         remake = await client.post(f"/jobs/{job_id}/segments/0/remake")
         assert remake.status_code == 409 and "is review" in remake.json()["detail"]
         select = await client.post(f"/jobs/{job_id}/segments/0/versions/1/select")
