@@ -48,3 +48,19 @@ def test_a_take_out_of_range_is_one_line_and_exit_2(cli: Invoke, tmp_path: Path)
     result = cli("render", str(out), "--yes")
     assert result.code == 2
     assert "takes: 'frame:7' is not frame:K (K < 3)" in result.flat_stderr
+
+
+def test_a_frame_file_that_is_not_a_picture_is_one_line_and_exit_2(
+    cli: Invoke, tmp_path: Path
+) -> None:
+    story, out = tmp_path / "story.txt", tmp_path / "out"
+    story.write_text(STORY, encoding="utf-8")
+    assert cli("plan", str(story), "--out", str(out), "--offline", "-n", "2").code == 0
+    (out / "notes.txt").write_text("not a picture", encoding="utf-8")
+    data = json.loads((out / "plan.json").read_text(encoding="utf-8"))
+    data["frame_files"] = {"1": "notes.txt"}
+    (out / "plan.json").write_text(json.dumps(data), encoding="utf-8")
+    result = cli("render", str(out), "--yes")
+    assert result.code == 2, result.output
+    assert "plan.json frame_files[1]: is not a readable image" in result.flat_stderr
+    assert not (out / "final_video.mp4").exists()

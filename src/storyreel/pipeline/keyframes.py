@@ -11,9 +11,10 @@ import asyncio
 from pathlib import Path
 
 from storyreel.errors import ProviderError, UsageError
+from storyreel.minimax import MiniMaxValidationError
 from storyreel.pipeline.hashing import afile_sha256, frame_hash, frame_prompts, upload_frame_hash
 from storyreel.pipeline.layout import OutputLayout
-from storyreel.pipeline.pictures import fit_picture
+from storyreel.pipeline.pictures import check_picture, fit_picture
 from storyreel.pipeline.steps import Steps
 from storyreel.plan import Plan
 from storyreel.providers.base import ImageGen
@@ -109,9 +110,15 @@ class Keyframes:
             )
         inputs = upload_frame_hash(upload_sha=await afile_sha256(source), size=self.size)
 
+        def fit() -> Path:
+            data = source.read_bytes()
+            try:  # a picture named in plan.json by hand meets the upload's checks too
+                check_picture(data, f"plan.json frame_files[{k}]")
+            except MiniMaxValidationError as error:
+                raise UsageError(str(error), field="frame_files", fix=error.fix) from None
+            return fit_picture(data, self.size, self.layout.frame(k))
+
         async def make() -> Path:
-            out = self.layout.frame(k)
-            await asyncio.to_thread(fit_picture, source.read_bytes(), self.size, out)
-            return out
+            return await asyncio.to_thread(fit)
 
         return await self.steps.artefact("frame", k, inputs, make, provider=UPLOAD, paid=False)

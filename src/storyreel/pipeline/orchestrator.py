@@ -22,7 +22,7 @@ resumed rather than paid twice, and an edited ``plan.json`` re-makes only what i
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -173,8 +173,10 @@ class Pipeline:
 
         n = len(plan.segments)
         try:
+            # The keyframes are drawn while the narration is spoken (each is its own task).
+            drawing: list[Awaitable[Path]] = [self._frames.frame(plan, k) for k in range(n + 1)]
             await gather([narrate(i) for i in range(n)])
-            frames = await gather([self._frames.frame(plan, k) for k in range(n + 1)])
+            frames = await gather(drawing)
         finally:
             await self.drop_frames()
         await asyncio.to_thread(plan.save, self.layout.plan)
