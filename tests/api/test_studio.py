@@ -223,3 +223,23 @@ async def test_every_new_route_needs_the_token(tmp_path: Path, token: str | None
             good = {"Authorization": "Bearer s3cret-token"}
             allowed = await client.request(method, path, headers=good)
             assert allowed.status_code == 404, (method, path, allowed.text)  # no such job
+
+
+async def test_review_needs_the_in_process_service(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from storyreel.api import jobs_remote
+
+    sent: list[str] = []
+
+    async def record(job_id: str, settings: object) -> str:
+        sent.append(job_id)
+        return "message"
+
+    monkeypatch.setattr(jobs_remote, "submit_job", record)
+    settings = offline_settings(tmp_path, broker_url="redis://127.0.0.1:9/0")
+    async with in_process(create_app(settings)) as client:
+        refused = await client.post("/jobs", json={"story": STORY, **REVIEW})
+        assert locs(refused) == [["body", "review"]]
+        assert "STORYREEL_BROKER_URL" in refused.text
+    assert sent == []  # the workers, which never stop for review, were sent nothing
