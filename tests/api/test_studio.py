@@ -27,6 +27,13 @@ def png(width: int, height: int, colour: str = "teal", fmt: str = "PNG") -> byte
     return out.getvalue()
 
 
+def giant() -> bytes:
+    """A small file claiming a 60-megapixel canvas (one bit a pixel)."""
+    out = io.BytesIO()
+    Image.new("1", (10_000, 6_000)).save(out, format="PNG")
+    return out.getvalue()
+
+
 async def in_review(client: httpx.AsyncClient) -> str:
     created = await client.post("/jobs", json={"story": STORY, **REVIEW})
     assert created.status_code == 202, created.text
@@ -140,6 +147,7 @@ async def test_each_bad_field_is_its_own_422_and_nothing_changes(tmp_path: Path)
             "wide": png(3000, 400),
             "gif": png(640, 360, fmt="GIF"),
             "huge": b"\x89PNG" + b"\0" * (20 * 1024 * 1024),
+            "giant": giant(),
         }
         messages = {}
         for name, data in uploads.items():
@@ -150,7 +158,7 @@ async def test_each_bad_field_is_its_own_422_and_nothing_changes(tmp_path: Path)
             messages[name] = response.json()["detail"][0]["msg"]
         assert "readable" in messages["text"] and "short side" in messages["tiny"]
         assert "aspect" in messages["wide"] and "GIF" in messages["gif"]
-        assert "MB" in messages["huge"]
+        assert "MB" in messages["huge"] and "10000x6000" in messages["giant"]
         missing = await client.put(f"/jobs/{job_id}/frames/1", files={"other": ("a", b"x")})
         assert locs(missing) == [["body", "file"]]
         too_big = b"\0" * (21 * 1024 * 1024)
