@@ -38,8 +38,10 @@ def _state_hint(job: Job, allowed: Collection[JobStatus]) -> str:
             f"job {job.id} is {job.status}; wait until it is in review or has finished "
             "(or cancel it), then edit"
         )
-    wanted = " or ".join(sorted(allowed))
-    return f"job {job.id} is {job.status}; this needs a job that is {wanted}"
+    named = [("in review" if state == "review" else state) for state in sorted(allowed)]
+    wanted = named[0] if len(named) == 1 else ", ".join(named[:-1]) + " or " + named[-1]
+    then = " (approve it first)" if job.status == "review" else ""
+    return f"job {job.id} is {job.status}; this needs a job {wanted}{then}"
 
 
 async def require_state(manager: JobManager, job: Job, allowed: Collection[JobStatus]) -> Plan:
