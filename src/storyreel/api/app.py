@@ -17,6 +17,8 @@ from fastapi.staticfiles import StaticFiles
 from storyreel import __version__
 from storyreel.api import (
     routes_doctor,
+    routes_fonts,
+    routes_job_files,
     routes_jobs,
     routes_music,
     routes_session,
@@ -37,6 +39,7 @@ from storyreel.distributed import distributed_enabled
 from storyreel.errors import ConfigError
 from storyreel.minimax import AsyncMiniMax
 from storyreel.pipeline.store import open_store
+from storyreel.providers.factory import resolve_choices
 
 STATIC = Path(__file__).parent / "static"
 
@@ -57,9 +60,18 @@ async def info(state: State) -> Info:
         auth_required=bool(token),
         offline_default=not settings.openai.configured and settings.minimax.mocked,
         mock=state.minimax.mocked,
+        video_paid=_video_paid(settings),
         webhooks=state.manager.webhooks_on,
         max_jobs=state.manager.max_jobs,
     )
+
+
+def _video_paid(settings: Settings) -> bool:
+    try:
+        video = resolve_choices(settings)["video"]
+    except ConfigError:  # a provider that cannot be built: no job runs until it is fixed
+        return False
+    return video == "minimax" and not settings.minimax.mocked
 
 
 def create_app(settings: Settings, *, max_jobs: int = DEFAULT_MAX_JOBS) -> FastAPI:
@@ -99,12 +111,14 @@ def create_app(settings: Settings, *, max_jobs: int = DEFAULT_MAX_JOBS) -> FastA
     install_docs(app)
     app.include_router(page)
     app.include_router(routes_jobs.router)
+    app.include_router(routes_job_files.router)
     app.include_router(routes_voices.router)
     app.include_router(routes_music.router)
     app.include_router(routes_webhooks.router)
     app.include_router(routes_workers.router)
     app.include_router(routes_session.router)
     app.include_router(routes_doctor.router)
+    app.include_router(routes_fonts.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # Every route's body is capped; only the uploads (a 20 MB voice sample, a music track) get
     # more room, each its own route's limit.
