@@ -180,7 +180,10 @@ async def test_one_face_copied_out_of_a_collection_keeps_its_tables() -> None:
 
 
 async def test_info_says_whether_video_is_paid(tmp_path: Path, client: httpx.AsyncClient) -> None:
-    assert (await client.get("/info")).json()["video_paid"] is False  # offline
+    info = (await client.get("/info")).json()
+    assert info["video_paid"] is False  # offline
+    paths = (await client.get("/openapi.json")).json()["paths"]
+    assert info["studio"] is ("/jobs/{job_id}/board" in paths)
     paid = Settings(
         _env_file=None,  # type: ignore[call-arg]
         data_dir=tmp_path,

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -42,6 +42,8 @@ from storyreel.pipeline.store import open_store
 from storyreel.providers.factory import resolve_choices
 
 STATIC = Path(__file__).parent / "static"
+# The storyboard's route: the page draws its studio when the service has it.
+BOARD_PATH = "/jobs/{job_id}/board"
 
 page = APIRouter()
 
@@ -52,7 +54,7 @@ async def index() -> FileResponse:
 
 
 @page.get("/info", response_model=Info, tags=["service"], summary="What the web page needs")
-async def info(state: State) -> Info:
+async def info(state: State, request: Request) -> Info:
     settings = state.settings
     token = settings.api_token.get_secret_value() if settings.api_token else ""
     return Info(
@@ -63,6 +65,7 @@ async def info(state: State) -> Info:
         video_paid=_video_paid(settings),
         webhooks=state.manager.webhooks_on,
         max_jobs=state.manager.max_jobs,
+        studio=any(getattr(route, "path", None) == BOARD_PATH for route in request.app.routes),
     )
 
 

@@ -160,6 +160,10 @@ class Info(BaseModel):
     )
     webhooks: bool
     max_jobs: int
+    studio: bool = Field(
+        description="True when the service shows a job's storyboard for editing "
+        "(GET /jobs/{id}/board): the page then draws its studio."
+    )
 
 
 class WorkUnitOut(BaseModel):
