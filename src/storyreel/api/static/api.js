@@ -53,8 +53,12 @@ function el(tag, props = {}, ...children) {
   return node;
 }
 
+// Dollars as people read them; below a dollar with two significant digits, so a narration's
+// fraction of a cent does not show as "$0.00".
 function usd(amount) {
-  return `$${Number(amount || 0).toFixed(2)}`;
+  const n = Number(amount || 0);
+  if (n === 0) return "$0";
+  return n >= 1 ? `$${n.toFixed(2)}` : `$${Number(n.toPrecision(2))}`;
 }
 
 // The in-page confirm (a <dialog>, not window.confirm: tests and keyboards can drive it).

@@ -1,0 +1,140 @@
+"""Issue 13's studio in real headless Chromium, with keys, against the fake MiniMax and OpenAI:
+submit with review on (the default when clips are paid for), see the storyboard, edit one
+narration and re-roll one keyframe (the page shows what each costs first, in its own confirm),
+approve, watch the video play. The fakes' counters say what was paid: the edited segment's
+speech and the re-rolled keyframe once more, each clip once. Screenshots of each step go to
+pytest's tmp folder and ``out/screenshots/``.
+
+Skipped, saying so, when the service has no storyboard (``GET /jobs/{id}/board``).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.api.browser import Browsing, chromium_page, needs_chromium
+from tests.api.helpers import LiveServer, live_app
+from tests.fakes.fixtures import FakeAPIs
+
+pytestmark = needs_chromium
+
+STORY = (
+    "A lighthouse keeper finds a glass bottle on the shore at dawn. "
+    "Inside is a map of the night sky with one star missing."
+)
+SPEECH, VIDEO = "t2a_v2", "video_generation"
+STEP_MS = 60_000  # the re-make of one step against the fakes, on a busy machine
+RENDER_MS = 120_000
+COST = re.compile(r"^This costs \$\d+(\.\d+)?\. Still to pay for the video after it: \$")
+
+
+def paid(fake: FakeAPIs) -> dict[str, int]:
+    return {
+        "images": fake.openai.images_made,
+        "speech": fake.minimax.accepted[SPEECH],
+        "video": fake.minimax.accepted[VIDEO],
+    }
+
+
+def require_studio(server: LiveServer) -> None:
+    paths = httpx.get(f"{server.url}/openapi.json", timeout=10).json()["paths"]
+    if "/jobs/{job_id}/board" not in paths:
+        pytest.skip("this service has no GET /jobs/{id}/board (the studio's review endpoints)")
+
+
+async def confirm(seen: Browsing, shots: Path, name: str) -> str:
+    """The in-page confirm is up with the cost: screenshot it, say yes; its text."""
+    page = seen.page
+    await seen.expect(page.locator("#confirm")).to_be_visible()
+    await seen.expect(page.locator("#confirm-cost")).to_have_text(COST)
+    text = (await page.text_content("#confirm-text")) or ""
+    await seen.shot(shots, name)
+    await page.click("#confirm-yes")
+    await seen.expect(page.locator("#confirm")).to_be_hidden()
+    return text
+
+
+async def test_review_edit_reroll_approve_and_play_in_the_page(
+    fake_apis: FakeAPIs, tmp_path: Path
+) -> None:
+    shots = tmp_path / "screenshots"
+    with live_app(data_dir=tmp_path / "data") as server:
+        require_studio(server)
+        async with chromium_page(server.url + "/", height=1600) as seen:
+            page, expect = seen.page, seen.expect
+            await page.wait_for_selector("#job-form")
+            await expect(page.locator("#review")).to_be_checked()  # paid clips: review first
+            await page.fill("#story", STORY)
+            await page.fill("#segments", "2")
+            await page.click("#submit")
+
+            # 1. The storyboard: two segments, three keyframes; nothing paid for video yet.
+            await expect(page.locator("#studio")).to_be_visible(timeout=STEP_MS)
+            await expect(page.locator("#job-status")).to_have_text("review")
+            await expect(page.locator("#frames > li")).to_have_count(3)
+            await expect(page.locator("#segment-cards > li")).to_have_count(2)
+            await expect(page.locator("#approve")).to_have_text(
+                re.compile(r"^Approve and render \(\$\d")
+            )
+            assert paid(fake_apis) == {"images": 3, "speech": 2, "video": 0}
+            await seen.shot(shots, "1-storyboard")
+
+            # 2. Edit segment 1's narration (as many words: the same clip length).
+            narration = page.locator("#segment-0-narration")
+            old = (await narration.input_value()).split()
+            new_text = " ".join(["Waves", *old[1:]])
+            audio = page.locator('[data-segment="0"] audio')
+            old_audio = await audio.get_attribute("src")
+            await narration.fill(new_text)
+            await page.get_by_role("button", name="Save segment 1").click()
+            summary = await confirm(seen, shots, "2-narration-cost")
+            assert summary
+            await expect(audio).not_to_have_attribute("src", old_audio or "", timeout=STEP_MS)
+            await expect(page.locator("#job-status")).to_have_text("review")
+            await expect(narration).to_have_value(new_text)  # as the server now has it
+            assert paid(fake_apis) == {"images": 3, "speech": 3, "video": 0}
+            assert fake_apis.minimax.requests_for(SPEECH)[-1].json["text"] == new_text
+
+            # 3. Re-roll keyframe 1, the one both clips share.
+            picture = page.locator('[data-frame="1"] img')
+            old_picture = await picture.get_attribute("src")
+            await page.get_by_role("button", name="Re-roll keyframe 1").click()
+            await confirm(seen, shots, "3-reroll-cost")
+            await expect(picture).not_to_have_attribute("src", old_picture or "", timeout=STEP_MS)
+            await expect(page.locator("#job-status")).to_have_text("review")
+            assert paid(fake_apis) == {"images": 4, "speech": 3, "video": 0}
+            await seen.shot(shots, "4-after-edits")
+
+            # 4. Approve: the render pays for each clip once, and the video plays.
+            await page.click("#approve")
+            await confirm(seen, shots, "5-approve-cost")
+            await expect(page.locator("#job-status")).to_have_text("succeeded", timeout=RENDER_MS)
+            await expect(page.locator("#video-box")).to_be_visible()
+            played = await page.evaluate(
+                """async () => {
+                    const v = document.getElementById('video');
+                    v.muted = true;
+                    if (v.readyState < 2) {
+                        await new Promise((ok, fail) => {
+                            v.addEventListener('loadeddata', ok, {once: true});
+                            v.addEventListener('error', () => fail(v.error && v.error.message),
+                                {once: true});
+                            setTimeout(() => fail('no data after 15 s'), 15000);
+                        });
+                    }
+                    const start = v.currentTime;
+                    await v.play();
+                    await new Promise((ok) => setTimeout(ok, 800));
+                    return {ready: v.readyState, start, now: v.currentTime, duration: v.duration};
+                }"""
+            )
+            assert played["ready"] >= 2 and played["duration"] > 0, played
+            assert played["now"] > played["start"], played
+            await seen.shot(shots, "6-video")
+            # Paid again: one narration and one keyframe; each clip once, from the frames kept.
+            assert paid(fake_apis) == {"images": 4, "speech": 3, "video": 2}
+            assert seen.dialogs == [] and seen.errors == []
