@@ -17,11 +17,13 @@ from fastapi.staticfiles import StaticFiles
 from storyreel import __version__
 from storyreel.api import (
     routes_doctor,
+    routes_edits,
     routes_fonts,
     routes_job_files,
     routes_jobs,
     routes_music,
     routes_session,
+    routes_studio,
     routes_voices,
     routes_webhooks,
     routes_workers,
@@ -115,6 +117,8 @@ def create_app(settings: Settings, *, max_jobs: int = DEFAULT_MAX_JOBS) -> FastA
     app.include_router(page)
     app.include_router(routes_jobs.router)
     app.include_router(routes_job_files.router)
+    app.include_router(routes_studio.router)
+    app.include_router(routes_edits.router)
     app.include_router(routes_voices.router)
     app.include_router(routes_music.router)
     app.include_router(routes_webhooks.router)
@@ -126,7 +130,8 @@ def create_app(settings: Settings, *, max_jobs: int = DEFAULT_MAX_JOBS) -> FastA
     # Every route's body is capped; only the uploads (a 20 MB voice sample, a music track) get
     # more room, each its own route's limit.
     per_path = {"/voices": routes_voices.MAX_BODY_BYTES, "/music": routes_music.MAX_BODY_BYTES}
-    app.add_middleware(BodyLimit, per_path=per_path)
+    per_pattern = {routes_edits.UPLOAD_PATH: routes_edits.MAX_BODY_BYTES}
+    app.add_middleware(BodyLimit, per_path=per_path, per_pattern=per_pattern)
     app.add_middleware(SameOrigin, allowed_hosts=None if settings.api_token else _hosts(settings))
     app.add_middleware(SecurityHeaders)  # outermost: on every answer, the 413s included
     return app

@@ -62,6 +62,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Render (or finish) the plan in FOLDER; only what changed in plan.json is made again.
 
+        A job stopped by `make --review` is approved by this: its keyframes and narration are
+        reused.
+
         Example: storyreel render out/lighthouse --resolution 1080p --budget 5
         """
         layout = OutputLayout(folder)
@@ -70,7 +73,10 @@ def register(app: typer.Typer) -> None:
                 f"{layout.plan} does not exist", field="FOLDER", fix="run `storyreel plan` first"
             )
         # Checked before anything else (a bad track costs nothing); None keeps the job's own.
-        changes: dict[str, object] = {"offline": True} if offline else {}
+        # Rendering a folder is approving it: a job stopped in review renders on.
+        changes: dict[str, object] = {"review": False}
+        if offline:
+            changes["offline"] = True
         if aspect is not None:
             changes["aspect"] = opt.aspect_choice(aspect)
         if music is not None:

@@ -8,11 +8,13 @@ from pathlib import Path
 
 import typer
 from pydantic import ValidationError
+from rich.markup import escape
 
 from storyreel.assembly.spec import DEFAULT_ASPECT
 from storyreel.cli import options as opt
 from storyreel.cli.common import (
     check_out_dir,
+    console,
     err_console,
     load_settings,
     music_choice,
@@ -25,9 +27,28 @@ from storyreel.cli.story_size import check_story_size
 from storyreel.errors import UsageError
 from storyreel.pipeline.jobs import JobOptions
 from storyreel.pipeline.layout import OutputLayout
+from storyreel.plan import Plan
 from storyreel.providers.factory import Providers
 
 Prepare = Callable[[Providers], Awaitable[None]]
+
+
+def in_review(out: Path) -> None:
+    """What a ``--review`` run says when it stops: where to look, how to edit, how to go on."""
+    layout = OutputLayout(out)
+    console.print(
+        f"[green]in review[/green]: keyframes and narration made, no video paid for yet -> "
+        f"[bold]{escape(str(layout.storyboard))}[/bold]",
+        soft_wrap=True,
+    )
+    console.print(
+        f'  edit {escape(str(layout.plan))} (raise takes["frame:K"] to draw keyframe K '
+        f"again), then approve: [bold]storyreel render {escape(str(out))}[/bold]",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
 # JobOptions fields whose flag is named differently.
 _FLAGS = {"voice_id": "--voice", "segments": "--segments"}
 
@@ -79,6 +100,7 @@ def register(app: typer.Typer) -> None:
         music_volume: float | None = None,
         subtitle_style: SubtitleStyle = SubtitleStyle.boxed,
         aspect: str = DEFAULT_ASPECT,
+        review: bool = False,
     ) -> JobOptions:
         def pick(choice: Choice | None) -> str | None:
             return choice.value if choice else None
@@ -100,6 +122,7 @@ def register(app: typer.Typer) -> None:
                 language=language,
                 subtitle_style=subtitle_style.value,
                 music=music_choice(music),
+                review=review,
                 **({"music_volume": music_volume} if music_volume is not None else {}),
             )
         except ValidationError as problem:
@@ -153,7 +176,10 @@ def register(app: typer.Typer) -> None:
                     repeat_unknown=repeat_unknown,
                     clones_voice=prepare is not None,
                 )
-                summary(result, target)
+                if options.review and isinstance(result, Plan):
+                    in_review(target)
+                else:
+                    summary(result, target)
 
         run(go())
 
@@ -194,6 +220,12 @@ def register(app: typer.Typer) -> None:
             "--repeat-unknown",
             help="Send again a video request whose answer was lost (it may be billed twice).",
         ),
+        review: bool = typer.Option(
+            False,
+            "--review",
+            help="Stop before paying for video: keyframes, narration and storyboard.png only; "
+            "then `storyreel render OUT` approves.",
+        ),
     ) -> None:
         """Turn a story into final_video.mp4 (offline when no API keys are set).
 
@@ -216,6 +248,7 @@ def register(app: typer.Typer) -> None:
             music_volume=music_volume,
             subtitle_style=subtitle_style,
             aspect=aspect,
+            review=review,
         )
         start(
             story,

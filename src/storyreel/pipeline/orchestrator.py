@@ -162,6 +162,24 @@ class Pipeline:
         frames = [self.layout.frame(k) for k in range(len(plan.segments) + 1)]
         return await self._final.assemble(plan, list(outcomes), frames, self.changes)
 
+    async def review(self, plan: Plan) -> Path:
+        """The cheap pass before paying for video: every narration (its spoken length sets the
+        clip's duration, saved in ``plan.json``), every keyframe and ``storyboard.png``."""
+        self.begin(plan)
+
+        async def narrate(i: int) -> None:
+            outcome = await self._segments.narrate(plan, i)
+            plan.segments[i].duration = self.clip_duration(outcome.speech_seconds)
+
+        n = len(plan.segments)
+        try:
+            await gather([narrate(i) for i in range(n)])
+            frames = await gather([self._frames.frame(plan, k) for k in range(n + 1)])
+        finally:
+            await self.drop_frames()
+        await asyncio.to_thread(plan.save, self.layout.plan)
+        return await storyboard(plan, frames, self.layout.storyboard)
+
     async def preview(self, plan: Plan) -> Path:
         """Keyframes and ``storyboard.png`` only: a look at the plan before paying for clips."""
         self.layout.prepare(len(plan.segments))

@@ -129,6 +129,7 @@ class SegmentWork:
             model=video.describe(),
             first_frame_sha=await afile_sha256(first),
             last_frame_sha=await afile_sha256(last),
+            take=plan.take(f"video:{i}"),
         )
         clip_out = self.layout.clip(i)
         progress = self.steps.progress("video", i)

@@ -65,8 +65,10 @@ class ImageGen(Provider, Protocol):
         size: tuple[int, int],
         style: str = "",
         reference: Path | None = None,
+        take: int = 1,
     ) -> Path:
-        """Draw one keyframe into ``out`` (PNG); keep continuity with ``reference`` if given."""
+        """Draw one keyframe into ``out`` (PNG); keep continuity with ``reference`` if given.
+        ``take`` > 1 is a re-roll: the same prompt, a different picture."""
         ...
 
 
