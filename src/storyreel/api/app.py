@@ -67,7 +67,8 @@ async def info(state: State, request: Request) -> Info:
         video_paid=_video_paid(settings),
         webhooks=state.manager.webhooks_on,
         max_jobs=state.manager.max_jobs,
-        studio=any(getattr(route, "path", None) == BOARD_PATH for route in request.app.routes),
+        # From the schema (built once, then cached): included routers are not flat routes.
+        studio=BOARD_PATH in request.app.openapi()["paths"],
     )
 
 
