@@ -142,3 +142,54 @@ async def test_review_edit_reroll_approve_and_play_in_the_page(
             # Paid again: one narration and one keyframe; each clip once, from the frames kept.
             assert paid(fake_apis) == {"images": 4, "speech": 3, "video": 2}
             assert seen.dialogs == [] and seen.errors == []
+
+
+XSS = "<img src=x onerror=alert(1)>"
+
+
+async def test_after_the_render_remake_a_segment_and_go_back_to_its_first_take(
+    tmp_path: Path,
+) -> None:
+    """Offline (nothing to pay, so no review by default): the finished job's board offers a
+    re-make per segment; the old clip stays as a take to go back to. A story that is markup
+    shows as text in the board's fields too."""
+    shots = tmp_path / "screenshots"
+    with live_app(data_dir=tmp_path / "data") as server:
+        require_studio(server)
+        async with chromium_page(server.url + "/") as seen:
+            page, expect = seen.page, seen.expect
+            await page.wait_for_selector("#mode:not([hidden])")
+            await expect(page.locator("#review")).not_to_be_checked()
+            await page.fill("#story", f"{XSS} A robot plants a tree on the moon.")
+            await page.fill("#segments", "1")
+            await page.select_option("#resolution", "720P")
+            await page.click("#submit")
+            await expect(page.locator("#job-status")).to_have_text("succeeded", timeout=RENDER_MS)
+            card = page.locator('[data-segment="0"]')
+            await expect(card).to_be_visible()
+            await expect(page.locator("#segment-0-narration")).to_have_value(
+                re.compile(re.escape(XSS))
+            )
+            await expect(page.locator("#approve")).to_be_hidden()  # rendered: nothing to approve
+
+            await card.evaluate("card => card.dataset.old = 'yes'")
+            await page.get_by_role("button", name="Re-make segment 1").click()
+            await confirm(seen, shots, "7-remake-cost")
+            fresh = page.locator('[data-segment="0"]:not([data-old])')
+            await expect(fresh).to_be_visible(timeout=RENDER_MS)
+            await expect(page.locator("#job-status")).to_have_text("succeeded")
+            takes = fresh.locator(".takes li")
+            await expect(takes).to_have_text(["take 1 use this take", "take 2 (in the video)"])
+            await seen.shot(shots, "8-takes")
+
+            await fresh.evaluate("card => card.dataset.old = 'yes'")
+            await page.get_by_role("button", name="use take 1 of segment 1").click()
+            text = await confirm(seen, shots, "9-go-back-cost")
+            assert text
+            again = page.locator('[data-segment="0"]:not([data-old])')
+            await expect(again.locator(".takes li")).to_have_text(
+                ["take 1 (in the video)", "take 2 use this take"], timeout=RENDER_MS
+            )
+            await expect(page.locator("#job-status")).to_have_text("succeeded")
+            assert await page.locator('img[src="x"]').count() == 0
+            assert seen.dialogs == [] and seen.errors == []

@@ -215,12 +215,14 @@ function afterRender(seg) {
   const base = `/jobs/${board.id}/segments/${i}`;
   const remake = el("button", { type: "button", className: "secondary", on: { click: () =>
     act(`Re-make segment ${i + 1}`, "POST", `${base}/remake`),
-  } }, "Re-make this segment");
+  } }, `Re-make segment ${i + 1}`);
   if (seg.versions.length < 2) return [remake];
   const takes = seg.versions.map((take) => el("li", {},
     el("a", { href: take.url, target: "_blank", rel: "noopener" }, `take ${take.version}`),
-    take.current ? el("span", { className: "muted" }, " (in the video)") :
-      el("button", { type: "button", className: "link", on: { click: () =>
+    " ",
+    take.current ? el("span", { className: "muted" }, "(in the video)") :
+      el("button", { type: "button", className: "link",
+        "aria-label": `use take ${take.version} of segment ${i + 1}`, on: { click: () =>
         act(`Go back to take ${take.version} of segment ${i + 1}`, "POST",
           `${base}/versions/${take.version}/select`),
       } }, "use this take")));
