@@ -10,11 +10,13 @@ Skipped, saying so, when the service has no storyboard (``GET /jobs/{id}/board``
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
 import httpx
 import pytest
+from PIL import Image
 
 from tests.api.browser import Browsing, chromium_page, needs_chromium
 from tests.api.helpers import LiveServer, live_app
@@ -39,6 +41,13 @@ def paid(fake: FakeAPIs) -> dict[str, int]:
         "speech": fake.minimax.accepted[SPEECH],
         "video": fake.minimax.accepted[VIDEO],
     }
+
+
+def a_png(size: tuple[int, int] = (1366, 768)) -> bytes:
+    """A picture within MiniMax's frame rules (short side over 300 px, ratio within 2:5..5:2)."""
+    out = io.BytesIO()
+    Image.new("RGB", size, (40, 90, 160)).save(out, format="PNG")
+    return out.getvalue()
 
 
 def require_studio(server: LiveServer) -> None:
@@ -109,6 +118,20 @@ async def test_review_edit_reroll_approve_and_play_in_the_page(
             await confirm(seen, shots, "3-reroll-cost")
             # A new take: the picture's URL carries its new sha.
             await expect(picture).not_to_have_attribute("src", old_picture or "", timeout=STEP_MS)
+            await expect(page.locator("#job-status")).to_have_text("review")
+            assert paid(fake_apis) == {"images": 4, "speech": 3, "video": 0}
+
+            # An uploaded picture becomes keyframe 2, paying for nothing.
+            card = page.locator('[data-frame="2"]')
+            old_picture = await card.locator("img").get_attribute("src")
+            await page.set_input_files(
+                "#frame-2-file", {"name": "mine.png", "mimeType": "image/png", "buffer": a_png()}
+            )
+            await card.get_by_role("button", name="Upload picture").click()
+            await confirm(seen, shots, "4-upload-cost")
+            await expect(card.locator("img")).not_to_have_attribute(
+                "src", old_picture or "", timeout=STEP_MS
+            )
             await expect(page.locator("#job-status")).to_have_text("review")
             assert paid(fake_apis) == {"images": 4, "speech": 3, "video": 0}
             await seen.shot(shots, "4-after-edits")
