@@ -8,7 +8,8 @@ is decided by :mod:`storyreel.pipeline.edits`.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Collection, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping
+from contextlib import asynccontextmanager
 from decimal import Decimal
 
 from fastapi import HTTPException, status
@@ -70,6 +71,17 @@ def _usd(amount: Decimal) -> float:
     return float(round(amount, 6))
 
 
+@asynccontextmanager
+async def editing(
+    manager: JobManager, job: Job, allowed: Collection[JobStatus]
+) -> AsyncIterator[None]:
+    """Hold the service's edit lock with the job's state checked again under it: an edit
+    applied meanwhile has queued the job, and this one is then a 409, not a lost update."""
+    async with manager.edit_lock:
+        await require_state(manager, await manager.store.get_job(job.id), allowed)
+        yield
+
+
 async def open_edits(manager: JobManager, job: Job, allowed: Collection[JobStatus]) -> JobEdits:
     plan = await require_state(manager, job, allowed)
     return await JobEdits.open(manager.runner, job, plan)
@@ -93,13 +105,14 @@ async def apply_edit(
     ``uploads`` (frame k -> sha) prices a picture not written yet; ``before_commit`` writes
     what the edit needs on disk (an upload, a kept clip) once it is certain to apply."""
     edits = edits or await open_edits(manager, job, allowed)
-    preview = await edits.preview(edit, uploads=uploads)
     if dry_run:
-        return preview_out(preview, applied=False)
-    if before_commit is not None:
-        await before_commit(edits)
-    await edits.commit(edit, review=review)
-    await manager.backend.submit(job.id)
+        return preview_out(await edits.preview(edit, uploads=uploads), applied=False)
+    async with editing(manager, job, allowed):
+        preview = await edits.preview(edit, uploads=uploads)
+        if before_commit is not None:
+            await before_commit(edits)
+        await edits.commit(edit, review=review)
+        await manager.backend.submit(job.id)
     return preview_out(preview, applied=True)
 
 
@@ -108,6 +121,7 @@ __all__ = [
     "RENDERED",
     "apply_edit",
     "conflict",
+    "editing",
     "open_edits",
     "preview_out",
     "require_state",

@@ -14,7 +14,15 @@ from fastapi.exceptions import RequestValidationError
 from starlette.datastructures import UploadFile
 
 from storyreel.api.deps import Authorized, JobDep, Manager
-from storyreel.api.edits import EDITABLE, RENDERED, apply_edit, conflict, open_edits, preview_out
+from storyreel.api.edits import (
+    EDITABLE,
+    RENDERED,
+    apply_edit,
+    conflict,
+    editing,
+    open_edits,
+    preview_out,
+)
 from storyreel.api.errors import ERROR_RESPONSES, validation_problem
 from storyreel.api.routes_studio import FrameIndex, SegmentIndex, Version, narration_file
 from storyreel.api.schemas import JobCreated, Problem
@@ -264,8 +272,9 @@ async def approve_job(
     edits = await open_edits(manager, job, {"review"})
     if dry_run:
         return preview_out(await edits.outstanding(), applied=False)
-    await edits.commit(lambda _plan: None, review=False)
-    await manager.backend.submit(job.id)
+    async with editing(manager, job, {"review"}):
+        await edits.commit(lambda _plan: None, review=False)
+        await manager.backend.submit(job.id)
     return JobCreated(id=job.id, status="queued", url=f"/jobs/{job.id}")
 
 
@@ -333,8 +342,9 @@ async def select_version(
     def edit(plan: Plan) -> None:
         plan.takes[f"video:{i}"] = v
 
-    clip = await asyncio.to_thread(restore, layout, edits.plan, i, v)
-    await edits.adopt(edit, f"video:{i}", clip)
-    await edits.commit(edit, review=False)
-    await manager.backend.submit(job.id)
+    async with editing(manager, job, RENDERED):
+        clip = await asyncio.to_thread(restore, layout, edits.plan, i, v)
+        await edits.adopt(edit, f"video:{i}", clip)
+        await edits.commit(edit, review=False)
+        await manager.backend.submit(job.id)
     return preview_out(preview, applied=True)

@@ -8,13 +8,11 @@ from pathlib import Path
 
 import typer
 from pydantic import ValidationError
-from rich.markup import escape
 
 from storyreel.assembly.spec import DEFAULT_ASPECT
 from storyreel.cli import options as opt
 from storyreel.cli.common import (
     check_out_dir,
-    console,
     err_console,
     load_settings,
     music_choice,
@@ -22,7 +20,7 @@ from storyreel.cli.common import (
     run,
 )
 from storyreel.cli.options import Choice, Resolution, Subtitles, SubtitleStyle, aspect_choice
-from storyreel.cli.running import job_runner, run_with_progress, summary
+from storyreel.cli.running import in_review, job_runner, run_with_progress, summary
 from storyreel.cli.story_size import check_story_size
 from storyreel.errors import UsageError
 from storyreel.pipeline.jobs import JobOptions
@@ -31,24 +29,6 @@ from storyreel.plan import Plan
 from storyreel.providers.factory import Providers
 
 Prepare = Callable[[Providers], Awaitable[None]]
-
-
-def in_review(out: Path) -> None:
-    """What a ``--review`` run says when it stops: where to look, how to edit, how to go on."""
-    layout = OutputLayout(out)
-    console.print(
-        f"[green]in review[/green]: keyframes and narration made, no video paid for yet -> "
-        f"[bold]{escape(str(layout.storyboard))}[/bold]",
-        soft_wrap=True,
-    )
-    console.print(
-        f'  edit {escape(str(layout.plan))} (raise takes["frame:K"] to draw keyframe K '
-        f"again), then approve: [bold]storyreel render {escape(str(out))}[/bold]",
-        highlight=False,
-        soft_wrap=True,
-    )
-
-
 # JobOptions fields whose flag is named differently.
 _FLAGS = {"voice_id": "--voice", "segments": "--segments"}
 
@@ -147,6 +127,13 @@ def register(app: typer.Typer) -> None:
         target = check_out_dir(out or Path("out") / name)
         if remote:
             from storyreel.cli.workers import make_remote
+
+            if options.review:
+                raise UsageError(
+                    "the workers render on without stopping for review",
+                    field="--review",
+                    fix="drop --remote to review here, or drop --review",
+                )
 
             if prepare is not None:
                 raise UsageError(

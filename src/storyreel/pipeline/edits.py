@@ -174,7 +174,11 @@ class JobEdits:
         cost = sum((by_step.get(key, ZERO) for key in remakes), ZERO)
         done = {key for key, step in records.items() if step.state == "done"} - set(stale)
         pending = est.without(done).total
-        return EditPreview(tuple(remakes), cost, pending, describe(remakes, cost, pending, verb))
+        summary = describe(remakes, cost, pending, verb)
+        if any(f"video:{i}" in done for i in edited):
+            # Speech decides durations: known only once the new narration is spoken.
+            summary += "; a narration that needs another clip length re-makes its clip too"
+        return EditPreview(tuple(remakes), cost, pending, summary)
 
 
 def _narrations_changed(edits: JobEdits, after: Plan) -> set[int]:
