@@ -5,7 +5,9 @@ approve, watch the video play. The fakes' counters say what was paid: the edited
 speech and the re-rolled keyframe once more, each clip once. Screenshots of each step go to
 pytest's tmp folder and ``out/screenshots/``.
 
-Skipped, saying so, when the service has no storyboard (``GET /jobs/{id}/board``).
+Also: after a render, re-make a segment and go back to its first take; the cast's card (edit
+its description, draw a new reference). Each is skipped, saying so, when the service has no
+storyboard (``GET /jobs/{id}/board``); the cast's test also without the cast's routes.
 """
 
 from __future__ import annotations
@@ -50,10 +52,13 @@ def a_png(size: tuple[int, int] = (1366, 768)) -> bytes:
     return out.getvalue()
 
 
-def require_studio(server: LiveServer) -> None:
-    paths = httpx.get(f"{server.url}/openapi.json", timeout=10).json()["paths"]
+async def require_studio(server: LiveServer) -> set[str]:
+    """The service's paths; the test is skipped when it has no storyboard."""
+    async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
+        paths = set((await client.get("/openapi.json")).json()["paths"])
     if "/jobs/{job_id}/board" not in paths:
         pytest.skip("this service has no GET /jobs/{id}/board (the studio's review endpoints)")
+    return paths
 
 
 async def confirm(seen: Browsing, shots: Path, name: str, cost: re.Pattern[str] = EDIT_COST) -> str:
@@ -73,7 +78,7 @@ async def test_review_edit_reroll_approve_and_play_in_the_page(
 ) -> None:
     shots = tmp_path / "screenshots"
     with live_app(data_dir=tmp_path / "data") as server:
-        require_studio(server)
+        await require_studio(server)
         async with chromium_page(server.url + "/", height=1600) as seen:
             page, expect = seen.page, seen.expect
             await page.wait_for_selector("#job-form")
@@ -178,7 +183,7 @@ async def test_after_the_render_remake_a_segment_and_go_back_to_its_first_take(
     shows as text in the board's fields too."""
     shots = tmp_path / "screenshots"
     with live_app(data_dir=tmp_path / "data") as server:
-        require_studio(server)
+        await require_studio(server)
         async with chromium_page(server.url + "/") as seen:
             page, expect = seen.page, seen.expect
             await page.wait_for_selector("#mode:not([hidden])")
@@ -214,5 +219,53 @@ async def test_after_the_render_remake_a_segment_and_go_back_to_its_first_take(
                 ["take 1 (in the video)", "take 2 use this take"], timeout=RENDER_MS
             )
             await expect(page.locator("#job-status")).to_have_text("succeeded")
+            assert await page.locator('img[src="x"]').count() == 0
+            assert seen.dialogs == [] and seen.errors == []
+
+
+async def test_the_cast_is_shown_and_edited_in_the_page(tmp_path: Path) -> None:
+    """A job with a cast, in review, opened from the recent jobs: the character's card shows
+    its description (as text, markup included); a new description and a new reference are each
+    previewed, confirmed, applied. Skipped, saying so, without the cast's routes."""
+    with live_app(data_dir=tmp_path / "data") as server:
+        paths = await require_studio(server)
+        if "/jobs/{job_id}/cast/{name}" not in paths:
+            pytest.skip("this service has no PATCH /jobs/{id}/cast/{name} (the cast's endpoints)")
+        async with httpx.AsyncClient(base_url=server.url, timeout=30) as client:
+            created = await client.post(
+                "/jobs",
+                json={
+                    "story": "Mara keeps the lighthouse. At dawn Mara finds a bottle on the shore.",
+                    "offline": True,
+                    "segments": 2,
+                    "resolution": "720P",
+                    "review": True,
+                    "cast": [{"name": "Mara", "description": f"a tall keeper in a red coat {XSS}"}],
+                },
+            )
+        assert created.status_code == 202, created.text
+        job_id = created.json()["id"]
+        async with chromium_page(server.url + "/") as seen:
+            page, expect = seen.page, seen.expect
+            await page.get_by_role("button", name=f"open job {job_id}").click()
+            await expect(page.locator("#job-status")).to_have_text("review", timeout=RENDER_MS)
+            await expect(page.locator("#cast > li")).to_have_count(1)
+            description = page.locator("#cast-0-description")
+            await expect(description).to_have_value(f"a tall keeper in a red coat {XSS}")
+
+            await page.locator("#cast > li").evaluate("card => card.dataset.old = 'yes'")
+            await description.fill("a short keeper in a yellow coat")
+            await page.get_by_role("button", name="Save description").click()
+            await confirm(seen, tmp_path, "cast-description-cost")
+            await expect(page.locator("#cast > li:not([data-old])")).to_be_visible(timeout=STEP_MS)
+            await expect(page.locator("#job-status")).to_have_text("review")
+            await expect(description).to_have_value("a short keeper in a yellow coat")
+
+            await page.get_by_role("button", name="Draw a new reference").click()
+            await confirm(seen, tmp_path, "cast-reroll-cost")
+            await expect(page.locator("#studio-status")).not_to_have_class(
+                re.compile("error"), timeout=STEP_MS
+            )
+            await expect(page.locator("#job-status")).to_have_text("review", timeout=STEP_MS)
             assert await page.locator('img[src="x"]').count() == 0
             assert seen.dialogs == [] and seen.errors == []
