@@ -61,11 +61,14 @@ def font_file(name: str, data_dir: Path) -> Path:
         return arabic_font_path()
     if name != CJK_FILE:
         raise KeyError(name)
-    target = data_dir / "fonts" / CJK_FILE
+    source = cjk_font_path()
+    stat = source.stat()
+    # Named after the collection it came from: a new font package makes a new copy.
+    target = data_dir / "fonts" / f"noto-sans-cjk-sc-{stat.st_size:x}-{stat.st_mtime_ns:x}.otf"
     with _building:
         if not target.is_file():
             target.parent.mkdir(parents=True, exist_ok=True)
-            face = sfnt_from_collection(cjk_font_path().read_bytes(), CJK_INDEX)
+            face = sfnt_from_collection(source.read_bytes(), CJK_INDEX)
             partial = target.with_suffix(f".{os.getpid()}.part")
             partial.write_bytes(face)
             partial.replace(target)  # atomic: another process never serves half a font
