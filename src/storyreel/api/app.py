@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -18,6 +18,8 @@ from storyreel import __version__
 from storyreel.api import (
     routes_doctor,
     routes_edits,
+    routes_fonts,
+    routes_job_files,
     routes_jobs,
     routes_music,
     routes_session,
@@ -39,8 +41,11 @@ from storyreel.distributed import distributed_enabled
 from storyreel.errors import ConfigError
 from storyreel.minimax import AsyncMiniMax
 from storyreel.pipeline.store import open_store
+from storyreel.providers.factory import resolve_choices
 
 STATIC = Path(__file__).parent / "static"
+# The storyboard's route: the page draws its studio when the service has it.
+BOARD_PATH = "/jobs/{job_id}/board"
 
 page = APIRouter()
 
@@ -51,7 +56,7 @@ async def index() -> FileResponse:
 
 
 @page.get("/info", response_model=Info, tags=["service"], summary="What the web page needs")
-async def info(state: State) -> Info:
+async def info(state: State, request: Request) -> Info:
     settings = state.settings
     token = settings.api_token.get_secret_value() if settings.api_token else ""
     return Info(
@@ -59,9 +64,20 @@ async def info(state: State) -> Info:
         auth_required=bool(token),
         offline_default=not settings.openai.configured and settings.minimax.mocked,
         mock=state.minimax.mocked,
+        video_paid=_video_paid(settings),
         webhooks=state.manager.webhooks_on,
         max_jobs=state.manager.max_jobs,
+        # From the schema (built once, then cached): included routers are not flat routes.
+        studio=BOARD_PATH in request.app.openapi()["paths"],
     )
+
+
+def _video_paid(settings: Settings) -> bool:
+    try:
+        video = resolve_choices(settings)["video"]
+    except ConfigError:  # a provider that cannot be built: no job runs until it is fixed
+        return False
+    return video == "minimax" and not settings.minimax.mocked
 
 
 def create_app(settings: Settings, *, max_jobs: int = DEFAULT_MAX_JOBS) -> FastAPI:
@@ -101,6 +117,7 @@ def create_app(settings: Settings, *, max_jobs: int = DEFAULT_MAX_JOBS) -> FastA
     install_docs(app)
     app.include_router(page)
     app.include_router(routes_jobs.router)
+    app.include_router(routes_job_files.router)
     app.include_router(routes_studio.router)
     app.include_router(routes_edits.router)
     app.include_router(routes_voices.router)
@@ -109,6 +126,7 @@ def create_app(settings: Settings, *, max_jobs: int = DEFAULT_MAX_JOBS) -> FastA
     app.include_router(routes_workers.router)
     app.include_router(routes_session.router)
     app.include_router(routes_doctor.router)
+    app.include_router(routes_fonts.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # Every route's body is capped; only the uploads (a 20 MB voice sample, a music track) get
     # more room, each its own route's limit.

@@ -68,6 +68,8 @@ def _summary(job: Job) -> dict[str, object]:
         "spend": SpendOut(total_usd=_usd(job.spent_usd)),
         "video_url": f"{base}/video" if job.status == "succeeded" else None,
         "storyboard_url": f"{base}/storyboard" if layout.storyboard.is_file() else None,
+        "subtitles_url": f"{base}/subtitles" if layout.subtitles.is_file() else None,
+        "manifest_url": f"{base}/manifest" if layout.manifest.is_file() else None,
         "events_url": f"{base}/events",
     }
 
