@@ -29,8 +29,9 @@ def test_speech_shorter_than_clip_pads_audio_only() -> None:
 
 
 def test_speech_longer_than_clip_holds_last_frame() -> None:
-    t = plan_timing(10.0, 11.2)
-    assert t.total == pytest.approx(LEAD_IN + 11.2 + TAIL)
+    speech = 12.0 - LEAD_IN - TAIL  # a whole number of frames with its lead-in and tail
+    t = plan_timing(10.0, speech)
+    assert t.total == pytest.approx(LEAD_IN + speech + TAIL)
     assert t.hold_video == pytest.approx(t.total - 10.0)
     assert t.pad_audio == pytest.approx(TAIL)
 

@@ -12,8 +12,10 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-LEAD_IN = 0.3  # silence before the narrator starts: a cut then a breath, not a cut mid-word
-TAIL = 0.5  # silence after the last word before the next segment starts
+# Together the least silence between two narrations (pacing aims for a little more, ``GAP``):
+# a breath at a sentence's end, short enough that a listener does not wait for the voice.
+LEAD_IN = 0.25  # silence before the narrator starts: a cut then a breath, not a cut mid-word
+TAIL = 0.35  # silence after the last word before the next segment starts
 # The one home of the clip-length rule: Hailuo makes 6 s and 10 s clips (1080P: 6 s only, the
 # client's own check). The plan, the planners, pacing and the estimate all take it from here.
 Duration = Literal[6, 10]

@@ -46,6 +46,9 @@ from storyreel.pipeline.segments import SegmentWork, six_seconds_only
 from storyreel.pipeline.steps import VIDEO_IN_FLIGHT, RenderContext, Steps, gather
 from storyreel.plan import Plan
 
+# A held frame shorter than this (two frames at 24 fps) is not seen, so not reported.
+HOLD_WORTH_SAYING = 0.1
+
 
 class Pipeline:
     """Runs one job into one output folder."""
@@ -142,8 +145,24 @@ class Pipeline:
             )
             self.changes.append(f"plan.json segments[{i}].duration: {before} -> {after} s ({why})")
         plan.segments[i].duration = after
+        self._report_overrun(i, outcome)
         await self._segments.clip_and_mux(plan, i, outcome)
         return outcome
+
+    def _report_overrun(self, i: int, outcome: SegmentOutcome) -> None:
+        """A narration longer than a 10 s clip holds even at the fastest tempo holds the
+        clip's last frame: said, with the fix, never left to be noticed in the video."""
+        spoken = outcome.spoken_seconds
+        if spoken is None:
+            return
+        fitted = self.fit(spoken)
+        hold = fitted.hold(spoken)
+        if hold >= HOLD_WORTH_SAYING:
+            self.changes.append(
+                f"segment {i + 1}: the narration takes {spoken:.1f} s, {fitted.seconds(spoken):.1f}"
+                f" s at {fitted.tempo:g}x, longer than its {fitted.clip} s clip: the last frame"
+                f" is held {hold:.1f} s (split its narration in plan.json, then render)"
+            )
 
     def fit(self, speech_seconds: float) -> Fit:
         """The clip a narration of ``speech_seconds`` needs, and the tempo that fills it."""
