@@ -44,6 +44,7 @@ from storyreel.pipeline.render_types import (
 )
 from storyreel.pipeline.segments import SegmentWork, six_seconds_only
 from storyreel.pipeline.steps import VIDEO_IN_FLIGHT, RenderContext, Steps, gather
+from storyreel.pipeline.voice_pace import measured_pace
 from storyreel.plan import Plan
 
 # A held frame shorter than this (two frames at 24 fps) is not seen, so not reported.
@@ -91,12 +92,13 @@ class Pipeline:
             raise UsageError("the story is empty", field="story", fix="write a few sentences")
 
         async def make_plan() -> tuple[Plan, bool]:
+            spoken_in = language or await asyncio.to_thread(detect_language, story)
+            # A free voice is measured first, so sentences are grouped by how it speaks.
+            pace = await measured_pace(self.providers.speech, story, spoken_in)
             plan = await self.providers.planner.plan(
-                story, segments=segments, aspect=self.options.aspect
+                story, segments=segments, aspect=self.options.aspect, pace=pace
             )
-            plan.language = (
-                language or plan.language or await asyncio.to_thread(detect_language, story)
-            )
+            plan.language = language or plan.language or spoken_in
             return plan, False
 
         plan = await self._steps.run("plan", None, make_plan)
