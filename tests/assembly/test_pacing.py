@@ -166,3 +166,40 @@ async def test_the_demo_story_is_at_most_15_percent_silence(tmp_path: Path) -> N
     assert silence.longest <= 1.2, silence  # the longest gap between narrations
     manifest = json.loads(result.manifest.read_text(encoding="utf-8"))
     assert manifest["silence"]["ratio"] == pytest.approx(silence.ratio, abs=0.01)
+
+
+@pytest.mark.slow
+async def test_a_narration_too_long_for_10_s_is_reported_not_silently_held(
+    tmp_path: Path,
+) -> None:
+    from storyreel.config import Settings
+    from storyreel.pipeline.orchestrator import Pipeline, RenderOptions
+    from storyreel.plan import Plan, Segment
+    from storyreel.providers.factory import STAGES, build_providers
+
+    # An edited plan.json: about 20 s of narration for one segment.
+    long = " ".join(
+        ["The keeper climbed the stairs, polished the lens and watched the dark sea."] * 4
+    )
+    segment = Segment(
+        narration=long,
+        video_prompt="[Static shot] The lighthouse at night",
+        first_frame_prompt="A lighthouse at night",
+        last_frame_prompt="A lighthouse at dawn",
+        camera="Static shot",
+        duration=10,
+    )
+    plan = Plan(title="Long", style="storybook", language="en", segments=[segment])
+    offline = dict.fromkeys(STAGES, "offline")
+    async with build_providers(Settings(), overrides=offline) as providers:
+        pipeline = Pipeline(providers, tmp_path, options=RenderOptions(resolution="720P"))
+        result = await pipeline.render(plan)
+
+    manifest = json.loads(result.manifest.read_text(encoding="utf-8"))
+    (entry,) = manifest["segments"]
+    # As fast as the wide band allows, and the rest held: said, with the fix.
+    assert entry["tempo"] == pytest.approx(MAX_TEMPO, abs=0.01)
+    assert entry["clip_duration"] == 10 and entry["duration"] > 10.5
+    (warning,) = [w for w in result.warnings if "last frame is held" in w]
+    assert warning.startswith("segment 1: the narration takes ")
+    assert "split its narration in plan.json" in warning

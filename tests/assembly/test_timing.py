@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from storyreel.assembly.timing import LEAD_IN, TAIL, choose_duration, plan_timing
+from storyreel.assembly.timing import LEAD_IN, MIN_TAIL, TAIL, choose_duration, plan_timing
 
 
 @pytest.mark.parametrize(
@@ -63,3 +63,11 @@ def test_deterministic() -> None:
 def test_negative_durations_are_refused() -> None:
     with pytest.raises(ValueError):
         plan_timing(-1.0, 1.0)
+
+
+def test_a_narration_a_hair_too_long_shortens_its_tail_rather_than_hold_a_frame() -> None:
+    t = plan_timing(6.0, 6.0 - LEAD_IN - TAIL + 0.04)
+    assert t.total == 6.0 and t.hold_video == 0.0
+    assert t.pad_audio == pytest.approx(TAIL - 0.04)
+    held = plan_timing(6.0, 6.0 - LEAD_IN - MIN_TAIL + 0.05)  # beyond that: held, whole tail
+    assert held.hold_video > 0 and held.pad_audio == pytest.approx(TAIL, abs=1 / 24)

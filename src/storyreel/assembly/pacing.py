@@ -71,8 +71,9 @@ class Fit:
         return max(0.0, needed_seconds(self.seconds(speech_seconds)) - self.clip)
 
 
-# Aim a hair inside the clip: the segment is whole frames, and 6.0000001 s would be one more.
-_FRAME_MARGIN = 0.01
+# Aim a little inside the clip: the segment is whole frames (6.0000001 s would be one more),
+# and ``atempo``'s output lasts a few hundredths more or less than asked for.
+_FRAME_MARGIN = 0.03
 
 
 def _tempo_for(speech_seconds: float, clip: int) -> float:
