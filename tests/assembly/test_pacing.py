@@ -149,12 +149,15 @@ async def test_silence_is_measured_with_silencedetect(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-async def test_the_demo_story_is_at_most_15_percent_silence(tmp_path: Path) -> None:
+# English, and Spanish: 22 % silence with gaps of 2.9 s before its sentences were grouped by
+# the voice's measured pace.
+@pytest.mark.parametrize("example", ["lighthouse.txt", "lighthouse.es.txt"])
+async def test_the_demo_story_is_at_most_15_percent_silence(tmp_path: Path, example: str) -> None:
     from storyreel.config import Settings
     from storyreel.pipeline.orchestrator import Pipeline, RenderOptions
     from storyreel.providers.factory import STAGES, build_providers
 
-    story = (EXAMPLES / "lighthouse.txt").read_text(encoding="utf-8")
+    story = (EXAMPLES / example).read_text(encoding="utf-8")
     offline = dict.fromkeys(STAGES, "offline")
     async with build_providers(Settings(), overrides=offline) as providers:
         pipeline = Pipeline(providers, tmp_path, options=RenderOptions(resolution="720P"))
@@ -163,9 +166,13 @@ async def test_the_demo_story_is_at_most_15_percent_silence(tmp_path: Path) -> N
     # Measured again here on the file itself, and as the manifest reports it.
     silence = await measure_silence(result.video, probe(result.video).duration)
     assert silence.ratio <= 0.15, silence
-    assert silence.longest <= 1.2, silence  # the longest gap between narrations
+    # The longest gap between narrations (measured 0.76 s in English, 0.81 s in Spanish).
+    assert silence.longest <= 1.2, silence
     manifest = json.loads(result.manifest.read_text(encoding="utf-8"))
     assert manifest["silence"]["ratio"] == pytest.approx(silence.ratio, abs=0.01)
+    # ... and no narration outlasts its clip (no frame held).
+    for entry in manifest["segments"]:
+        assert entry["duration"] == pytest.approx(entry["clip_duration"], abs=0.01), entry
 
 
 @pytest.mark.slow

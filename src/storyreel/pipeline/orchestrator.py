@@ -51,6 +51,14 @@ from storyreel.plan import Plan
 HOLD_WORTH_SAYING = 0.1
 
 
+def _spoken(outcome: SegmentOutcome) -> str:
+    """How long the narration takes, as spoken and, when its tempo changed, as fitted."""
+    paced, spoken = outcome.speech_seconds, outcome.spoken_seconds
+    if spoken is None or abs(spoken - paced) < 0.05:
+        return f"{paced:.1f} s"
+    return f"{spoken:.1f} s, {paced:.1f} s at {spoken / paced:.2f}x"
+
+
 class Pipeline:
     """Runs one job into one output folder."""
 
@@ -143,7 +151,7 @@ class Pipeline:
             why = (
                 f"{self.options.resolution} clips are 6 s"
                 if six_seconds_only(self.options.resolution)
-                else f"the narration takes {outcome.speech_seconds:.1f} s"
+                else f"the narration takes {_spoken(outcome)}"
             )
             self.changes.append(f"plan.json segments[{i}].duration: {before} -> {after} s ({why})")
         plan.segments[i].duration = after

@@ -15,7 +15,7 @@ import itertools
 import math
 from dataclasses import dataclass
 
-from storyreel.assembly.pacing import fit
+from storyreel.assembly.pacing import NATURAL_TEMPO, fit
 from storyreel.assembly.timing import Duration
 from storyreel.language import narrator_pace, spoken_letters
 from storyreel.providers.offline.planner.sentences import (
@@ -39,6 +39,12 @@ GROUP_SECONDS = 14.0
 # far from 1 both sounds hurried (or dragged) and leaves no room for the estimate's error.
 HOLD_WEIGHT = 20.0
 TEMPO_WEIGHT = 3.0
+# Beyond the natural band a tempo costs much more: the estimate is only an estimate, and a
+# group planned at the wide band's edge holds a frame once its voice is 5 % slower than thought.
+WIDE_WEIGHT = 10.0
+# How much slower than estimated a voice may turn out: a group that would then hold a frame
+# costs as if it did (the fit is made again on the real length, so only a hold is risked).
+ESTIMATE_ERROR = 0.08
 
 
 @dataclass(frozen=True)
@@ -123,10 +129,14 @@ def _group_cost(units: list[Unit]) -> float:
     seconds = sum(u.seconds for u in units)
     fitted = fit(seconds)
     crossings = len({u.paragraph for u in units}) - 1
+    low, high = NATURAL_TEMPO
+    beyond = max(0.0, math.log(fitted.tempo / high), math.log(low / fitted.tempo))
+    slower = seconds * (1 + ESTIMATE_ERROR)
     return (
         fitted.gap(seconds)
-        + HOLD_WEIGHT * fitted.hold(seconds)
+        + HOLD_WEIGHT * fit(slower).hold(slower)
         + TEMPO_WEIGHT * abs(math.log(fitted.tempo))
+        + WIDE_WEIGHT * beyond
         + PARAGRAPH_PENALTY * crossings
     )
 
