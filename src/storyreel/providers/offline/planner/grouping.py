@@ -27,9 +27,9 @@ from storyreel.providers.offline.planner.sentences import (
     word_count,
 )
 
-WORDS_PER_SECOND = 2.6
-SHORT_WORDS = 13  # fits a 6 s clip with a breath before and after (the OpenAI planner's rule)
-LONG_WORDS = 24  # fits a 10 s clip
+# The most words ``-n`` puts in a segment before it is warned of overflowing 10 s clips (the
+# exact grouping balances words; the automatic one goes by estimated seconds).
+LONG_WORDS = 24
 PARAGRAPH_PENALTY = 0.35  # keep paragraphs apart unless merging saves a poorly filled clip
 # A sentence estimated longer than this is cut (a 10 s clip holds it at about 1.13x), and no
 # group is tried beyond GROUP_SECONDS: the fit of anything longer only holds frames.
