@@ -166,7 +166,7 @@ async def test_the_demo_story_is_at_most_15_percent_silence(tmp_path: Path, exam
     # Measured again here on the file itself, and as the manifest reports it.
     silence = await measure_silence(result.video, probe(result.video).duration)
     assert silence.ratio <= 0.15, silence
-    # The longest gap between narrations (measured 0.76 s in English, 0.81 s in Spanish).
+    # The longest gap between narrations (measured 0.76 s in English, 0.80 s in Spanish).
     assert silence.longest <= 1.2, silence
     manifest = json.loads(result.manifest.read_text(encoding="utf-8"))
     assert manifest["silence"]["ratio"] == pytest.approx(silence.ratio, abs=0.01)
