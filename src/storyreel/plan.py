@@ -100,6 +100,10 @@ class Character(BaseModel):
         return value
 
 
+# Re-rolls of one keyframe or clip: bounded like every input.
+MAX_TAKE = 1000
+
+
 class Segment(BaseModel):
     """One shot of the video: a clip from ``first_frame`` to ``last_frame`` under one narration."""
 
@@ -143,6 +147,10 @@ class Segment(BaseModel):
         return self
 
 
+# Plan fields left out of plan.json while empty (see Plan.save).
+_OPTIONAL_ADDITIONS = ("cast", "takes", "frame_files")
+
+
 class Plan(BaseModel):
     """A whole video: a title, shared style notes, and the segments in order."""
 
@@ -160,6 +168,17 @@ class Plan(BaseModel):
         default_factory=list,
         max_length=MAX_CAST,
         description="The recurring characters; empty in plans from before it existed.",
+    )
+    # Re-rolls and uploaded keyframes (the studio, or by hand): optional, so older plans load.
+    takes: dict[str, int] = Field(
+        default_factory=dict,
+        description='Takes after the first: "frame:K" -> N draws keyframe K again (take N), '
+        '"video:I" -> N makes segment I+1\'s clip again. Raise N by one to re-roll.',
+    )
+    frame_files: dict[int, str] = Field(
+        default_factory=dict,
+        description="Keyframe K -> a picture (path inside the output folder) used instead of "
+        "drawing it.",
     )
     # What loading tidied in the file, one line each; not saved.
     _changes: list[str] = PrivateAttr(default_factory=list)
@@ -194,11 +213,39 @@ class Plan(BaseModel):
         key = name.strip().casefold()
         return next((c for c in self.cast if c.name.casefold() == key), None)
 
+    @model_validator(mode="after")
+    def _edits_in_range(self) -> Plan:
+        frames = len(self.segments) + 1
+        for key, take in self.takes.items():
+            kind, _, index = key.partition(":")
+            bound = frames if kind == "frame" else len(self.segments)
+            if kind not in ("frame", "video") or not index.isdigit() or int(index) >= bound:
+                raise ValueError(
+                    f"takes: {key!r} is not frame:K (K < {frames}) or video:I "
+                    f"(I < {len(self.segments)})"
+                )
+            if not 1 <= take <= MAX_TAKE:
+                raise ValueError(f"takes[{key!r}]: {take} is not between 1 and {MAX_TAKE}")
+        for k, name in self.frame_files.items():
+            if not 0 <= k < frames:
+                raise ValueError(f"frame_files: frame {k} does not exist (0..{frames - 1})")
+            where = Path(name)
+            if len(name) > 512 or where.is_absolute() or ".." in where.parts or not name.strip():
+                raise ValueError(
+                    f"frame_files[{k}]: {name!r} must be a path inside the output folder"
+                )
+        return self
+
+    def take(self, key: str) -> int:
+        """The take of step ``key`` ("frame:3", "video:1"): 1 unless re-rolled."""
+        return self.takes.get(key, 1)
+
     def save(self, path: Path) -> None:
         """Write ``path`` atomically, and only when it changes: workers on other machines read
         the same ``plan.json`` while one of them saves it."""
-        # A plan without a cast is written as before it existed: older workers still read it.
-        exclude = None if self.cast else {"cast"}
+        # Fields added since (the cast, takes, uploaded frames) are written only when used, so a
+        # plan that needs none of them reads as before and older workers still load it.
+        exclude = {name for name in _OPTIONAL_ADDITIONS if not getattr(self, name)} or None
         data = (self.model_dump_json(indent=2, exclude=exclude) + "\n").encode()
         with contextlib.suppress(OSError):
             if path.read_bytes() == data:

@@ -106,6 +106,9 @@ async def test_an_edit_is_saved(client: httpx.AsyncClient, job: dict[str, Any]) 
     )
     assert answer.status_code == 200, answer.text
     assert answer.json()["applied"] is True
+    # Applied: the job re-draws Tom's portrait and his frames, and stops in review again.
+    again = await wait_for(client, job["id"], ("review",))
+    assert again["progress"]["cast"] == ["done", "done"]
     tom = _plan(job).character("tom")
     assert tom is not None and tom.description == "a boy in a yellow hat"
 
@@ -125,6 +128,7 @@ async def test_an_upload_is_checked_then_kept_in_the_job(
     answer = await client.put(path, files={"file": ("mira.png", picture, "image/png")})
     assert answer.status_code == 200, answer.text
     assert "cast:0" not in answer.json()["remakes"]  # an upload replaces the drawn portrait
+    await wait_for(client, job["id"], ("review",))
     mira = _plan(job).character("Mira")
     assert mira is not None and mira.picture is not None
     stored = Path(job["output_dir"]) / mira.picture

@@ -52,6 +52,8 @@ CONTRACT = {
     # The pre-flight checks the CLI and the service run before anything is paid.
     "validate_voice_id",
     "validate_clone_sample",
+    # A keyframe or reference picture a user uploads meets the frame rules before it is kept.
+    "check_image_bytes",
     "validate_tts_model",
     "validate_video",
     # The rate-limited endpoint groups and their window, for limiters shared between processes.

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -21,25 +20,26 @@ class BodyTooLarge(Exception):
 
 
 class BodyLimit:
-    """413 for a body over ``default`` bytes, or over ``per_path[path]`` on those paths, or the
-    limit of the first ``per_pattern`` regex the path matches (uploads under a job's path)."""
+    """413 for a body over ``default`` bytes, or over ``per_path[path]`` on those paths, or
+    over the limit of the first ``per_pattern`` whose regex matches the path (the frame upload's
+    path names its job)."""
 
     def __init__(
         self,
         app: ASGIApp,
         default: int = MAX_REQUEST_BYTES,
         per_path: dict[str, int] | None = None,
-        per_pattern: Sequence[tuple[str, int]] = (),
+        per_pattern: dict[str, int] | None = None,
     ) -> None:
         self.app = app
         self.default = default
         self.per_path = per_path or {}
-        self.per_pattern = [(re.compile(pattern), limit) for pattern, limit in per_pattern]
+        self.per_pattern = [(re.compile(p), limit) for p, limit in (per_pattern or {}).items()]
 
     def limit_for(self, path: str) -> int:
         if path in self.per_path:
             return self.per_path[path]
-        return next((lim for rx, lim in self.per_pattern if rx.fullmatch(path)), self.default)
+        return next((n for pattern, n in self.per_pattern if pattern.match(path)), self.default)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

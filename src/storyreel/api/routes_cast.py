@@ -1,8 +1,8 @@
 """``/jobs/{id}/cast/{name}``: edit a character, give it a reference picture, re-draw its portrait.
 
 Each route answers an :class:`EditPreview` (what the edit re-makes and costs); ``?dry_run=true``
-checks and answers without changing anything. The edit is handed to :func:`apply_edit`, the one
-place the studio's edit mechanism is called (see its docstring).
+checks and answers without changing anything. The edit is applied by the studio's one mechanism,
+:func:`storyreel.api.edits.apply_edit` (a job in review re-makes the cheap steps it touched).
 """
 
 from __future__ import annotations
@@ -19,16 +19,16 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.datastructures import UploadFile
 
-from storyreel.api.cast_edits import EditPreview, preview_and_save
-from storyreel.api.deps import AppState, Authorized, JobDep, State
+from storyreel.api.deps import Authorized, JobDep, Manager
+from storyreel.api.edits import apply_edit
 from storyreel.api.errors import ERROR_RESPONSES, validation_problem
 from storyreel.api.schemas import Problem
+from storyreel.api.schemas_studio import EditPreviewOut
 from storyreel.api.uploads import FORM_OVERHEAD_BYTES, read_form
 from storyreel.cast import picture_name
 from storyreel.errors import UsageError
 from storyreel.files import write_bytes_atomic_sync
-from storyreel.minimax import MiniMaxValidationError
-from storyreel.minimax._file_checks import check_image_bytes  # the frame rules, one home
+from storyreel.minimax import MiniMaxValidationError, check_image_bytes
 from storyreel.pipeline.layout import OutputLayout
 from storyreel.pipeline.store import Job
 from storyreel.plan import MAX_CHARACTER_DESCRIPTION, MAX_CHARACTER_NAME, Character, Plan
@@ -56,22 +56,6 @@ Name = Annotated[
     str, Path(description="The character's name (case ignored).", max_length=MAX_CHARACTER_NAME)
 ]
 DryRun = Annotated[bool, Query(description="Check and preview only; change nothing.")]
-
-
-# ---- adapter: the studio's edit mechanism ---------------------------------------------------
-# The "review" branch owns applying an edit to a job (re-running the cheap steps it touched,
-# status running -> review). Until it is merged this calls the minimal version in cast_edits
-# (saves plan.json; the next run re-makes the changed steps). At merge, point this one function
-# at the review module's equivalent; nothing else in this file changes.
-async def apply_edit(
-    state: AppState, job: Job, mutate: Callable[[Plan], None], *, dry_run: bool
-) -> EditPreview:
-    steps = await state.store.list_steps(job.id)
-    done = {step.key: step.state == "done" for step in steps}
-    return await preview_and_save(state, job, mutate, dry_run=dry_run, done=done)
-
-
-# ---------------------------------------------------------------------------------------------
 
 
 class CastEdit(BaseModel):
@@ -143,13 +127,13 @@ def get_reference(job: JobDep, name: Name) -> FileResponse:  # file work: the th
 
 @router.patch(
     "/{name}",
-    response_model=EditPreview,
+    response_model=EditPreviewOut,
     summary="Change a character's description",
     responses=_CONFLICT,
 )
 async def edit_character(
-    state: State, job: JobDep, name: Name, body: CastEdit, dry_run: DryRun = False
-) -> EditPreview:
+    manager: Manager, job: JobDep, name: Name, body: CastEdit, dry_run: DryRun = False
+) -> EditPreviewOut:
     await _character(job, name)
     description = body.description.strip()
     if not description:
@@ -158,18 +142,18 @@ async def edit_character(
     def change(c: Character) -> Character:
         return c.model_copy(update={"description": description})
 
-    return await apply_edit(state, job, _mutation(name, change), dry_run=dry_run)
+    return await apply_edit(manager, job, _mutation(name, change), dry_run=dry_run)
 
 
 @router.post(
     "/{name}/reroll",
-    response_model=EditPreview,
+    response_model=EditPreviewOut,
     summary="Draw a portrait again",
     responses=_CONFLICT,
 )
 async def reroll_character(
-    state: State, job: JobDep, name: Name, dry_run: DryRun = False
-) -> EditPreview:
+    manager: Manager, job: JobDep, name: Name, dry_run: DryRun = False
+) -> EditPreviewOut:
     n = await _character(job, name)
     assert job.plan is not None  # _character found the character in it
     if job.plan.cast[n].picture is not None:
@@ -181,7 +165,7 @@ async def reroll_character(
     def change(c: Character) -> Character:
         return c.model_copy(update={"take": c.take + 1})
 
-    return await apply_edit(state, job, _mutation(name, change), dry_run=dry_run)
+    return await apply_edit(manager, job, _mutation(name, change), dry_run=dry_run)
 
 
 def _too_large() -> HTTPException:
@@ -192,7 +176,7 @@ def _too_large() -> HTTPException:
 
 @router.put(
     "/{name}/reference",
-    response_model=EditPreview,
+    response_model=EditPreviewOut,
     summary="Upload a character's reference picture",
     responses={**_CONFLICT, **_TOO_LARGE},
     openapi_extra={
@@ -211,8 +195,8 @@ def _too_large() -> HTTPException:
     },
 )
 async def upload_reference(
-    request: Request, state: State, job: JobDep, name: Name, dry_run: DryRun = False
-) -> EditPreview:
+    request: Request, manager: Manager, job: JobDep, name: Name, dry_run: DryRun = False
+) -> EditPreviewOut:
     await _character(job, name)
     form = await read_form(request, limit=MAX_BODY_BYTES, too_large=_too_large, fields="file")
     try:
@@ -228,19 +212,22 @@ async def upload_reference(
         raise validation_problem(error) from None
     relative = picture_name(hashlib.sha256(data).hexdigest(), _SUFFIXES[mime])
     target = job.output_dir / relative
-    if not dry_run:  # content-named: a file an earlier frame was drawn from is never replaced
 
-        def save() -> None:
+    async def save(_: object) -> None:
+        # Once the edit is certain to apply; content-named, so a file an earlier frame was drawn
+        # from is never replaced.
+        def write() -> None:
             target.parent.mkdir(parents=True, exist_ok=True)
             write_bytes_atomic_sync(target, data)
 
-        await asyncio.to_thread(save)
+        await asyncio.to_thread(write)
 
     def change(c: Character) -> Character:
         return c.model_copy(update={"picture": relative})
 
-    preview = await apply_edit(state, job, _mutation(name, change), dry_run=dry_run)
-    return preview
+    return await apply_edit(
+        manager, job, _mutation(name, change), dry_run=dry_run, before_commit=save
+    )
 
 
-__all__ = ["MAX_BODY_BYTES", "PICTURE_PATH", "apply_edit", "reference_url", "router"]
+__all__ = ["MAX_BODY_BYTES", "PICTURE_PATH", "reference_url", "router"]

@@ -7,9 +7,10 @@ in ``plan.json`` re-makes exactly the steps that depend on it:
   reference portrait, drawn only for a character without an uploaded picture)
 - ``frame:k``  prompt, style, size, image provider + model, and the reference frame's file sha;
   with a cast, instead the file shas of the references of the characters the frame shows (the
-  uploaded picture's, else the portrait's), so a changed reference re-draws exactly their frames
+  uploaded picture's, else the portrait's), so a changed reference re-draws exactly their frames;
+  its take when re-rolled; an uploaded picture (``Plan.frame_files``) instead: its sha and size
 - ``video:i``  video prompt, camera, duration, resolution, video provider + model, and the file
-  shas of its first and last frames (frames ``i`` and ``i + 1``)
+  shas of its first and last frames (frames ``i`` and ``i + 1``); its take when made again
 - ``speech:i`` narration, voice, speech provider + model, speed
 - ``mux:i``    the clip's and the narration's file shas, and the output spec
 - ``assemble`` every segment file's sha, the output spec and the subtitle mode, and the music
@@ -95,6 +96,7 @@ def frame_hash(
     model: str,
     reference_sha: str | None,
     reference_shas: Sequence[str] | None = None,
+    take: int = 1,
 ) -> str:
     fields: dict[str, Any] = {
         "prompt": prompt,
@@ -106,7 +108,14 @@ def frame_hash(
     }
     if reference_shas is not None:  # plans with a cast only: frames of older plans keep theirs
         fields["references"] = list(reference_shas)
+    if take != 1:  # only a re-roll: frames made before takes existed keep their hash
+        fields["take"] = take
     return content_hash("frame", fields)
+
+
+def upload_frame_hash(*, upload_sha: str, size: tuple[int, int]) -> str:
+    """A keyframe the user uploaded: only the picture and the size it is fitted to count."""
+    return content_hash("frame", {"upload": upload_sha, "size": list(size)})
 
 
 def cast_hash(
@@ -134,20 +143,21 @@ def video_hash(
     model: str,
     first_frame_sha: str,
     last_frame_sha: str,
+    take: int = 1,
 ) -> str:
-    return content_hash(
-        "video",
-        {
-            "prompt": prompt,
-            "camera": camera,
-            "duration": duration,
-            "resolution": resolution.upper(),
-            "provider": provider,
-            "model": model,
-            "first": first_frame_sha,
-            "last": last_frame_sha,
-        },
-    )
+    fields: dict[str, Any] = {
+        "prompt": prompt,
+        "camera": camera,
+        "duration": duration,
+        "resolution": resolution.upper(),
+        "provider": provider,
+        "model": model,
+        "first": first_frame_sha,
+        "last": last_frame_sha,
+    }
+    if take != 1:  # only a remake: clips made before takes existed keep their hash
+        fields["take"] = take
+    return content_hash("video", fields)
 
 
 def speech_hash(
@@ -245,12 +255,14 @@ def step_hashes(
     *,
     artefact_sha: ArtefactSha = _none,
     durations: Mapping[int, int] | None = None,
+    uploads: Mapping[int, str] | None = None,
 ) -> dict[str, str]:
     """The inputs hash of every step of ``plan`` after planning, keyed by step key.
 
     ``artefact_sha(key)`` gives the sha256 of a finished step's file, when known; otherwise the
     upstream step's input hash stands in for it. ``durations`` overrides a segment's clip length
-    (the orchestrator picks 6 or 10 s from the spoken narration).
+    (the orchestrator picks 6 or 10 s from the spoken narration). ``uploads`` gives the sha of
+    each uploaded keyframe (``Plan.frame_files``), which replaces its drawing.
     """
     hashes: dict[str, str] = {}
 
@@ -258,10 +270,16 @@ def step_hashes(
         return artefact_sha(key) or hashes[key]
 
     prompts = frame_prompts(plan)
+    uploaded = {
+        f"frame:{k}": upload_frame_hash(upload_sha=sha, size=ctx.frame_size)
+        for k, sha in (uploads or {}).items()
+    }
+    hashes.update(uploaded)  # an uploaded keyframe replaces its drawing (and is a reference)
     if plan.cast:
         _cast_frames(plan, ctx, prompts, hashes, sha_of)
     else:
         _anchored_frames(plan, ctx, prompts, hashes, sha_of)
+    hashes.update(uploaded)
     for i, segment in enumerate(plan.segments):
         hashes[f"speech:{i}"] = speech_hash(
             narration=segment.narration,
@@ -280,6 +298,7 @@ def step_hashes(
             model=ctx.video_model,
             first_frame_sha=sha_of(f"frame:{i}"),
             last_frame_sha=sha_of(f"frame:{i + 1}"),
+            take=plan.take(f"video:{i}"),
         )
         hashes[f"mux:{i}"] = mux_hash(
             video_sha=sha_of(f"video:{i}"), speech_sha=sha_of(f"speech:{i}"), spec=ctx.spec
@@ -307,6 +326,8 @@ def _anchored_frames(
         order.remove(ref)
         order.insert(0, ref)
     for k in order:
+        if f"frame:{k}" in hashes:  # uploaded
+            continue
         reference = sha_of(f"frame:{ref}") if ref is not None and k != ref else None
         hashes[f"frame:{k}"] = frame_hash(
             prompt=prompts[k],
@@ -315,6 +336,7 @@ def _anchored_frames(
             provider=ctx.image_provider,
             model=ctx.image_model,
             reference_sha=reference,
+            take=plan.take(f"frame:{k}"),
         )
 
 
@@ -360,6 +382,7 @@ def _cast_frames(
             model=ctx.image_model,
             reference_sha=None,
             reference_shas=[reference_sha(n) for n in shown],
+            take=plan.take(f"frame:{k}"),
         )
 
 

@@ -14,12 +14,23 @@ import asyncio
 from pathlib import Path
 
 from storyreel.cast import PORTRAIT_SIZE, draws_portraits, frame_references
-from storyreel.errors import ProviderError
-from storyreel.pipeline.hashing import afile_sha256, cast_hash, frame_hash, frame_prompts
+from storyreel.errors import ProviderError, UsageError
+from storyreel.minimax import MiniMaxValidationError
+from storyreel.pipeline.hashing import (
+    afile_sha256,
+    cast_hash,
+    frame_hash,
+    frame_prompts,
+    upload_frame_hash,
+)
 from storyreel.pipeline.layout import OutputLayout
+from storyreel.pipeline.pictures import check_picture, fit_picture
 from storyreel.pipeline.steps import Steps
 from storyreel.plan import Plan
 from storyreel.providers.base import ImageGen, Reference
+
+# The store's record of who made an uploaded keyframe.
+UPLOAD = "upload"
 
 
 def frame_place(k: int, segments: int) -> str:
@@ -98,7 +109,9 @@ class Keyframes:
             "cast", n, inputs, make, provider=images.name, paid=images.paid
         )
 
-    async def _references(self, plan: Plan, k: int, prompt: str) -> tuple[list[Reference], str]:
+    async def _references(
+        self, plan: Plan, k: int, prompt: str, take: int
+    ) -> tuple[list[Reference], str]:
         """Frame ``k``'s references and the hash of its inputs (see ``hashing.step_hashes``)."""
         images = self.images
 
@@ -111,6 +124,7 @@ class Keyframes:
                 model=images.describe(),
                 reference_sha=sha,
                 reference_shas=shas,
+                take=take,
             )
 
         if not plan.cast:  # the opening frame anchors the others
@@ -133,16 +147,19 @@ class Keyframes:
         return references, inputs(None, shas)
 
     async def _draw(self, plan: Plan, k: int) -> Path:
+        if k in plan.frame_files:
+            return await self._uploaded(plan, k)
         images = self.images
         prompt = frame_prompts(plan)[k]
         size = self.size
-        references, inputs = await self._references(plan, k, prompt)
+        take = plan.take(f"frame:{k}")
+        references, inputs = await self._references(plan, k, prompt, take)
 
         async def make() -> Path:
             out = self.layout.frame(k)
             try:
                 return await images.draw(
-                    prompt, out=out, size=size, style=plan.style, references=references
+                    prompt, out=out, size=size, style=plan.style, references=references, take=take
                 )
             except ProviderError as error:
                 if not error.content_policy:
@@ -160,6 +177,30 @@ class Keyframes:
         return await self.steps.artefact(
             "frame", k, inputs, make, provider=images.name, paid=images.paid
         )
+
+    async def _uploaded(self, plan: Plan, k: int) -> Path:
+        """Keyframe ``k`` is a picture the user gave (``plan.frame_files``): fitted, not drawn."""
+        source = self.layout.root / plan.frame_files[k]
+        if not source.is_file():
+            raise UsageError(
+                f"plan.json frame_files[{k}]: {source} does not exist",
+                field="frame_files",
+                fix="upload the picture again, or remove the entry to draw the frame",
+            )
+        inputs = upload_frame_hash(upload_sha=await afile_sha256(source), size=self.size)
+
+        def fit() -> Path:
+            data = source.read_bytes()
+            try:  # a picture named in plan.json by hand meets the upload's checks too
+                check_picture(data, f"plan.json frame_files[{k}]")
+            except MiniMaxValidationError as error:
+                raise UsageError(str(error), field="frame_files", fix=error.fix) from None
+            return fit_picture(data, self.size, self.layout.frame(k))
+
+        async def make() -> Path:
+            return await asyncio.to_thread(fit)
+
+        return await self.steps.artefact("frame", k, inputs, make, provider=UPLOAD, paid=False)
 
 
 def _described(plan: Plan, n: int, images: ImageGen) -> str:

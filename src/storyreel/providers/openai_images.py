@@ -148,7 +148,9 @@ class OpenAIImageGen:
         size: tuple[int, int],
         style: str = "",
         references: Sequence[Reference] = (),
+        take: int = 1,
     ) -> Path:
+        # ``take`` needs nothing sent: every request draws a new picture.
         pictures = [r.path for r in references if r.path is not None][: self.max_references]
         if len(pictures) < sum(r.path is not None for r in references):
             log.debug("%s takes %d reference images; sending those", self.model, len(pictures))

@@ -46,6 +46,7 @@ def render_keyframe(
     size: tuple[int, int],
     style: str = "",
     references: Sequence[Reference] = (),
+    take: int = 1,
 ) -> Image.Image:
     """Draw one storyboard panel (RGB) for ``prompt``; pure apart from reading the references.
 
@@ -61,7 +62,9 @@ def render_keyframe(
     words = prompt_words(prompt)
     anchor = next((r.path for r in references if not r.name), None)
     palette = palette_for(words, style, prompt, average_colour(anchor))
-    rng = random.Random(seed("scene", prompt, style))
+    # A re-roll (take 2, 3...) draws another scene of the same words; take 1 stays as before.
+    parts = ("scene", prompt, style) if take == 1 else ("scene", prompt, style, str(take))
+    rng = random.Random(seed(*parts))
     cast = cast_figures(references)
     scene = Scene(width * SUPERSAMPLE, height * SUPERSAMPLE, words, palette, rng, cast).render()
     return scene.resize((width, height), Image.Resampling.LANCZOS)
@@ -80,9 +83,10 @@ class OfflineImageGen(OfflineProvider):
         size: tuple[int, int],
         style: str = "",
         references: Sequence[Reference] = (),
+        take: int = 1,
     ) -> Path:
         def work() -> Path:
-            return write_png(render_keyframe(prompt, size, style, references), out)
+            return write_png(render_keyframe(prompt, size, style, references, take), out)
 
         return await asyncio.to_thread(work)
 
