@@ -20,6 +20,7 @@ from storyreel.api import (
     routes_jobs,
     routes_music,
     routes_session,
+    routes_timeline,
     routes_voices,
     routes_webhooks,
     routes_workers,
@@ -99,6 +100,7 @@ def create_app(settings: Settings, *, max_jobs: int = DEFAULT_MAX_JOBS) -> FastA
     install_docs(app)
     app.include_router(page)
     app.include_router(routes_jobs.router)
+    app.include_router(routes_timeline.router)
     app.include_router(routes_voices.router)
     app.include_router(routes_music.router)
     app.include_router(routes_webhooks.router)

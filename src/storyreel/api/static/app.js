@@ -168,7 +168,33 @@ function showJob(job) {
     $("download").setAttribute("download", `storyreel-${job.id}.mp4`);
     $("video-box").hidden = false;
   }
+  showTimeline(job);
   drawProgress();
+}
+
+// Where a finished job's time went (GET /jobs/{id}/timeline.png); builds its own figure after
+// the video, so the page's markup needs nothing for it.
+function showTimeline(job) {
+  let box = document.getElementById("timeline-box");
+  if (!box) {
+    box = document.createElement("figure");
+    box.id = "timeline-box";
+    const img = document.createElement("img");
+    img.alt = "Timeline: each segment's stages on a time axis";
+    const caption = document.createElement("figcaption");
+    caption.textContent = "Where the time went";
+    box.append(img, caption);
+    $("job").append(box);
+  }
+  const finished = ["succeeded", "failed", "cancelled"].includes(job.status);
+  box.hidden = !finished;
+  if (!finished) return;
+  const src = `/jobs/${job.id}/timeline.png?at=${job.updated_at}`;
+  const img = box.querySelector("img");
+  if (img.getAttribute("src") !== src) {
+    img.onerror = () => { box.hidden = true; }; // no steps ran: nothing to draw (404)
+    img.src = src;
+  }
 }
 
 function onEvent(type, data) {
