@@ -45,6 +45,12 @@ class SegmentWork:
         # for the clip that follows holds no slot of it.
         self._creates = asyncio.Semaphore(self.options.concurrency)
 
+    def start_frames(self, plan: Plan, i: int) -> None:
+        """Start drawing segment ``i``'s two keyframes (each once per process; the clip awaits
+        them)."""
+        self.frames.frame(plan, i)
+        self.frames.frame(plan, i + 1)
+
     def fit(self, speech_seconds: float) -> Fit:
         """Narration first: the spoken length decides the clip (1080P renders 6 s only) and
         the tempo that fills it (see :mod:`storyreel.assembly.pacing`)."""
