@@ -33,6 +33,8 @@ from storyreel.minimax import CAMERA_COMMANDS, PROMPT_MAX_CHARS, canonical_camer
 
 # MiniMax's own limit on a video prompt (one home: the client's constants).
 MAX_VIDEO_PROMPT = PROMPT_MAX_CHARS
+# Re-rolls of one keyframe or clip: bounded like every input.
+MAX_TAKE = 1000
 
 
 class Segment(BaseModel):
@@ -91,6 +93,17 @@ class Plan(BaseModel):
         "language, its voice and its pronunciation. None in plans from before it existed.",
     )
     segments: list[Segment] = Field(min_length=1, max_length=MAX_SEGMENTS)
+    # Re-rolls and uploaded keyframes (the studio, or by hand): optional, so older plans load.
+    takes: dict[str, int] = Field(
+        default_factory=dict,
+        description='Takes after the first: "frame:K" -> N draws keyframe K again (take N), '
+        '"video:I" -> N makes segment I+1\'s clip again. Raise N by one to re-roll.',
+    )
+    frame_files: dict[int, str] = Field(
+        default_factory=dict,
+        description="Keyframe K -> a picture (path inside the output folder) used instead of "
+        "drawing it.",
+    )
     # What loading tidied in the file, one line each; not saved.
     _changes: list[str] = PrivateAttr(default_factory=list)
 
@@ -107,6 +120,33 @@ class Plan(BaseModel):
     @classmethod
     def _language_tag(cls, value: str | None) -> str | None:
         return None if value is None else normalize_language(value)
+
+    @model_validator(mode="after")
+    def _edits_in_range(self) -> Plan:
+        frames = len(self.segments) + 1
+        for key, take in self.takes.items():
+            kind, _, index = key.partition(":")
+            bound = frames if kind == "frame" else len(self.segments)
+            if kind not in ("frame", "video") or not index.isdigit() or int(index) >= bound:
+                raise ValueError(
+                    f"takes: {key!r} is not frame:K (K < {frames}) or video:I "
+                    f"(I < {len(self.segments)})"
+                )
+            if not 1 <= take <= MAX_TAKE:
+                raise ValueError(f"takes[{key!r}]: {take} is not between 1 and {MAX_TAKE}")
+        for k, name in self.frame_files.items():
+            if not 0 <= k < frames:
+                raise ValueError(f"frame_files: frame {k} does not exist (0..{frames - 1})")
+            where = Path(name)
+            if len(name) > 512 or where.is_absolute() or ".." in where.parts or not name.strip():
+                raise ValueError(
+                    f"frame_files[{k}]: {name!r} must be a path inside the output folder"
+                )
+        return self
+
+    def take(self, key: str) -> int:
+        """The take of step ``key`` ("frame:3", "video:1"): 1 unless re-rolled."""
+        return self.takes.get(key, 1)
 
     def save(self, path: Path) -> None:
         """Write ``path`` atomically, and only when it changes: workers on other machines read

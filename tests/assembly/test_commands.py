@@ -21,7 +21,7 @@ from storyreel.assembly.commands import (
     segment_args,
 )
 from storyreel.assembly.spec import OutputSpec
-from storyreel.assembly.timing import plan_timing
+from storyreel.assembly.timing import LEAD_IN, TAIL, plan_timing
 
 SPEC = OutputSpec(width=1280, height=720, fps=24, crf=20, preset="veryfast")
 VIDEO_ENC = [
@@ -36,7 +36,7 @@ NORMALISE = (
 NARRATION = (
     "asetpts=PTS-STARTPTS,aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo,"
     "volume=3.5dB,alimiter=limit=0.7499:attack=5:release=50:level=disabled:latency=1,"
-    "adelay=300:all=1,asetpts=N/SR/TB,apad=whole_dur=6"
+    f"adelay={round(LEAD_IN * 1000)}:all=1,asetpts=N/SR/TB,apad=whole_dur=6"
 )
 
 
@@ -63,7 +63,7 @@ def test_segment_args_reencode() -> None:
 
 
 def test_segment_args_long_speech_trims_to_the_extended_total() -> None:
-    timing = plan_timing(6.0, 7.3)  # 8.1 s, rounded up to whole frames: 8.125 s
+    timing = plan_timing(6.0, 8.1 - LEAD_IN - TAIL)  # 8.1 s, in whole frames: 8.125 s
     args = segment_args(Path("c.mp4"), Path("n.wav"), Path("o.mp4"), SPEC, timing)
     graph = args[args.index("-filter_complex") + 1]
     assert "tpad=stop_mode=clone:stop_duration=8.125[v]" in graph
@@ -87,7 +87,7 @@ def test_segment_args_copy_video_encodes_audio_only() -> None:
 
 
 def test_segment_args_without_clip_or_narration() -> None:
-    timing = plan_timing(0.0, 2.2)
+    timing = plan_timing(0.0, 3.0 - LEAD_IN - TAIL)  # 3 s in all
     args = segment_args(None, None, Path("o.mp4"), SPEC, timing)
     assert args[:8] == [
         "-f", "lavfi", "-i", "color=c=black:s=1280x720:r=24:d=3",

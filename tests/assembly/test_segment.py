@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from pathlib import Path
 
 import av
@@ -13,7 +14,7 @@ from storyreel.assembly.commands import loudness_args, parse_loudness
 from storyreel.assembly.ffmpeg import run_ffmpeg
 from storyreel.assembly.probe import probe
 from storyreel.assembly.segment import mux_segment
-from storyreel.assembly.timing import LEAD_IN
+from storyreel.assembly.timing import LEAD_IN, TAIL
 from storyreel.errors import MediaError
 
 from .conftest import SPEC, audio_rms, ffmpeg, make_speech, names
@@ -69,7 +70,7 @@ async def test_speech_longer_than_clip_holds_the_last_frame(
 ) -> None:
     out = tmp_path / "seg.mp4"
     await mux_segment(media["clip_32"], media["long"], out, SPEC)
-    total = 80 / 24  # 0.3 + 2.5 + 0.5 = 3.3 s, rounded up to whole frames
+    total = math.ceil((LEAD_IN + 2.5 + TAIL) * 24) / 24  # rounded up to whole frames
     _check_normalised(out, total)
     with av.open(str(out)) as container:
         frames = [f.to_image() for f in container.decode(video=0)]
@@ -97,7 +98,7 @@ async def test_matching_clip_is_copied_not_reencoded(
 async def test_clip_without_video_becomes_black(media: dict[str, Path], tmp_path: Path) -> None:
     out = tmp_path / "seg.mp4"
     await mux_segment(media["long"], media["short"], out, SPEC)  # an audio file as the "clip"
-    _check_normalised(out, 39 / 24)  # 0.3 + 0.8 + 0.5 s, in whole frames
+    _check_normalised(out, math.ceil((LEAD_IN + 0.8 + TAIL) * 24) / 24)  # in whole frames
 
 
 async def test_no_narration_gives_silence(media: dict[str, Path], tmp_path: Path) -> None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from storyreel.assembly.timing import LEAD_IN, TAIL, choose_duration, plan_timing
+from storyreel.assembly.timing import LEAD_IN, MIN_TAIL, TAIL, choose_duration, plan_timing
 
 
 @pytest.mark.parametrize(
@@ -29,8 +29,9 @@ def test_speech_shorter_than_clip_pads_audio_only() -> None:
 
 
 def test_speech_longer_than_clip_holds_last_frame() -> None:
-    t = plan_timing(10.0, 11.2)
-    assert t.total == pytest.approx(LEAD_IN + 11.2 + TAIL)
+    speech = 12.0 - LEAD_IN - TAIL  # a whole number of frames with its lead-in and tail
+    t = plan_timing(10.0, speech)
+    assert t.total == pytest.approx(LEAD_IN + speech + TAIL)
     assert t.hold_video == pytest.approx(t.total - 10.0)
     assert t.pad_audio == pytest.approx(TAIL)
 
@@ -62,3 +63,11 @@ def test_deterministic() -> None:
 def test_negative_durations_are_refused() -> None:
     with pytest.raises(ValueError):
         plan_timing(-1.0, 1.0)
+
+
+def test_a_narration_a_hair_too_long_shortens_its_tail_rather_than_hold_a_frame() -> None:
+    t = plan_timing(6.0, 6.0 - LEAD_IN - TAIL + 0.04)
+    assert t.total == 6.0 and t.hold_video == 0.0
+    assert t.pad_audio == pytest.approx(TAIL - 0.04)
+    held = plan_timing(6.0, 6.0 - LEAD_IN - MIN_TAIL + 0.05)  # beyond that: held, whole tail
+    assert held.hold_video > 0 and held.pad_audio == pytest.approx(TAIL, abs=1 / 24)

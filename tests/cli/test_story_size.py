@@ -12,7 +12,8 @@ from storyreel.cli import story_size
 from tests.cli.conftest import Invoke
 
 ROOT = Path(__file__).resolve().parents[2]
-# 45 sentences of 20 words: each fills a 10 s clip, so 45 segments.
+# 45 sentences of 20 words (about 6.5 s each): each fills a 6 s clip, two would overflow a 10 s
+# one, so 45 segments.
 LONG = " ".join(
     f"On day {k} the keeper climbed the winding stairs again and lit the great lamp above "
     "the cold dark restless sea."
@@ -28,12 +29,13 @@ def test_segments_that_cut_sentences_get_a_warning_with_what_fits(
 
     assert result.code == 0, result.output
     assert "warning: -n 30 cuts sentences and leaves long silence" in result.flat_stderr
-    assert "this story fits 6 to 7 segments" in result.flat_stderr
+    # Six sentences, each a 10 s clip's worth: more segments would cut them.
+    assert "this story fits 6 segments" in result.flat_stderr
 
 
 def test_a_fitting_count_is_not_warned_about(cli: Invoke, tmp_path: Path) -> None:
     story = str(ROOT / "examples" / "lighthouse.txt")
-    result = cli("plan", story, "--offline", "-n", "7", "-o", str(tmp_path / "out"))
+    result = cli("plan", story, "--offline", "-n", "6", "-o", str(tmp_path / "out"))
     assert result.code == 0, result.output
     assert "warning" not in result.stderr
 
@@ -47,7 +49,7 @@ def test_a_long_story_without_a_terminal_needs_yes(
     result = cli("plan", LONG, "--offline", "-o", str(out))
 
     assert result.code == 2, result.output
-    assert "this story makes 45 segments, about 8 min of video" in result.flat_stderr
+    assert "this story makes 45 segments, about 4 min of video" in result.flat_stderr
     assert "error: --yes:" in result.flat_stderr
     assert not (out / "plan.json").exists()
 

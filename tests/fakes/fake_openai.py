@@ -33,6 +33,7 @@ import json
 import re
 import secrets
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -188,6 +189,8 @@ class FakeOpenAI(FakeService):
         self.any_size_models: set[str] = set(ANY_SIZE_IMAGE_MODELS)
         # What each billed image request asked for (model, size, quality), in order.
         self.image_requests: list[dict[str, str]] = []
+        # Pictures drawn per prompt: like the real service, asking again draws a new picture.
+        self._draws: Counter[str] = Counter()
         super().__init__(api_key=api_key, state_path=state_path)
 
     @property
@@ -558,8 +561,11 @@ class FakeOpenAI(FakeService):
         fmt = str(body.get("output_format") or "png")
         pil_format = {"jpeg": "JPEG", "jpg": "JPEG", "webp": "WEBP"}.get(fmt, "PNG")
         items = []
+        drawn, self._draws[prompt] = self._draws[prompt], self._draws[prompt] + n
         for index in range(n):
-            label = prompt if n == 1 else f"{prompt} #{index + 1}"
+            # The first picture of a prompt is labelled with the prompt alone (stable for tests
+            # that compare it); a later request for the same prompt is another picture.
+            label = prompt if n == 1 and not drawn else f"{prompt} #{drawn + index + 1}"
             data = await asyncio.to_thread(
                 media.make_image, *dims, label, fmt=pil_format, base=base
             )

@@ -473,6 +473,35 @@ class TestStoreBehaviour:
         with pytest.raises(JobError):
             await store.spend("missing")
 
+    async def test_deleting_a_job_forgets_its_steps_spend_and_events(
+        self, store: SqlJobStore, tmp_path: Path
+    ) -> None:
+        job = await store.create_job("s", {}, tmp_path)
+        kept = await store.create_job("t", {}, tmp_path / "other")
+        for each in (job, kept):
+            await store.begin_paid(each.id, "video:0", "h", "p")
+            await store.complete(each.id, "video:0", path=None, sha256=None, cost_usd=Decimal("1"))
+            await store.append_event(each.id, "StepFinished", {"stage": "video", "segment": 0})
+
+        await store.delete_job(job.id)
+
+        with pytest.raises(JobError):
+            await store.get_job(job.id)
+        for table in ("steps", "spend", "events"):
+            rows = await store._read(
+                lambda db, t=table: db.all(f"SELECT job_id FROM {t}")  # type: ignore[misc]
+            )
+            assert {row["job_id"] for row in rows} == {kept.id}, table
+        assert [j.id for j in await store.list_jobs()] == [kept.id]
+        # The other job is untouched, its spend included.
+        assert (await store.spend(kept.id)).total == Decimal("1")
+        assert len(await store.events(kept.id)) == 1
+        with pytest.raises(JobError):
+            await store.delete_job(job.id)  # already gone
+        # The id may be used again: nothing of the old job is left to collide with.
+        again = await store.create_job("s", {}, tmp_path, job_id=job.id)
+        assert again.spent_usd == 0 and await store.list_steps(job.id) == []
+
     # --- several workers ---
 
     async def test_leases(self, store: SqlJobStore, tmp_path: Path, clock: Clock) -> None:

@@ -6,17 +6,17 @@ import itertools
 
 import pytest
 
+from storyreel.assembly.pacing import MAX_GAP, fit
 from storyreel.errors import UsageError
 from storyreel.minimax import CAMERA_COMMANDS
 from storyreel.providers.base import Planner
 from storyreel.providers.offline import OfflinePlanner
 from storyreel.providers.offline.planner import (
-    LONG_WORDS,
-    SHORT_WORDS,
     choose_cameras,
     split_sentences,
     split_title,
 )
+from storyreel.providers.offline.planner.grouping import Pace
 
 STORY = """The Lighthouse Keeper
 
@@ -80,14 +80,45 @@ async def test_plan_groups_sentences_to_fit_clip_lengths() -> None:
     spoken = " ".join(" ".join(s.narration for s in result.segments).split())
     body = " ".join(STORY.split("\n", 1)[1].split())
     assert spoken == body  # every word narrated once, in order
+    pace = Pace.of("en")
     for seg in result.segments:
-        words = len(seg.narration.split())
-        assert words <= LONG_WORDS
-        assert seg.duration == (6 if words <= SHORT_WORDS else 10)
-    assert {s.duration for s in result.segments} == {6, 10}
+        estimate = pace.seconds(seg.narration)
+        fitted = fit(estimate)
+        assert seg.duration == fitted.clip
+        # Each fits its clip without a held frame or more than about a second of silence.
+        assert fitted.hold(estimate) == 0.0, seg.narration
+        assert fitted.gap(estimate) <= MAX_GAP + 0.2, seg.narration
     # Short neighbours are merged: no two adjacent segments that would fit one 10 s clip together
     # while each fills a 6 s clip poorly.
     assert len(result.segments) < len(split_sentences(body))
+
+
+async def test_a_measured_pace_groups_by_how_the_voice_speaks() -> None:
+    # A slow voice (espeak-ng's Arabic one speaks about 6 letters a second) gets more, shorter
+    # groups than a quick one; every group still fits its clip at that pace.
+    slow, quick = Pace(6.0), Pace(16.0)
+    slow_plan = await OfflinePlanner().plan(STORY, pace=slow.letters_per_second)
+    quick_plan = await OfflinePlanner().plan(STORY, pace=quick.letters_per_second)
+    assert len(slow_plan.segments) > len(quick_plan.segments)
+    for pace, result in ((slow, slow_plan), (quick, quick_plan)):
+        for seg in result.segments:
+            estimate = pace.seconds(seg.narration)
+            assert fit(estimate).hold(estimate) == 0.0, (pace, seg.narration)
+            assert seg.duration == fit(estimate).clip
+        spoken = " ".join(" ".join(s.narration for s in result.segments).split())
+        assert spoken == " ".join(STORY.split("\n", 1)[1].split())  # nothing dropped
+
+
+async def test_a_sentence_that_fits_a_10_s_clip_is_not_cut() -> None:
+    # 25 words, about 9 s: it once exceeded a 24-word limit and was cut in two, a 3 s
+    # narration then leaving 2 s of silence in its clip.
+    sentence = (
+        "En una isla rocosa al borde del mar del norte, una vieja guardiana llamada Mara "
+        "cuidaba el último faro que seguía funcionando en la costa."
+    )
+    result = await plan(sentence)
+    assert [s.narration for s in result.segments] == [sentence]
+    assert result.segments[0].duration == 10
 
 
 async def test_very_long_sentence_is_split_at_commas() -> None:
@@ -98,7 +129,9 @@ async def test_very_long_sentence_is_split_at_commas() -> None:
     )
     result = await plan(long)
     assert len(result.segments) >= 2
-    assert all(len(s.narration.split()) <= LONG_WORDS for s in result.segments)
+    for seg in result.segments:
+        estimate = Pace.of("en").seconds(seg.narration)
+        assert fit(estimate).hold(estimate) == 0.0, seg.narration
     assert result.segments[0].narration.endswith(",")
 
 

@@ -126,6 +126,16 @@ async def test_model_setting_is_used(settings: Settings) -> None:
     assert "3 to 8 segments" in calls.bodies[0]["messages"][1]["content"]
 
 
+async def test_a_measured_pace_is_given_as_clip_sizes(settings: Settings) -> None:
+    calls = Recorder(completion(json.dumps(draft(1))))
+    await OpenAIPlanner(settings, client=client_for(calls)).plan("story", pace=12.0)
+    asked = calls.bodies[0]["messages"][1]["content"]
+    # (6 - 0.7) s and (10 - 0.7) s of narration at 12 letters a second
+    assert "12.0 letters a second" in asked and "about 64 letters" in asked
+    assert "about 112" in asked
+    assert "Fill the clip" in calls.bodies[0]["messages"][0]["content"]
+
+
 async def test_repair_reask_once_then_success(settings: Settings) -> None:
     bad = draft(3)
     bad["segments"][1]["camera"] = "Barrel roll"

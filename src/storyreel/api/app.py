@@ -10,16 +10,20 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from storyreel import __version__
 from storyreel.api import (
     routes_doctor,
+    routes_edits,
+    routes_fonts,
+    routes_job_files,
     routes_jobs,
     routes_music,
     routes_session,
+    routes_studio,
     routes_timeline,
     routes_voices,
     routes_webhooks,
@@ -38,8 +42,11 @@ from storyreel.distributed import distributed_enabled
 from storyreel.errors import ConfigError
 from storyreel.minimax import AsyncMiniMax
 from storyreel.pipeline.store import open_store
+from storyreel.providers.factory import resolve_choices
 
 STATIC = Path(__file__).parent / "static"
+# The storyboard's route: the page draws its studio when the service has it.
+BOARD_PATH = "/jobs/{job_id}/board"
 
 page = APIRouter()
 
@@ -50,7 +57,7 @@ async def index() -> FileResponse:
 
 
 @page.get("/info", response_model=Info, tags=["service"], summary="What the web page needs")
-async def info(state: State) -> Info:
+async def info(state: State, request: Request) -> Info:
     settings = state.settings
     token = settings.api_token.get_secret_value() if settings.api_token else ""
     return Info(
@@ -58,9 +65,20 @@ async def info(state: State) -> Info:
         auth_required=bool(token),
         offline_default=not settings.openai.configured and settings.minimax.mocked,
         mock=state.minimax.mocked,
+        video_paid=_video_paid(settings),
         webhooks=state.manager.webhooks_on,
         max_jobs=state.manager.max_jobs,
+        # From the schema (built once, then cached): included routers are not flat routes.
+        studio=BOARD_PATH in request.app.openapi()["paths"],
     )
+
+
+def _video_paid(settings: Settings) -> bool:
+    try:
+        video = resolve_choices(settings)["video"]
+    except ConfigError:  # a provider that cannot be built: no job runs until it is fixed
+        return False
+    return video == "minimax" and not settings.minimax.mocked
 
 
 def create_app(settings: Settings, *, max_jobs: int = DEFAULT_MAX_JOBS) -> FastAPI:
@@ -100,6 +118,9 @@ def create_app(settings: Settings, *, max_jobs: int = DEFAULT_MAX_JOBS) -> FastA
     install_docs(app)
     app.include_router(page)
     app.include_router(routes_jobs.router)
+    app.include_router(routes_job_files.router)
+    app.include_router(routes_studio.router)
+    app.include_router(routes_edits.router)
     app.include_router(routes_timeline.router)
     app.include_router(routes_voices.router)
     app.include_router(routes_music.router)
@@ -107,11 +128,13 @@ def create_app(settings: Settings, *, max_jobs: int = DEFAULT_MAX_JOBS) -> FastA
     app.include_router(routes_workers.router)
     app.include_router(routes_session.router)
     app.include_router(routes_doctor.router)
+    app.include_router(routes_fonts.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     # Every route's body is capped; only the uploads (a 20 MB voice sample, a music track) get
     # more room, each its own route's limit.
     per_path = {"/voices": routes_voices.MAX_BODY_BYTES, "/music": routes_music.MAX_BODY_BYTES}
-    app.add_middleware(BodyLimit, per_path=per_path)
+    per_pattern = {routes_edits.UPLOAD_PATH: routes_edits.MAX_BODY_BYTES}
+    app.add_middleware(BodyLimit, per_path=per_path, per_pattern=per_pattern)
     app.add_middleware(SameOrigin, allowed_hosts=None if settings.api_token else _hosts(settings))
     app.add_middleware(SecurityHeaders)  # outermost: on every answer, the 413s included
     return app

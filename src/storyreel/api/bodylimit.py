@@ -8,6 +8,7 @@ by every ``GET /jobs``. The declared Content-Length is refused up front; a body 
 from __future__ import annotations
 
 import json
+import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -19,20 +20,32 @@ class BodyTooLarge(Exception):
 
 
 class BodyLimit:
-    """413 for a body over ``default`` bytes, or over ``per_path[path]`` on those paths."""
+    """413 for a body over ``default`` bytes, or over ``per_path[path]`` on those paths, or
+    over the limit of the first ``per_pattern`` whose regex matches the path (the frame upload's
+    path names its job)."""
 
     def __init__(
-        self, app: ASGIApp, default: int = MAX_REQUEST_BYTES, per_path: dict[str, int] | None = None
+        self,
+        app: ASGIApp,
+        default: int = MAX_REQUEST_BYTES,
+        per_path: dict[str, int] | None = None,
+        per_pattern: dict[str, int] | None = None,
     ) -> None:
         self.app = app
         self.default = default
         self.per_path = per_path or {}
+        self.per_pattern = [(re.compile(p), limit) for p, limit in (per_pattern or {}).items()]
+
+    def limit_for(self, path: str) -> int:
+        if path in self.per_path:
+            return self.per_path[path]
+        return next((n for pattern, n in self.per_pattern if pattern.match(path)), self.default)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.per_path.get(scope["path"], self.default)
+        limit = self.limit_for(scope["path"])
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:

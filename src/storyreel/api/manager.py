@@ -8,6 +8,7 @@ handled apart (:mod:`storyreel.api.webhooks`).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
@@ -40,6 +41,9 @@ class JobManager:
     wakes: WakeRegistry = field(default_factory=WakeRegistry)
     # Remote mode: how often an event stream reads the store for a job running on a worker.
     poll_seconds: float = POLL_SECONDS
+    # Held while an edit checks the job's state and applies (api/edits.py): two edits at once
+    # must not both save their own copy of the plan.
+    edit_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def __post_init__(self) -> None:
         self.runner = JobRunner(self.settings, self.store)

@@ -68,6 +68,8 @@ def _summary(job: Job) -> dict[str, object]:
         "spend": SpendOut(total_usd=_usd(job.spent_usd)),
         "video_url": f"{base}/video" if job.status == "succeeded" else None,
         "storyboard_url": f"{base}/storyboard" if layout.storyboard.is_file() else None,
+        "subtitles_url": f"{base}/subtitles" if layout.subtitles.is_file() else None,
+        "manifest_url": f"{base}/manifest" if layout.manifest.is_file() else None,
         "events_url": f"{base}/events",
     }
 
@@ -113,6 +115,14 @@ def progress_of(job: Job, steps: list[Step]) -> Progress:
 async def create_job(request: JobRequest, manager: Manager, settings: SettingsDep) -> JobCreated:
     """Queue a job; it starts as soon as a slot is free. Follow it at ``url``."""
     options = resolve_music(request.options(), settings.data_dir)
+    if options.review and manager.remote:
+        raise validation_problem(
+            UsageError(
+                "reviewing before paying needs the in-process service",
+                field="review",
+                fix="drop review, or unset STORYREEL_BROKER_URL",
+            )
+        )
     try:
         # A provider that cannot be built (e.g. "openai" without its key), or a story that
         # would plan into more segments than the cap, is refused now, not after the 202.
@@ -203,6 +213,11 @@ async def job_events(
 
     async def events() -> AsyncIterator[ServerSentEvent]:
         async for item in manager.stream(job.id, after=start):
+            if item.type == "end" and item.data.get("status") == "review":
+                # Like a finished job's last events: the page shows the storyboard now.
+                waiting = await manager.store.get_job(job.id)
+                summary = JobSummary.model_validate(_summary(waiting))
+                yield ServerSentEvent(data=summary.model_dump_json(), event="review")
             yield ServerSentEvent(
                 data=json.dumps(item.data),
                 event=item.type,

@@ -104,6 +104,8 @@ class JobSummary(BaseModel):
     spend: SpendOut
     video_url: str | None = None
     storyboard_url: str | None = None
+    subtitles_url: str | None = Field(None, description="The .srt download, once made.")
+    manifest_url: str | None = Field(None, description="manifest.json, once the job has ended.")
     events_url: str
 
 
@@ -152,8 +154,16 @@ class Info(BaseModel):
     auth_required: bool
     offline_default: bool = Field(description="True when neither OpenAI nor MiniMax has a key.")
     mock: bool = Field(description="True when MiniMax runs in mock mode.")
+    video_paid: bool = Field(
+        description="True when the default video provider bills per clip (MiniMax with a key): "
+        "the page then asks to review the storyboard before paying."
+    )
     webhooks: bool
     max_jobs: int
+    studio: bool = Field(
+        description="True when the service shows a job's storyboard for editing "
+        "(GET /jobs/{id}/board): the page then draws its studio."
+    )
 
 
 class WorkUnitOut(BaseModel):

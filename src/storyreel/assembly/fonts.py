@@ -30,13 +30,14 @@ REGULAR = 400  # the fonts are variable; their default instance is Thin
 _BREAKS = re.compile(f"[{SPACELESS_CHARS}][^\\s\\w]*|(?:(?![{SPACELESS_CHARS}])\\S)+")
 
 
-def _cjk_path() -> Path:
+def cjk_font_path() -> Path:
+    """Noto Sans CJK's collection (the face is chosen by :data:`CJK_INDEX`)."""
     import manimgx_fonts_cjk
 
     return Path(manimgx_fonts_cjk.__file__).resolve().parent / "NotoSansCJK-VF.otf.ttc"
 
 
-def _arabic_path() -> Path:
+def arabic_font_path() -> Path:
     import fontpkg_noto_sans_arabic
 
     return next((Path(fontpkg_noto_sans_arabic.ROOT) / "files").glob("NotoSansArabic*.ttf"))
@@ -57,9 +58,9 @@ def _load(kind: str, size: int) -> ImageFont.FreeTypeFont:
     if kind == "arabic":
         _check_raqm()
     if kind == "arabic":
-        font = ImageFont.truetype(str(_arabic_path()), size)
+        font = ImageFont.truetype(str(arabic_font_path()), size)
     else:
-        font = ImageFont.truetype(str(_cjk_path()), size, index=CJK_INDEX)
+        font = ImageFont.truetype(str(cjk_font_path()), size, index=CJK_INDEX)
     axes = font.get_variation_axes()
     font.set_variation_by_axes(
         [REGULAR if axis["name"] == b"Weight" else axis["default"] or 0 for axis in axes]

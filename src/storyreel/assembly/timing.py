@@ -12,8 +12,13 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-LEAD_IN = 0.3  # silence before the narrator starts: a cut then a breath, not a cut mid-word
-TAIL = 0.5  # silence after the last word before the next segment starts
+# Together the least silence between two narrations (pacing aims for a little more, ``GAP``):
+# a breath at a sentence's end, short enough that a listener does not wait for the voice.
+LEAD_IN = 0.25  # silence before the narrator starts: a cut then a breath, not a cut mid-word
+TAIL = 0.35  # silence after the last word before the next segment starts
+# ... which may shrink to this rather than hold the last frame for a few hundredths of a second
+# (a voice's pace after ``atempo`` is a frame or so off what was asked for).
+MIN_TAIL = 0.2
 # The one home of the clip-length rule: Hailuo makes 6 s and 10 s clips (1080P: 6 s only, the
 # client's own check). The plan, the planners, pacing and the estimate all take it from here.
 Duration = Literal[6, 10]
@@ -52,11 +57,15 @@ def plan_timing(
     """Close the gap between a clip and its narration, deterministically.
 
     The segment lasts as long as the clip, or as long as lead-in + speech + tail when that is
-    longer (the last frame is then held); rounded up to whole frames at ``fps``.
+    longer (the last frame is then held; a tail down to ``MIN_TAIL`` fits the clip instead);
+    rounded up to whole frames at ``fps``.
     """
     if clip_seconds < 0 or speech_seconds < 0:
         raise ValueError("durations cannot be negative")
-    total = _whole_frames(max(clip_seconds, needed_seconds(speech_seconds)), fps)
+    fits = LEAD_IN + speech_seconds + MIN_TAIL <= clip_seconds + 1e-9
+    total = _whole_frames(
+        clip_seconds if fits else max(clip_seconds, needed_seconds(speech_seconds)), fps
+    )
     return SegmentTiming(
         total=total,
         speech_start=LEAD_IN,

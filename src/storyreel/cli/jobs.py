@@ -12,7 +12,7 @@ from rich.table import Table
 
 from storyreel.cli import options as opt
 from storyreel.cli.common import console, err_console, load_settings, music_choice, run
-from storyreel.cli.running import job_runner, run_with_progress, summary
+from storyreel.cli.running import in_review, job_runner, run_with_progress, summary
 from storyreel.errors import UsageError
 from storyreel.files import write_bytes_atomic_sync
 from storyreel.pipeline.cost import format_usd
@@ -65,6 +65,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Render (or finish) the plan in FOLDER; only what changed in plan.json is made again.
 
+        A job stopped by `make --review` is approved by this: its keyframes and narration are
+        reused.
+
         Example: storyreel render out/lighthouse --resolution 1080p --budget 5
         """
         layout = OutputLayout(folder)
@@ -73,7 +76,10 @@ def register(app: typer.Typer) -> None:
                 f"{layout.plan} does not exist", field="FOLDER", fix="run `storyreel plan` first"
             )
         # Checked before anything else (a bad track costs nothing); None keeps the job's own.
-        changes: dict[str, object] = {"offline": True} if offline else {}
+        # Rendering a folder is approving it: a job stopped in review renders on.
+        changes: dict[str, object] = {"review": False}
+        if offline:
+            changes["offline"] = True
         if aspect is not None:
             changes["aspect"] = opt.aspect_choice(aspect)
         if music is not None:
@@ -130,7 +136,10 @@ def register(app: typer.Typer) -> None:
                 result = await run_with_progress(
                     runner, job.id, yes=yes, repeat_unknown=repeat_unknown
                 )
-                summary(result, job.output_dir)
+                if (await runner.store.get_job(job.id)).status == "review":
+                    in_review(job.output_dir)  # a job made with --review stops there again
+                else:
+                    summary(result, job.output_dir)
 
         run(go())
 
@@ -196,7 +205,9 @@ STEP_ORDER = {
     "plan": 0, "voice": 1, "speech": 2, "frame": 3, "video": 4, "mux": 5, "music": 6,
     "assemble": 7,
 }  # fmt: skip
-STATUS_STYLE = {"succeeded": "green", "failed": "red", "running": "yellow", "done": "green"}
+STATUS_STYLE = {
+    "succeeded": "green", "failed": "red", "running": "yellow", "done": "green", "review": "cyan",
+}  # fmt: skip
 
 
 def _styled(status: str) -> str:

@@ -20,11 +20,12 @@ from storyreel.cli.common import (
     run,
 )
 from storyreel.cli.options import Choice, Resolution, Subtitles, SubtitleStyle, aspect_choice
-from storyreel.cli.running import job_runner, run_with_progress, summary
+from storyreel.cli.running import in_review, job_runner, run_with_progress, summary
 from storyreel.cli.story_size import check_story_size
 from storyreel.errors import UsageError
 from storyreel.pipeline.jobs import JobOptions
 from storyreel.pipeline.layout import OutputLayout
+from storyreel.plan import Plan
 from storyreel.providers.factory import Providers
 
 Prepare = Callable[[Providers], Awaitable[None]]
@@ -79,6 +80,7 @@ def register(app: typer.Typer) -> None:
         music_volume: float | None = None,
         subtitle_style: SubtitleStyle = SubtitleStyle.boxed,
         aspect: str = DEFAULT_ASPECT,
+        review: bool = False,
     ) -> JobOptions:
         def pick(choice: Choice | None) -> str | None:
             return choice.value if choice else None
@@ -100,6 +102,7 @@ def register(app: typer.Typer) -> None:
                 language=language,
                 subtitle_style=subtitle_style.value,
                 music=music_choice(music),
+                review=review,
                 **({"music_volume": music_volume} if music_volume is not None else {}),
             )
         except ValidationError as problem:
@@ -124,6 +127,13 @@ def register(app: typer.Typer) -> None:
         target = check_out_dir(out or Path("out") / name)
         if remote:
             from storyreel.cli.workers import make_remote
+
+            if options.review:
+                raise UsageError(
+                    "the workers render on without stopping for review",
+                    field="--review",
+                    fix="drop --remote to review here, or drop --review",
+                )
 
             if prepare is not None:
                 raise UsageError(
@@ -153,7 +163,10 @@ def register(app: typer.Typer) -> None:
                     repeat_unknown=repeat_unknown,
                     clones_voice=prepare is not None,
                 )
-                summary(result, target)
+                if options.review and isinstance(result, Plan):
+                    in_review(target)
+                else:
+                    summary(result, target)
 
         run(go())
 
@@ -194,6 +207,12 @@ def register(app: typer.Typer) -> None:
             "--repeat-unknown",
             help="Send again a video request whose answer was lost (it may be billed twice).",
         ),
+        review: bool = typer.Option(
+            False,
+            "--review",
+            help="Stop before paying for video: keyframes, narration and storyboard.png only; "
+            "then `storyreel render OUT` approves.",
+        ),
     ) -> None:
         """Turn a story into final_video.mp4 (offline when no API keys are set).
 
@@ -216,6 +235,7 @@ def register(app: typer.Typer) -> None:
             music_volume=music_volume,
             subtitle_style=subtitle_style,
             aspect=aspect,
+            review=review,
         )
         start(
             story,

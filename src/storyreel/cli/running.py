@@ -18,6 +18,7 @@ from storyreel.config import Settings
 from storyreel.errors import UsageError
 from storyreel.pipeline.cost import Estimate, format_usd
 from storyreel.pipeline.jobs import JobRunner
+from storyreel.pipeline.layout import OutputLayout
 from storyreel.pipeline.render_types import RenderResult
 from storyreel.pipeline.store import default_store_path, open_store
 from storyreel.plan import Plan
@@ -77,6 +78,26 @@ def say_providers(providers: Providers) -> None:
         err_console.print(
             "providers: " + ", ".join(f"{k} {v}" for k, v in described.items()), style="dim"
         )
+
+
+def in_review(out: Path) -> None:
+    """What a ``--review`` run says when it stops: where to look, how to edit, how to go on."""
+    layout = OutputLayout(out)
+    console.print(
+        f"[green]in review[/green]: keyframes and narration made, no video paid for yet -> "
+        f"[bold]{escape(str(layout.storyboard))}[/bold]",
+        soft_wrap=True,
+    )
+    console.print(
+        f'  edit {escape(str(layout.plan))} (raise takes["frame:K"] to draw keyframe K '
+        f"again), then approve: [bold]storyreel render {escape(str(out))}[/bold]",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+# JobOptions fields whose flag is named differently.
+_FLAGS = {"voice_id": "--voice", "segments": "--segments"}
 
 
 def summary(result: RenderResult | Plan, out: Path) -> None:

@@ -47,7 +47,7 @@ from ._exceptions import (
     TaskTimeoutError,
     UnknownOutcomeError,
 )
-from ._file_checks import validate_clone_sample
+from ._file_checks import check_image_bytes, validate_clone_sample
 from ._models import (
     CallbackEvent,
     MusicResult,
@@ -105,6 +105,7 @@ __all__ = [
     "Voice",
     "VoiceCloneResult",
     "canonical_camera",
+    "check_image_bytes",
     "parse_callback",
     "unknown_camera_commands",
     "validate_clone_sample",

@@ -95,6 +95,14 @@ class JobSucceeded(Event):
 
 
 @dataclass(frozen=True)
+class JobInReview(Event):
+    """The cheap stages are done; the job waits for the user's approval before paying for video."""
+
+    storyboard: str
+    pending_usd: str  # what approving will still pay, a decimal string
+
+
+@dataclass(frozen=True)
 class JobFailed(Event):
     error: str
 

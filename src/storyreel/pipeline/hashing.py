@@ -3,9 +3,10 @@
 A step's hash covers everything that changes its output and nothing else, so editing one segment
 in ``plan.json`` re-makes exactly the steps that depend on it:
 
-- ``frame:k``  prompt, style, size, image provider + model, and the reference frame's file sha
+- ``frame:k``  prompt, style, size, image provider + model, and the reference frame's file sha;
+  its take when re-rolled; an uploaded picture (``Plan.frame_files``) instead: its sha and size
 - ``video:i``  video prompt, camera, duration, resolution, video provider + model, and the file
-  shas of its first and last frames (frames ``i`` and ``i + 1``)
+  shas of its first and last frames (frames ``i`` and ``i + 1``); its take when made again
 - ``speech:i`` narration, voice, speech provider + model, speed
 - ``mux:i``    the clip's and the narration's file shas, and the output spec
 - ``assemble`` every segment file's sha, the output spec and the subtitle mode, and the music
@@ -88,18 +89,24 @@ def frame_hash(
     provider: str,
     model: str,
     reference_sha: str | None,
+    take: int = 1,
 ) -> str:
-    return content_hash(
-        "frame",
-        {
-            "prompt": prompt,
-            "style": style,
-            "size": list(size),
-            "provider": provider,
-            "model": model,
-            "reference": reference_sha,
-        },
-    )
+    fields: dict[str, Any] = {
+        "prompt": prompt,
+        "style": style,
+        "size": list(size),
+        "provider": provider,
+        "model": model,
+        "reference": reference_sha,
+    }
+    if take != 1:  # only a re-roll: frames made before takes existed keep their hash
+        fields["take"] = take
+    return content_hash("frame", fields)
+
+
+def upload_frame_hash(*, upload_sha: str, size: tuple[int, int]) -> str:
+    """A keyframe the user uploaded: only the picture and the size it is fitted to count."""
+    return content_hash("frame", {"upload": upload_sha, "size": list(size)})
 
 
 def video_hash(
@@ -112,20 +119,21 @@ def video_hash(
     model: str,
     first_frame_sha: str,
     last_frame_sha: str,
+    take: int = 1,
 ) -> str:
-    return content_hash(
-        "video",
-        {
-            "prompt": prompt,
-            "camera": camera,
-            "duration": duration,
-            "resolution": resolution.upper(),
-            "provider": provider,
-            "model": model,
-            "first": first_frame_sha,
-            "last": last_frame_sha,
-        },
-    )
+    fields: dict[str, Any] = {
+        "prompt": prompt,
+        "camera": camera,
+        "duration": duration,
+        "resolution": resolution.upper(),
+        "provider": provider,
+        "model": model,
+        "first": first_frame_sha,
+        "last": last_frame_sha,
+    }
+    if take != 1:  # only a remake: clips made before takes existed keep their hash
+        fields["take"] = take
+    return content_hash("video", fields)
 
 
 def speech_hash(
@@ -227,12 +235,14 @@ def step_hashes(
     *,
     artefact_sha: ArtefactSha = _none,
     durations: Mapping[int, int] | None = None,
+    uploads: Mapping[int, str] | None = None,
 ) -> dict[str, str]:
     """The inputs hash of every step of ``plan`` after planning, keyed by step key.
 
     ``artefact_sha(key)`` gives the sha256 of a finished step's file, when known; otherwise the
     upstream step's input hash stands in for it. ``durations`` overrides a segment's clip length
-    (the orchestrator picks 6 or 10 s from the spoken narration).
+    (the orchestrator picks 6 or 10 s from the spoken narration). ``uploads`` gives the sha of
+    each uploaded keyframe (``Plan.frame_files``), which replaces its drawing.
     """
     hashes: dict[str, str] = {}
 
@@ -246,6 +256,9 @@ def step_hashes(
         order.remove(ref)
         order.insert(0, ref)
     for k in order:
+        if uploads and k in uploads:
+            hashes[f"frame:{k}"] = upload_frame_hash(upload_sha=uploads[k], size=ctx.frame_size)
+            continue
         reference = sha_of(f"frame:{ref}") if ref is not None and k != ref else None
         hashes[f"frame:{k}"] = frame_hash(
             prompt=prompts[k],
@@ -254,6 +267,7 @@ def step_hashes(
             provider=ctx.image_provider,
             model=ctx.image_model,
             reference_sha=reference,
+            take=plan.take(f"frame:{k}"),
         )
     for i, segment in enumerate(plan.segments):
         hashes[f"speech:{i}"] = speech_hash(
@@ -273,6 +287,7 @@ def step_hashes(
             model=ctx.video_model,
             first_frame_sha=sha_of(f"frame:{i}"),
             last_frame_sha=sha_of(f"frame:{i + 1}"),
+            take=plan.take(f"video:{i}"),
         )
         hashes[f"mux:{i}"] = mux_hash(
             video_sha=sha_of(f"video:{i}"), speech_sha=sha_of(f"speech:{i}"), spec=ctx.spec

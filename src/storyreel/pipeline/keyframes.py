@@ -10,12 +10,17 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from storyreel.errors import ProviderError
-from storyreel.pipeline.hashing import afile_sha256, frame_hash, frame_prompts
+from storyreel.errors import ProviderError, UsageError
+from storyreel.minimax import MiniMaxValidationError
+from storyreel.pipeline.hashing import afile_sha256, frame_hash, frame_prompts, upload_frame_hash
 from storyreel.pipeline.layout import OutputLayout
+from storyreel.pipeline.pictures import check_picture, fit_picture
 from storyreel.pipeline.steps import Steps
 from storyreel.plan import Plan
 from storyreel.providers.base import ImageGen
+
+# The store's record of who made an uploaded keyframe.
+UPLOAD = "upload"
 
 
 def frame_place(k: int, segments: int) -> str:
@@ -54,10 +59,13 @@ class Keyframes:
         return tasks
 
     async def _draw(self, plan: Plan, k: int) -> Path:
+        if k in plan.frame_files:
+            return await self._uploaded(plan, k)
         images = self.images
         prompt = frame_prompts(plan)[k]
         reference = await self.frame(plan, 0) if k > 0 else None
         size = self.size
+        take = plan.take(f"frame:{k}")
         inputs = frame_hash(
             prompt=prompt,
             style=plan.style,
@@ -65,13 +73,14 @@ class Keyframes:
             provider=images.name,
             model=images.describe(),
             reference_sha=await afile_sha256(reference) if reference else None,
+            take=take,
         )
 
         async def make() -> Path:
             out = self.layout.frame(k)
             try:
                 return await images.draw(
-                    prompt, out=out, size=size, style=plan.style, reference=reference
+                    prompt, out=out, size=size, style=plan.style, reference=reference, take=take
                 )
             except ProviderError as error:
                 if not error.content_policy:
@@ -89,3 +98,27 @@ class Keyframes:
         return await self.steps.artefact(
             "frame", k, inputs, make, provider=images.name, paid=images.paid
         )
+
+    async def _uploaded(self, plan: Plan, k: int) -> Path:
+        """Keyframe ``k`` is a picture the user gave (``plan.frame_files``): fitted, not drawn."""
+        source = self.layout.root / plan.frame_files[k]
+        if not source.is_file():
+            raise UsageError(
+                f"plan.json frame_files[{k}]: {source} does not exist",
+                field="frame_files",
+                fix="upload the picture again, or remove the entry to draw the frame",
+            )
+        inputs = upload_frame_hash(upload_sha=await afile_sha256(source), size=self.size)
+
+        def fit() -> Path:
+            data = source.read_bytes()
+            try:  # a picture named in plan.json by hand meets the upload's checks too
+                check_picture(data, f"plan.json frame_files[{k}]")
+            except MiniMaxValidationError as error:
+                raise UsageError(str(error), field="frame_files", fix=error.fix) from None
+            return fit_picture(data, self.size, self.layout.frame(k))
+
+        async def make() -> Path:
+            return await asyncio.to_thread(fit)
+
+        return await self.steps.artefact("frame", k, inputs, make, provider=UPLOAD, paid=False)

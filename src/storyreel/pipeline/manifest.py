@@ -69,6 +69,10 @@ def write_manifest(
                 "duration": round(o.info.duration, 3) if o.info else None,
                 "clip_duration": seg.duration,
                 "speech_seconds": round(o.speech_seconds, 3),
+                # > 1: sped up to fit the clip; < 1: slowed to fill it (None: not known here)
+                "tempo": round(o.spoken_seconds / o.speech_seconds, 3)
+                if o.spoken_seconds and o.speech_seconds > 0
+                else None,
                 "camera": seg.camera,
                 "narration_text": seg.narration,
                 "narration": rel(o.narration),

@@ -22,7 +22,7 @@ resumed rather than paid twice, and an edited ``plan.json`` re-makes only what i
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -44,7 +44,19 @@ from storyreel.pipeline.render_types import (
 )
 from storyreel.pipeline.segments import SegmentWork, six_seconds_only
 from storyreel.pipeline.steps import VIDEO_IN_FLIGHT, RenderContext, Steps, gather
+from storyreel.pipeline.voice_pace import measured_pace
 from storyreel.plan import Plan
+
+# A held frame shorter than this (two frames at 24 fps) is not seen, so not reported.
+HOLD_WORTH_SAYING = 0.1
+
+
+def _spoken(outcome: SegmentOutcome) -> str:
+    """How long the narration takes, as spoken and, when its tempo changed, as fitted."""
+    paced, spoken = outcome.speech_seconds, outcome.spoken_seconds
+    if spoken is None or abs(spoken - paced) < 0.05:
+        return f"{paced:.1f} s"
+    return f"{spoken:.1f} s, {paced:.1f} s at {spoken / paced:.2f}x"
 
 
 class Pipeline:
@@ -88,12 +100,13 @@ class Pipeline:
             raise UsageError("the story is empty", field="story", fix="write a few sentences")
 
         async def make_plan() -> tuple[Plan, bool]:
+            spoken_in = language or await asyncio.to_thread(detect_language, story)
+            # A free voice is measured first, so sentences are grouped by how it speaks.
+            pace = await measured_pace(self.providers.speech, story, spoken_in)
             plan = await self.providers.planner.plan(
-                story, segments=segments, aspect=self.options.aspect
+                story, segments=segments, aspect=self.options.aspect, pace=pace
             )
-            plan.language = (
-                language or plan.language or await asyncio.to_thread(detect_language, story)
-            )
+            plan.language = language or plan.language or spoken_in
             return plan, False
 
         plan = await self._steps.run("plan", None, make_plan)
@@ -141,12 +154,28 @@ class Pipeline:
             why = (
                 f"{self.options.resolution} clips are 6 s"
                 if six_seconds_only(self.options.resolution)
-                else f"the narration takes {outcome.speech_seconds:.1f} s"
+                else f"the narration takes {_spoken(outcome)}"
             )
             self.changes.append(f"plan.json segments[{i}].duration: {before} -> {after} s ({why})")
         plan.segments[i].duration = after
+        self._report_overrun(i, outcome)
         await self._segments.clip_and_mux(plan, i, outcome)
         return outcome
+
+    def _report_overrun(self, i: int, outcome: SegmentOutcome) -> None:
+        """A narration longer than a 10 s clip holds even at the fastest tempo holds the
+        clip's last frame: said, with the fix, never left to be noticed in the video."""
+        spoken = outcome.spoken_seconds
+        if spoken is None:
+            return
+        fitted = self.fit(spoken)
+        hold = fitted.hold(spoken)
+        if hold >= HOLD_WORTH_SAYING:
+            self.changes.append(
+                f"segment {i + 1}: the narration takes {spoken:.1f} s, {fitted.seconds(spoken):.1f}"
+                f" s at {fitted.tempo:g}x, longer than its {fitted.clip} s clip: the last frame"
+                f" is held {hold:.1f} s (split its narration in plan.json, then render)"
+            )
 
     def fit(self, speech_seconds: float) -> Fit:
         """The clip a narration of ``speech_seconds`` needs, and the tempo that fills it."""
@@ -164,6 +193,26 @@ class Pipeline:
             outcomes = [await self._segments.on_disk(plan, i) for i in range(len(plan.segments))]
         frames = [self.layout.frame(k) for k in range(len(plan.segments) + 1)]
         return await self._final.assemble(plan, list(outcomes), frames, self.changes)
+
+    async def review(self, plan: Plan) -> Path:
+        """The cheap pass before paying for video: every narration (its spoken length sets the
+        clip's duration, saved in ``plan.json``), every keyframe and ``storyboard.png``."""
+        self.begin(plan)
+
+        async def narrate(i: int) -> None:
+            outcome = await self._segments.narrate(plan, i)
+            plan.segments[i].duration = self.clip_duration(outcome.speech_seconds)
+
+        n = len(plan.segments)
+        try:
+            # The keyframes are drawn while the narration is spoken (each is its own task).
+            drawing: list[Awaitable[Path]] = [self._frames.frame(plan, k) for k in range(n + 1)]
+            await gather([narrate(i) for i in range(n)])
+            frames = await gather(drawing)
+        finally:
+            await self.drop_frames()
+        await asyncio.to_thread(plan.save, self.layout.plan)
+        return await storyboard(plan, frames, self.layout.storyboard)
 
     async def preview(self, plan: Plan) -> Path:
         """Keyframes and ``storyboard.png`` only: a look at the plan before paying for clips."""

@@ -51,12 +51,14 @@ class ProviderSet(Protocol):
 @dataclass
 class SegmentOutcome:
     narration: Path
-    speech_seconds: float
+    speech_seconds: float  # the narration as used: paced to its clip
     clip: Path | None = None
     segment: Path | None = None
     info: MediaInfo | None = None
     # "copied" (the clip's video stream as it is) or "re-encoded" to the output spec.
     video_mux: str | None = None
+    # The narration as spoken, its own silence at the ends cut (None: read back from disk).
+    spoken_seconds: float | None = None
 
 
 @dataclass

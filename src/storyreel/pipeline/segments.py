@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from storyreel.assembly.pacing import Fit, fit, paced, paced_on_disk
+from storyreel.assembly.pacing import Fit, fit, paced, paced_on_disk, speech_edges
 from storyreel.assembly.probe import probe
 from storyreel.assembly.segment import mux_segment
 from storyreel.errors import MediaError
@@ -80,11 +80,16 @@ class SegmentWork:
         seconds = (await asyncio.to_thread(probe, path)).duration
         if seconds <= 0:
             raise MediaError(f"segment {i + 1}: the narration {path} has no audio")
-        # Fill the clip: a little slower into the gap, or a little faster into a 6 s clip.
-        narration = await paced(path, self.fit(seconds).tempo)
+        # Measured, whatever the voice: its own silence at each end is cut, then the tempo
+        # fills the clip (a little slower into the gap, or a little faster into a 6 s clip).
+        edges = await speech_edges(path, seconds)
+        fitted = self.fit(edges.seconds)
+        narration = await paced(path, fitted.tempo, edges)
         if narration != path:
             seconds = (await asyncio.to_thread(probe, narration)).duration
-        return SegmentOutcome(narration=narration, speech_seconds=seconds)
+        return SegmentOutcome(
+            narration=narration, speech_seconds=seconds, spoken_seconds=edges.seconds
+        )
 
     async def clip_and_mux(self, plan: Plan, i: int, outcome: SegmentOutcome) -> None:
         """The clip of segment ``i`` (its duration already fitted to the narration), then the
@@ -100,13 +105,13 @@ class SegmentWork:
         narrations = sorted(self.layout.segment_dir(i).glob("narration.*"))
         if not narrations or not segment.is_file():
             raise MediaError(f"segment {i + 1} is not made yet ({segment})")
-        spoken = (await asyncio.to_thread(probe, narrations[0])).duration
-        fitted = self.fit(spoken)
-        narration = paced_on_disk(narrations[0], fitted.tempo)
-        plan.segments[i].duration = fitted.clip
+        narration = paced_on_disk(narrations[0])
+        seconds = (await asyncio.to_thread(probe, narration)).duration
+        # The paced narration fits its clip at tempo 1: the same clip is chosen from it.
+        plan.segments[i].duration = self.fit(seconds).clip
         return SegmentOutcome(
             narration=narration,
-            speech_seconds=(await asyncio.to_thread(probe, narration)).duration,
+            speech_seconds=seconds,
             clip=self.layout.clip(i),
             segment=segment,
             info=await asyncio.to_thread(probe, segment),
@@ -135,6 +140,7 @@ class SegmentWork:
             model=video.describe(),
             first_frame_sha=await afile_sha256(first),
             last_frame_sha=await afile_sha256(last),
+            take=plan.take(f"video:{i}"),
         )
         clip_out = self.layout.clip(i)
         progress = self.steps.progress("video", i)

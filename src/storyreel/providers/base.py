@@ -49,9 +49,18 @@ class Provider(Protocol):
 
 @runtime_checkable
 class Planner(Provider, Protocol):
-    async def plan(self, story: str, *, segments: int | None = None, aspect: str = "16:9") -> Plan:
+    async def plan(
+        self,
+        story: str,
+        *,
+        segments: int | None = None,
+        aspect: str = "16:9",
+        pace: float | None = None,
+    ) -> Plan:
         """Split ``story`` into segments (exactly ``segments`` when given), its frames composed
-        for ``aspect`` (a key of ``assembly.spec.COMPOSITIONS``)."""
+        for ``aspect`` (a key of ``assembly.spec.COMPOSITIONS``). ``pace``: how fast the voice
+        that will narrate speaks, measured (letters a second), so each narration fills its
+        clip; None when it was not measured."""
         ...
 
 
@@ -65,8 +74,10 @@ class ImageGen(Provider, Protocol):
         size: tuple[int, int],
         style: str = "",
         reference: Path | None = None,
+        take: int = 1,
     ) -> Path:
-        """Draw one keyframe into ``out`` (PNG); keep continuity with ``reference`` if given."""
+        """Draw one keyframe into ``out`` (PNG); keep continuity with ``reference`` if given.
+        ``take`` > 1 is a re-roll: the same prompt, a different picture."""
         ...
 
 

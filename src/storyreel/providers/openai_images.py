@@ -120,7 +120,9 @@ class OpenAIImageGen:
         size: tuple[int, int],
         style: str = "",
         reference: Path | None = None,
+        take: int = 1,
     ) -> Path:
+        # ``take`` needs nothing sent: every request draws a new picture.
         use_reference = reference is not None and self._edits
         if reference is not None and not use_reference:
             log.debug("%s takes no reference image; drawing without it", self.model)

@@ -15,8 +15,9 @@ from openai import AsyncOpenAI
 from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
 from pydantic import BaseModel, ConfigDict, Field
 
+from storyreel.assembly.pacing import GAP
 from storyreel.assembly.spec import COMPOSITIONS, DEFAULT_ASPECT
-from storyreel.assembly.timing import Duration
+from storyreel.assembly.timing import CLIP_DURATIONS, Duration
 from storyreel.config import Settings
 from storyreel.errors import ProviderError
 from storyreel.limits import MAX_SEGMENTS
@@ -86,7 +87,10 @@ the same words as in this list, so they look the same in every image.
 - segments, in story order. For each segment:
   - narration: what the narrator says, in the story's language. A 6-second clip holds at most \
 {WORDS_FOR[6]} words; a 10-second clip at most {WORDS_FOR[10]} words. Choose duration 6 for \
-short lines and 10 for longer ones; never write more words than the clip holds.
+short lines and 10 for longer ones; never write more words than the clip holds. Fill the clip: \
+a narration much shorter than its clip leaves the picture silent, so join short sentences into \
+one segment rather than giving each its own; cut a sentence only when it is too long for a \
+10-second clip, and then at a comma or clause, never mid-phrase.
   - duration: 6 or 10.
   - camera: exactly one of these camera commands: {", ".join(CAMERA_COMMANDS)}.
   - video_prompt: starts with that camera command in square brackets, e.g. "[{CAMERA_COMMANDS[0]}] \
@@ -115,6 +119,19 @@ def _segments_instruction(segments: int | None) -> str:
         return f"Split it into exactly {segments} segments."
     low, high = DEFAULT_SEGMENT_RANGE
     return f"Split it into {low} to {high} segments, one per story beat."
+
+
+def _pace_instruction(pace: float | None) -> str:
+    """The voice's measured pace as clip sizes in letters: the word counts above are a rule of
+    thumb, this is the narrator that will speak (letters and digits; a Chinese character is
+    one)."""
+    if not pace or pace <= 0:
+        return ""
+    short, long = (round((clip - GAP) * pace) for clip in CLIP_DURATIONS)
+    return (
+        f" The narrator speaks about {pace:.1f} letters a second: a 6-second narration is about"
+        f" {short} letters (not counting spaces and punctuation), a 10-second one about {long}."
+    )
 
 
 def _describe_validation(exc: pydantic.ValidationError) -> str:
@@ -213,14 +230,17 @@ class OpenAIPlanner:
             await self._client.close()
 
     async def plan(
-        self, story: str, *, segments: int | None = None, aspect: str = DEFAULT_ASPECT
+        self,
+        story: str,
+        *,
+        segments: int | None = None,
+        aspect: str = DEFAULT_ASPECT,
+        pace: float | None = None,
     ) -> Plan:
+        asked = _segments_instruction(segments) + _pace_instruction(pace)
         messages: list[ChatCompletionMessageParam] = [
             {"role": "system", "content": system_prompt(aspect)},
-            {
-                "role": "user",
-                "content": f"{_segments_instruction(segments)}\n\nStory:\n{story.strip()}",
-            },
+            {"role": "user", "content": f"{asked}\n\nStory:\n{story.strip()}"},
         ]
         problem = ""
         for attempt in (1, 2):

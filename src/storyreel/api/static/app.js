@@ -1,45 +1,25 @@
 // storyreel web page: plain JS, no build step. Talks to the same JSON API as any client.
+// This file: the form, the job on screen (progress, results) and the start; helpers in api.js,
+// the recent jobs in jobs.js, the storyboard studio in studio.js.
 "use strict";
 
-const $ = (id) => document.getElementById(id);
 let info = null;
 let source = null; // the EventSource of the job on screen
 let current = null; // { id, segments, states: {"video:0": "running", ...}, pct: {...} }
+let submitted = null; // the id of the job this page submitted last: the form's status line follows it
+let reviewTouched = false; // the user chose "review first" themselves: keep their choice
 
 // The token goes to the server once; it answers with an HttpOnly cookie that every request
 // (fetch, <video>, <img>, EventSource) then carries. The page never keeps the token itself.
 async function logIn(value) {
-  await api("/session", {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ token: value }),
-  });
-}
-
-async function api(path, options = {}) {
-  const headers = new Headers(options.headers || {});
-  const response = await fetch(path, { ...options, headers, credentials: "same-origin" });
-  let body = null;
-  try { body = await response.json(); } catch { body = null; }
-  if (!response.ok) {
-    const message = body && (body.message || (typeof body.detail === "string" ? body.detail : null));
-    const error = new Error(message || `${response.status} ${response.statusText}`);
-    error.status = response.status;
-    throw error;
-  }
-  return body;
-}
-
-function say(element, text, isError = false) {
-  element.textContent = text;
-  element.classList.toggle("error", isError);
+  await api("/session", sending("POST", { token: value }));
 }
 
 // --- the form ------------------------------------------------------------------------------
 
-function jobBody() {
+function jobBody(story) {
   const body = {
-    story: $("story").value.trim() || $("story").placeholder,
+    story,
     offline: $("offline").checked,
     resolution: $("resolution").value,
     aspect: $("aspect").value,
@@ -47,6 +27,7 @@ function jobBody() {
     subtitle_style: $("subtitle-style").value,
     music: $("music").value,
   };
+  if ($("review").checked) body.review = true;
   if ($("music-volume").value) body.music_volume = Number($("music-volume").value);
   if ($("segments").value) body.segments = Number($("segments").value);
   if ($("budget").value) body.budget = $("budget").value;
@@ -71,20 +52,29 @@ function showMusicTrack() {
   $("music-track-row").hidden = $("music").value !== "upload";
 }
 
+// Review first by default when clips are paid for (a key for MiniMax and not offline).
+function defaultReview() {
+  if (!reviewTouched) $("review").checked = Boolean(info && info.video_paid) && !$("offline").checked;
+}
+
 async function submitJob(event) {
   event.preventDefault();
+  const story = $("story").value.trim();
+  $("story").setAttribute("aria-invalid", String(!story));
+  if (!story) { // the placeholder is an example, never sent
+    say($("form-status"), "story: write the story to turn into a video first", true);
+    $("story").focus();
+    return;
+  }
   const button = $("submit");
   button.disabled = true;
   try {
-    const body = jobBody();
+    const body = jobBody(story);
     if (body.music === "upload") body.music = await uploadedMusic();
     say($("form-status"), "submitting…");
-    const created = await api("/jobs", {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(body),
-    });
-    say($("form-status"), `job ${created.id} queued`);
+    const created = await api("/jobs", sending("POST", body));
+    submitted = created.id;
+    say($("form-status"), `job ${created.id}: ${created.status}`);
     await watch(created.id);
     refreshJobs();
   } catch (error) {
@@ -118,24 +108,31 @@ async function cloneVoice() {
 
 // --- one job -------------------------------------------------------------------------------
 
+function setStatus(status) {
+  $("job-status").textContent = status;
+  if (current && current.id === submitted) say($("form-status"), `job ${current.id}: ${status}`);
+}
+
 function stateCell(key) {
   const state = current.states[key] || "pending";
   const pct = current.pct[key];
   const label = state === "running" && pct !== undefined ? `running ${Math.round(pct * 100)}%` : state;
-  return `<span class="state ${state}" data-step="${key}">${label}</span>`;
+  return el("span", { className: `state ${state}`, "data-step": key }, label);
 }
 
 function drawProgress() {
   const n = current.segments;
   const rows = [];
   for (let i = 0; i < n; i++) {
-    rows.push(`<tr><th scope="row">${i + 1}</th><td>${stateCell(`frame:${i}`)}</td>` +
-      `<td>${stateCell(`speech:${i}`)}</td><td>${stateCell(`video:${i}`)}</td>` +
-      `<td>${stateCell(`mux:${i}`)}</td></tr>`);
+    rows.push(el("tr", {}, el("th", { scope: "row" }, String(i + 1)),
+      ...["frame", "speech", "video", "mux"].map((stage) => el("td", {}, stateCell(`${stage}:${i}`)))));
   }
-  if (n) rows.push(`<tr><th scope="row">end</th><td>${stateCell(`frame:${n}`)}</td><td></td><td></td><td></td></tr>`);
-  $("stages").querySelector("tbody").innerHTML = rows.join("");
-  $("job-steps").innerHTML = `plan ${stateCell("plan")} · final video ${stateCell("assemble")}`;
+  if (n) {
+    rows.push(el("tr", {}, el("th", { scope: "row" }, "end"), el("td", {}, stateCell(`frame:${n}`)),
+      el("td"), el("td"), el("td")));
+  }
+  $("stages").querySelector("tbody").replaceChildren(...rows);
+  $("job-steps").replaceChildren("plan ", stateCell("plan"), " · final video ", stateCell("assemble"));
   const keys = ["plan", "assemble"];
   for (let i = 0; i < n; i++) keys.push(`frame:${i}`, `speech:${i}`, `video:${i}`, `mux:${i}`);
   if (n) keys.push(`frame:${n}`);
@@ -143,6 +140,14 @@ function drawProgress() {
   const percent = Math.round((100 * done) / keys.length);
   $("overall").style.width = `${percent}%`;
   document.querySelector(".bar").setAttribute("aria-valuenow", String(percent));
+}
+
+function showDownload(id, url, filename) {
+  const link = $(id);
+  link.hidden = !url;
+  if (!url) return;
+  link.href = url;
+  link.setAttribute("download", filename);
 }
 
 function showJob(job) {
@@ -154,7 +159,8 @@ function showJob(job) {
   for (const seg of p.segments) {
     for (const stage of ["speech", "video", "mux"]) current.states[`${stage}:${seg.index}`] = seg[stage];
   }
-  $("job-status").textContent = job.status;
+  setStatus(job.status);
+  $("job-title").textContent = job.title || job.story_preview;
   $("cancel").hidden = !["queued", "running"].includes(job.status);
   $("job-error").hidden = !job.error || job.status === "succeeded";
   $("job-error").textContent = job.error || "";
@@ -164,12 +170,21 @@ function showJob(job) {
   }
   if (job.video_url && $("video").getAttribute("src") !== job.video_url) {
     $("video").src = job.video_url;
-    $("download").href = job.video_url;
-    $("download").setAttribute("download", `storyreel-${job.id}.mp4`);
     $("video-box").hidden = false;
   }
+<<<<<<< HEAD
   showTimeline(job);
+=======
+  showDownload("download", job.video_url, `storyreel-${job.id}.mp4`);
+  showDownload("download-srt", job.subtitles_url, `storyreel-${job.id}.srt`);
+  showDownload("download-manifest", job.manifest_url, `storyreel-${job.id}-manifest.json`);
+  $("downloads").hidden = !(job.video_url || job.subtitles_url || job.manifest_url);
+>>>>>>> main
   drawProgress();
+  // The board stays on screen while an edit re-makes what it touched, its controls disabled.
+  const settled = job.status === "review" || ENDED.includes(job.status);
+  $("studio-controls").disabled = !settled;
+  if (settled && info.studio) loadBoard(job.id);
 }
 
 // Where a finished job's time went (GET /jobs/{id}/timeline.png); builds its own figure after
@@ -208,20 +223,27 @@ function onEvent(type, data) {
   if (type === "StepFailed") current.states[key] = "failed";
   if (type === "PlanReady") {
     current.segments = data.segments;
-    $("job-status").textContent = "running";
+    setStatus("running");
   }
-  if (type === "JobStarted") $("job-status").textContent = "running";
+  if (type === "JobStarted") setStatus("running");
   drawProgress();
 }
 
-async function watch(id) {
+// Show job ``id`` and follow it to its end (or to review). keepStatus: the studio's line keeps
+// what the last action said (an edit or approval re-follows the same job).
+async function watch(id, { keepStatus = false } = {}) {
   if (source) source.close();
+  const same = current && current.id === id;
   current = { id, segments: 0, states: {}, pct: {} };
   $("job").hidden = false;
   $("job-id").textContent = id;
-  $("storyboard-box").hidden = true;
-  $("video-box").hidden = true;
-  $("video").removeAttribute("src");
+  if (!same) {
+    $("storyboard-box").hidden = true;
+    $("video-box").hidden = true;
+    $("video").removeAttribute("src");
+    hideBoard();
+  }
+  if (!keepStatus) say($("studio-status"), "");
   const job = await api(`/jobs/${id}`);
   showJob(job);
   source = new EventSource(`/jobs/${id}/events`);
@@ -231,8 +253,10 @@ async function watch(id) {
     source.addEventListener(type, (e) => { if (current.id === id) onEvent(type, JSON.parse(e.data)); });
   }
   source.addEventListener("PlanReady", () => refresh(id));
-  source.addEventListener("end", async () => {
-    source.close();
+  source.addEventListener("review", () => refresh(id)); // the cheap stages are done
+  const stream = source;
+  stream.addEventListener("end", async () => {
+    stream.close();
     await refresh(id);
     refreshJobs();
   });
@@ -253,37 +277,14 @@ async function cancelJob() {
   }
 }
 
-// --- recent jobs ---------------------------------------------------------------------------
-
-async function refreshJobs() {
-  const list = $("jobs");
-  try {
-    const { jobs } = await api("/jobs?limit=20");
-    list.replaceChildren(...jobs.map((job) => {
-      const item = document.createElement("li");
-      const state = document.createElement("span");
-      state.className = `state ${job.status === "succeeded" ? "done" : job.status === "failed" ? "failed" : job.status === "running" ? "running" : ""}`;
-      state.textContent = job.status;
-      const text = document.createElement("span");
-      text.className = "preview";
-      text.textContent = job.title || job.story_preview;
-      const open = document.createElement("button");
-      open.type = "button";
-      open.className = "link";
-      open.textContent = "open";
-      open.setAttribute("aria-label", `open job ${job.id}`);
-      open.addEventListener("click", () => watch(job.id));
-      item.append(state, text, open);
-      return item;
-    }));
-    if (!jobs.length) list.innerHTML = '<li class="muted">No jobs yet.</li>';
-  } catch (error) {
-    list.innerHTML = "";
-    const item = document.createElement("li");
-    item.className = "error";
-    item.textContent = error.message;
-    list.append(item);
-  }
+// A deleted job leaves the screen.
+function forgetJob(id) {
+  if (!current || current.id !== id) return;
+  if (source) source.close();
+  current = null;
+  hideBoard();
+  $("job").hidden = true;
+  $("video").removeAttribute("src");
 }
 
 // --- workers (only with a broker: the line stays hidden in-process) -------------------------
@@ -320,6 +321,7 @@ async function refreshWorkers() {
 async function start() {
   info = await api("/info");
   $("offline").checked = info.offline_default;
+  defaultReview();
   if (info.offline_default) {
     $("mode").textContent = "no API keys: running offline";
     $("mode").hidden = false;
@@ -342,11 +344,15 @@ async function start() {
     });
   }
   $("job-form").addEventListener("submit", submitJob);
+  $("story").addEventListener("input", () => $("story").removeAttribute("aria-invalid"));
+  $("offline").addEventListener("change", defaultReview);
+  $("review").addEventListener("change", () => { reviewTouched = true; });
   $("clone").addEventListener("click", cloneVoice);
   $("music").addEventListener("change", showMusicTrack);
   showMusicTrack(); // a reload may keep "upload" selected
   $("cancel").addEventListener("click", cancelJob);
-  $("refresh").addEventListener("click", refreshJobs);
+  setUpJobs();
+  setUpStudio();
   refreshJobs();
   refreshWorkers();
   workersTimer = setInterval(refreshWorkers, WORKERS_POLL_MS);

@@ -54,6 +54,11 @@ class JobOptions(BaseModel):
     def _language_tag(cls, value: str | None) -> str | None:
         return None if value is None else normalize_language(value)
 
+    review: StrictBool = Field(
+        False,
+        description="Stop in the review status after the cheap stages (plan, keyframes, "
+        "narration, storyboard), before any video is paid for; POST /jobs/{id}/approve renders.",
+    )
     music: str = Field(
         "none",
         min_length=1,

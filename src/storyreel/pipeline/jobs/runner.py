@@ -29,7 +29,7 @@ from storyreel.pipeline.cost import (
     load_prices,
     priced_provider,
 )
-from storyreel.pipeline.events import EventSink, ignore
+from storyreel.pipeline.events import EventSink, JobInReview, ignore
 from storyreel.pipeline.jobs.options import JobOptions
 from storyreel.pipeline.jobs.work import JobWork
 from storyreel.pipeline.layout import OutputLayout
@@ -45,6 +45,8 @@ from storyreel.providers.offline.planner import build_plan
 log = logging.getLogger(__name__)
 
 Confirm = Callable[[Estimate], Awaitable[bool]]
+# What a job made with ``review`` pays before it stops for approval.
+CHEAP_STAGES = frozenset({"plan", "voice", "frame", "speech"})
 
 
 @dataclass
@@ -63,6 +65,10 @@ class JobRunner:
         if self.prices is None:
             self.prices = load_prices(self.settings.prices)
         return self.prices
+
+    def price_table(self) -> PriceTable:
+        """The prices jobs are estimated with (``STORYREEL_PRICES``, read once)."""
+        return self._prices()
 
     # -- creating -------------------------------------------------------------------------------
 
@@ -162,6 +168,10 @@ class JobRunner:
         done = {s.key for s in await self.store.list_steps(job.id) if s.state == "done"}
         return estimate(plan, cost, prices).without(done)
 
+    def saved_plan(self, job: Job) -> Plan | None:
+        """The job's plan: its ``plan.json`` (the user may have edited it), else the store's."""
+        return self._saved_plan(job)
+
     def _saved_plan(self, job: Job) -> Plan | None:
         path = OutputLayout(job.output_dir).plan
         if path.is_file():
@@ -244,8 +254,9 @@ class JobRunner:
         work = self.work_for(job, providers, sink, plan=plan, repeat_unknown=repeat_unknown)
         pipeline = work.pipeline
         pending = await self._pending(job, self.cost_options(providers, options), plan)
-        if plan_only:
-            pending = Estimate(tuple(line for line in pending.lines if line.stage == "plan"))
+        if plan_only or options.review:
+            cheap = CHEAP_STAGES if options.review else {"plan"}
+            pending = Estimate(tuple(line for line in pending.lines if line.stage in cheap))
         budget.check_estimate(pending, spent=spent)
         if confirm is not None and pending.total > ZERO and not await confirm(pending):
             raise JobError("not confirmed: nothing more was spent")
@@ -255,10 +266,29 @@ class JobRunner:
                 await pipeline.preview(made)
             await self.store.set_status(job.id, "queued")
             return made
+        if options.review:
+            await self._stop_in_review(job, options, providers, pipeline, made, sink)
+            return made
 
         result = await pipeline.render(made)
         await lifecycle.succeed(self.store, job.id, made, result, sink)
         return result
+
+    async def _stop_in_review(
+        self,
+        job: Job,
+        options: JobOptions,
+        providers: Providers,
+        pipeline: Pipeline,
+        plan: Plan,
+        sink: lifecycle.StoreSink,
+    ) -> None:
+        """The cheap pass (see ``Pipeline.review``), then the job waits in ``review``."""
+        board = await pipeline.review(plan)
+        await self.store.set_plan(job.id, plan)  # with the narration-first durations
+        left = await self._pending(job, self.cost_options(providers, options), plan)
+        if await self.store.set_status(job.id, "review", unless=lifecycle.KEEP_CANCEL):
+            sink(JobInReview(storyboard=str(board), pending_usd=str(left.total)))
 
     # -- shared with the workers (storyreel.distributed) ----------------------------------------
 

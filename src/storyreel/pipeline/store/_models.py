@@ -12,7 +12,9 @@ from typing import Any, Literal, get_args
 from storyreel.errors import JobError
 from storyreel.plan import Plan
 
-JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+# ``review``: the cheap stages are done (plan, keyframes, narration, storyboard) and nothing is
+# asked for video until the user approves (jobs made with ``review``); not finished, not running.
+JobStatus = Literal["queued", "running", "review", "succeeded", "failed", "cancelled"]
 JOB_STATUSES: tuple[JobStatus, ...] = get_args(JobStatus)
 # A job in one of these is over: nothing works on it until the user resumes it.
 FINISHED_STATUSES: frozenset[JobStatus] = frozenset({"succeeded", "failed", "cancelled"})

@@ -56,6 +56,11 @@ class JobStore(Protocol):
 
     async def set_options(self, job_id: str, options: Mapping[str, Any]) -> None: ...
 
+    async def delete_job(self, job_id: str) -> None:
+        """Forget the job: its row, steps, spend and events, in one transaction (its files are
+        the caller's). JobError for an unknown job."""
+        ...
+
     # --- steps ---
     async def get_step(self, job_id: str, key: str) -> Step | None: ...
 

@@ -111,6 +111,17 @@ class SqlJobs(SqlBase):
     async def set_options(self, job_id: str, options: Mapping[str, Any]) -> None:
         await self._update_job(job_id, {"options": dumps(options)})
 
+    async def delete_job(self, job_id: str) -> None:
+        async def delete(db: Db) -> None:
+            await require_job(db, job_id)
+            # Children first, by name: the schema's ON DELETE CASCADE needs SQLite's
+            # foreign_keys pragma, which a connection opened elsewhere may not have set.
+            for table in ("events", "spend", "steps"):
+                await db.execute(f"DELETE FROM {table} WHERE job_id = ?", (job_id,))
+            await db.execute("DELETE FROM jobs WHERE id = ?", (job_id,))
+
+        await self._write(job_id, delete)
+
     async def spend(self, job_id: str) -> Spend:
         async def select(db: Db) -> list[Row]:
             await require_job(db, job_id)

@@ -21,7 +21,11 @@ MIN_SIDE = 64
 
 
 def render_keyframe(
-    prompt: str, size: tuple[int, int], style: str = "", reference: Path | None = None
+    prompt: str,
+    size: tuple[int, int],
+    style: str = "",
+    reference: Path | None = None,
+    take: int = 1,
 ) -> Image.Image:
     """Draw one storyboard panel (RGB) for ``prompt``; pure apart from reading ``reference``.
 
@@ -35,7 +39,9 @@ def render_keyframe(
         )
     words = prompt_words(prompt)
     palette = palette_for(words, style, prompt, average_colour(reference))
-    rng = random.Random(seed("scene", prompt, style))
+    # A re-roll (take 2, 3...) draws another scene of the same words; take 1 stays as before.
+    parts = ("scene", prompt, style) if take == 1 else ("scene", prompt, style, str(take))
+    rng = random.Random(seed(*parts))
     scene = Scene(width * SUPERSAMPLE, height * SUPERSAMPLE, words, palette, rng).render()
     return scene.resize((width, height), Image.Resampling.LANCZOS)
 
@@ -51,8 +57,9 @@ class OfflineImageGen(OfflineProvider):
         size: tuple[int, int],
         style: str = "",
         reference: Path | None = None,
+        take: int = 1,
     ) -> Path:
         def work() -> Path:
-            return write_png(render_keyframe(prompt, size, style, reference), out)
+            return write_png(render_keyframe(prompt, size, style, reference, take), out)
 
         return await asyncio.to_thread(work)

@@ -1,9 +1,10 @@
 """Offline planner: turns a story into a plan with plain rules, no model.
 
-Sentences are grouped so each segment's narration fits a 6 s or 10 s clip at a natural
-speaking pace; the camera follows the words where they are obvious ("climbed" looks up, "far
-away" pulls out) and otherwise rotates through a varied sequence; the frame prompts are drawn
-from the narration itself. Deterministic: the same story always gives the same plan.
+Sentences are grouped so each segment's narration fills a 6 s or 10 s clip at the voice's
+pace (measured, else a narrator's usual pace for the language); the camera follows the words
+where they are obvious ("climbed" looks up, "far away" pulls out) and otherwise rotates
+through a varied sequence; the frame prompts are drawn from the narration itself.
+Deterministic: the same story (and voice) always gives the same plan.
 
 One job a module, in the order a story goes through them:
 
@@ -17,8 +18,7 @@ from __future__ import annotations
 
 from storyreel.providers.offline.planner.grouping import (
     LONG_WORDS,
-    SHORT_WORDS,
-    WORDS_PER_SECOND,
+    Pace,
     duration_for,
 )
 from storyreel.providers.offline.planner.plan import STYLE, OfflinePlanner, build_plan
@@ -32,10 +32,9 @@ from storyreel.providers.offline.planner.shots import choose_cameras
 
 __all__ = [
     "LONG_WORDS",
-    "SHORT_WORDS",
     "STYLE",
-    "WORDS_PER_SECOND",
     "OfflinePlanner",
+    "Pace",
     "build_plan",
     "choose_cameras",
     "duration_for",

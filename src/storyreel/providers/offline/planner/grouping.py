@@ -1,8 +1,11 @@
 """Sentences into segments: each segment's narration fills a 6 s or 10 s clip.
 
-A long sentence is first cut at clause marks (or evenly) so no piece overflows a long clip; the
-pieces are then grouped automatically (fewest poorly filled clips, paragraphs kept apart) or into
-exactly the number of segments asked for (word counts as even as possible).
+How long a narration lasts is estimated from its letters at the voice's pace (:class:`Pace`:
+measured on the voice that will speak it when that is free, else a narrator's usual pace for
+the language). A sentence too long for a 10 s clip is first cut at clause marks (or evenly); the
+pieces are then grouped automatically (each group as near a clip's natural length as the
+sentences allow: as little silence and change of tempo as pacing will need, paragraphs kept
+apart) or into exactly the number of segments asked for (word counts as even as possible).
 """
 
 from __future__ import annotations
@@ -12,7 +15,9 @@ import itertools
 import math
 from dataclasses import dataclass
 
+from storyreel.assembly.pacing import NATURAL_TEMPO, fit
 from storyreel.assembly.timing import Duration
+from storyreel.language import narrator_pace, spoken_letters
 from storyreel.providers.offline.planner.sentences import (
     cut,
     join_pieces,
@@ -22,10 +27,41 @@ from storyreel.providers.offline.planner.sentences import (
     word_count,
 )
 
-WORDS_PER_SECOND = 2.6
-SHORT_WORDS = 13  # fits a 6 s clip with a breath before and after
-LONG_WORDS = 24  # fits a 10 s clip
+# The most words ``-n`` puts in a segment before it is warned of overflowing 10 s clips (the
+# exact grouping balances words; the automatic one goes by estimated seconds).
+LONG_WORDS = 24
 PARAGRAPH_PENALTY = 0.35  # keep paragraphs apart unless merging saves a poorly filled clip
+# A sentence estimated longer than this is cut (a 10 s clip holds it at about 1.13x), and no
+# group is tried beyond GROUP_SECONDS: the fit of anything longer only holds frames.
+LONGEST_SENTENCE = 10.5
+GROUP_SECONDS = 14.0
+# What a group costs, in seconds of silence: a held frame is far worse than silence, a tempo
+# far from 1 both sounds hurried (or dragged) and leaves no room for the estimate's error.
+HOLD_WEIGHT = 20.0
+TEMPO_WEIGHT = 3.0
+# Beyond the natural band a tempo costs much more: the estimate is only an estimate, and a
+# group planned at the wide band's edge holds a frame once its voice is 5 % slower than thought.
+WIDE_WEIGHT = 10.0
+# How much slower than estimated a voice may turn out: a group that would then hold a frame
+# costs as if it did (the fit is made again on the real length, so only a hold is risked).
+ESTIMATE_ERROR = 0.08
+
+
+@dataclass(frozen=True)
+class Pace:
+    """How fast the narrating voice speaks: letters (Chinese characters) a second."""
+
+    letters_per_second: float
+
+    @classmethod
+    def of(cls, language: str | None, measured: float | None = None) -> Pace:
+        return cls(measured if measured and measured > 0 else narrator_pace(language))
+
+    def seconds(self, text: str) -> float:
+        return spoken_letters(text) / self.letters_per_second
+
+
+DEFAULT_PACE = Pace.of("en")
 
 
 @dataclass(frozen=True)
@@ -34,24 +70,34 @@ class Unit:
 
     text: str
     paragraph: int
+    seconds: float = 0.0  # its estimated spoken length
 
     @property
     def words(self) -> int:
         return word_count(self.text)
 
 
-def duration_for(words: int) -> Duration:
-    """6 s when the narration fits a short clip, else 10 s (longer speech holds the last frame)."""
-    return 6 if words <= SHORT_WORDS else 10
+def duration_for(narration: str, pace: Pace = DEFAULT_PACE) -> Duration:
+    """The clip a narration's estimated length fits (pacing decides again once it is spoken)."""
+    return fit(pace.seconds(narration)).clip
 
 
-def split_units(body: str) -> list[Unit]:
+def _fitting_pieces(sentence: str, pace: Pace) -> list[str]:
+    """``sentence``, cut at clause marks (else evenly) when it is too long for a 10 s clip."""
+    seconds = pace.seconds(sentence)
+    if seconds <= LONGEST_SENTENCE:
+        return [sentence]
+    words = word_count(sentence)
+    return split_long(sentence, max(1, math.floor(words * LONGEST_SENTENCE / seconds)))
+
+
+def split_units(body: str, pace: Pace = DEFAULT_PACE) -> list[Unit]:
     """The body's sentences, long ones cut so every piece fits a long clip."""
     return [
-        Unit(piece, k)
+        Unit(piece, k, pace.seconds(piece))
         for k, paragraph in enumerate(paragraphs(body))
         for sentence in split_sentences(paragraph)
-        for piece in split_long(sentence, LONG_WORDS)
+        for piece in _fitting_pieces(sentence, pace)
     ]
 
 
@@ -66,7 +112,11 @@ def split_further(units: list[Unit], wanted: int) -> list[Unit]:
             pieces = cut(unit.text, 2)
         # Keep only the first cut so each step adds exactly one unit.
         first, rest = pieces[0], join_pieces(pieces[1:])
-        units[i : i + 1] = [Unit(first, unit.paragraph), Unit(rest, unit.paragraph)]
+        share = unit.seconds / max(1, word_count(unit.text))
+        units[i : i + 1] = [
+            Unit(first, unit.paragraph, share * word_count(first)),
+            Unit(rest, unit.paragraph, share * word_count(rest)),
+        ]
     return units
 
 
@@ -74,21 +124,32 @@ def split_further(units: list[Unit], wanted: int) -> list[Unit]:
 
 
 def _group_cost(units: list[Unit]) -> float:
-    words = sum(u.words for u in units)
-    capacity = SHORT_WORDS if words <= SHORT_WORDS else LONG_WORDS
+    """The silence a group will leave once paced (with a held frame and a change of tempo
+    counted as worse), and the paragraphs it joins."""
+    seconds = sum(u.seconds for u in units)
+    fitted = fit(seconds)
     crossings = len({u.paragraph for u in units}) - 1
-    return (1 - min(words, capacity) / capacity) ** 2 + PARAGRAPH_PENALTY * crossings
+    low, high = NATURAL_TEMPO
+    beyond = max(0.0, math.log(fitted.tempo / high), math.log(low / fitted.tempo))
+    slower = seconds * (1 + ESTIMATE_ERROR)
+    return (
+        fitted.gap(seconds)
+        + HOLD_WEIGHT * fit(slower).hold(slower)
+        + TEMPO_WEIGHT * abs(math.log(fitted.tempo))
+        + WIDE_WEIGHT * beyond
+        + PARAGRAPH_PENALTY * crossings
+    )
 
 
 def group_auto(units: list[Unit]) -> list[list[Unit]]:
-    """Fewest poorly filled clips: a shortest path over where each segment starts."""
+    """The least silence and change of tempo: a shortest path over where each segment starts."""
     n = len(units)
     best: list[tuple[float, int]] = [(0.0, 0)] + [(float("inf"), 0)] * n
     for end in range(1, n + 1):
-        words = 0
+        seconds = 0.0
         for start in range(end - 1, -1, -1):
-            words += units[start].words
-            if words > LONG_WORDS and start < end - 1:
+            seconds += units[start].seconds
+            if seconds > GROUP_SECONDS and start < end - 1:
                 break
             cost = best[start][0] + _group_cost(units[start:end])
             if cost < best[end][0] - 1e-12:

@@ -12,7 +12,9 @@ from storyreel.limits import MAX_SEGMENTS
 from storyreel.plan import Plan, Segment
 from storyreel.providers.offline._base import OfflineProvider
 from storyreel.providers.offline.planner.grouping import (
+    DEFAULT_PACE,
     LONG_WORDS,
+    Pace,
     Unit,
     duration_for,
     group_auto,
@@ -24,7 +26,6 @@ from storyreel.providers.offline.planner.sentences import (
     fallback_title,
     join_pieces,
     split_title,
-    word_count,
 )
 from storyreel.providers.offline.planner.shots import choose_cameras, shot_prompts
 
@@ -46,13 +47,20 @@ class OfflinePlanner(OfflineProvider):
     """Rule-based planner: no key, no network, same story in, same plan out."""
 
     async def plan(
-        self, story: str, *, segments: int | None = None, aspect: str = DEFAULT_ASPECT
+        self,
+        story: str,
+        *,
+        segments: int | None = None,
+        aspect: str = DEFAULT_ASPECT,
+        pace: float | None = None,
     ) -> Plan:
         # In a thread: detecting the language loads its model (about a second) the first time.
-        return await asyncio.to_thread(build_plan, story, segments=segments, aspect=aspect)
+        return await asyncio.to_thread(
+            build_plan, story, segments=segments, aspect=aspect, pace=pace
+        )
 
 
-def _story_units(story: str) -> tuple[str | None, str, list[Unit]]:
+def _story_units(story: str, pace: Pace = DEFAULT_PACE) -> tuple[str | None, str, list[Unit]]:
     """The title, the body and its sentences (long ones cut to fit a long clip)."""
     if not story or not story.strip():
         raise UsageError(
@@ -61,7 +69,7 @@ def _story_units(story: str) -> tuple[str | None, str, list[Unit]]:
     title, body = split_title(story)
     if not body:  # a single short line: it is the story, not a title
         title, body = None, story.strip()
-    units = split_units(body)
+    units = split_units(body, pace)
     if not units:
         raise UsageError("the story has no words to narrate", field="story")
     return title, body, units
@@ -81,10 +89,15 @@ def build_plan(
     segments: int | None = None,
     language: str | None = None,
     aspect: str = DEFAULT_ASPECT,
+    pace: float | None = None,
 ) -> Plan:
     """The synchronous core of :class:`OfflinePlanner` (plain string work, and the language
-    detected from the story unless given)."""
-    title, body, units = _story_units(story)
+    detected from the story unless given). ``pace``: the narrating voice's letters a second,
+    measured (else a narrator's usual pace for the language)."""
+    title, body = split_title(story) if story and story.strip() else (None, "")
+    language = language or detect_language(body or story)
+    speed = Pace.of(language, pace)
+    title, body, units = _story_units(story, speed)
     if segments is None:
         groups = group_auto(units)
         if len(groups) > MAX_SEGMENTS:
@@ -116,12 +129,12 @@ def build_plan(
                 first_frame_prompt=first,
                 last_frame_prompt=last,
                 camera=camera,
-                duration=duration_for(word_count(narration)),
+                duration=duration_for(narration, speed),
             )
         )
     return Plan(
         title=title or fallback_title(body),
         style=style_for(aspect),
-        language=language or detect_language(body),
+        language=language,
         segments=built,
     )
