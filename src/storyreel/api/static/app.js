@@ -172,14 +172,11 @@ function showJob(job) {
     $("video").src = job.video_url;
     $("video-box").hidden = false;
   }
-<<<<<<< HEAD
-  showTimeline(job);
-=======
   showDownload("download", job.video_url, `storyreel-${job.id}.mp4`);
   showDownload("download-srt", job.subtitles_url, `storyreel-${job.id}.srt`);
   showDownload("download-manifest", job.manifest_url, `storyreel-${job.id}-manifest.json`);
   $("downloads").hidden = !(job.video_url || job.subtitles_url || job.manifest_url);
->>>>>>> main
+  showTimeline(job);
   drawProgress();
   // The board stays on screen while an edit re-makes what it touched, its controls disabled.
   const settled = job.status === "review" || ENDED.includes(job.status);
