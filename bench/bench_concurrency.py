@@ -1,7 +1,8 @@
 """Concurrency benchmark (a script, not a test; issue 5).
 
 Starts the fake MiniMax and OpenAI services as separate processes with real-world-like latency
-(plan 1 s, image 1 s, video 20 s per task, speech 1 s), then runs the real command
+(plan 1 s, image 1 s, video 20 s per task, speech 1 s; the fake MiniMax renders one clip per
+shape and serves it to every task, as MiniMax renders on its own machines), then runs the command
 ``storyreel make STORY -n 8 --resolution 720P --yes`` against them:
 
   critical path  a 1-segment job: plan + speech + first frame + one more frame + video + mux +
@@ -58,9 +59,13 @@ PYTHONPATH = os.environ.get("PYTHONPATH", "")
 
 
 @contextlib.asynccontextmanager
-async def fake(module: str, *latency: str) -> AsyncIterator[str]:
-    """Run ``python -m tests.fakes.MODULE`` on a free port; yields its URL."""
+async def fake(module: str, *latency: str, reuse: bool = False) -> AsyncIterator[str]:
+    """Run ``python -m tests.fakes.MODULE`` on a free port; yields its URL. ``reuse``: the fake
+    MiniMax renders one clip per shape for every task (as in bench_workers.py): MiniMax renders
+    on its own machines, and eight clips encoded here would take the CPU being measured."""
     args = [sys.executable, "-m", f"tests.fakes.{module}", "--port", "0"]
+    if reuse:
+        args.append("--reuse-clips")
     for item in latency:
         args += ["--latency", item]
     proc = await asyncio.create_subprocess_exec(
@@ -158,7 +163,7 @@ async def main() -> None:
     results: list[tuple[str, Run]] = []
     try:
         async with (
-            fake("fake_minimax", f"video={args.video}", "speech=1") as minimax,
+            fake("fake_minimax", f"video={args.video}", "speech=1", reuse=True) as minimax,
             fake("fake_openai", "plan=1,image=1") as openai,
         ):
             base = {

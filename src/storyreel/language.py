@@ -13,6 +13,7 @@ are written without spaces, which are right to left).
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections.abc import Callable
 from functools import cache
@@ -112,12 +113,19 @@ def primary(language: str) -> str:
     return language.split("-", 1)[0]
 
 
+_MODEL_LOCK = threading.Lock()
+
+
 @cache
 def _classify() -> Callable[[str], tuple[str, float]]:
-    # Importing loads the model (about a second): once per process, on first use.
-    import py3langid
+    # The model loads on the first classify (about a CPU second): once per process. Detection
+    # runs in worker threads, and neither ``cache`` nor py3langid stops two first calls at once
+    # from each loading it (a worker's threads loaded it three times), hence the lock.
+    with _MODEL_LOCK:
+        import py3langid
 
-    return cast(Callable[[str], tuple[str, float]], py3langid.classify)
+        py3langid.classify("warm")  # loads it; later calls (any thread) find it loaded
+        return cast(Callable[[str], tuple[str, float]], py3langid.classify)
 
 
 def detect_language(text: str) -> str:

@@ -65,6 +65,18 @@ async def test_page_submits_a_story_shows_progress_and_plays_the_video(tmp_path:
                 assert await page.get_attribute(".bar", "aria-valuenow") == "100"
                 await page.wait_for_selector("#storyboard-box:not([hidden])")
                 assert await page.evaluate("document.getElementById('storyboard').naturalWidth") > 0
+                # The finished job's timeline picture (GET /jobs/{id}/timeline.png) is shown.
+                await page.wait_for_selector("#timeline-box:not([hidden])")
+                timeline_width = await page.evaluate(
+                    """async () => {
+                        const img = document.querySelector('#timeline-box img');
+                        if (!img.complete) {
+                            await new Promise((ok) => img.addEventListener('load', ok));
+                        }
+                        return img.naturalWidth;
+                    }"""
+                )
+                assert timeline_width == 1400  # timeline_image.WIDTH: the PNG, not a broken image
                 assert (await page.get_attribute("#download", "href") or "").endswith("/video")
 
                 played = await page.evaluate(

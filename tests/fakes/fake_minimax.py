@@ -1078,6 +1078,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--state", type=Path, help="keep counters, files, voices and tasks in this JSON file"
     )
+    parser.add_argument(
+        "--reuse-clips",
+        action="store_true",
+        help="render one clip per shape and serve it to every task (benchmarks: MiniMax renders "
+        "on its own machines, here rendering would take the CPU being measured)",
+    )
     args = parser.parse_args(argv)
     polls = [int(p) for p in args.polls.split(",")]
     fake = FakeMiniMax(
@@ -1086,6 +1092,7 @@ def main(argv: list[str] | None = None) -> None:
         polls_per_stage=dict(zip(STAGES, polls, strict=True)),
         state_path=args.state,
     )
+    fake.reuse_clips = args.reuse_clips
     for name, seconds in parse_latency(args.latency).items():
         fake.set_latency(name, seconds)
     fake.rpm_limits.update({k: int(v) for k, v in parse_latency(args.rpm).items()})

@@ -322,7 +322,7 @@ async def test_generate_video_t2v_and_01_series(
     )
 
 
-async def test_before_send_runs_in_the_slot_right_before_each_request(
+async def test_before_wait_then_slot_then_before_send_for_each_attempt(
     settings: MiniMaxSettings, sleeps: Sleeps, router: respx.MockRouter
 ) -> None:
     order: list[str] = []
@@ -343,9 +343,13 @@ async def test_before_send_runs_in_the_slot_right_before_each_request(
     async def before_send() -> None:
         order.append("before_send")
 
+    def before_wait() -> None:  # the job timeline's start of the rate-limit wait
+        order.append("before_wait")
+
     async with AsyncMiniMax(settings, sleep=sleeps, rate_limits=Slots()) as mm:
-        assert await mm.generate_video("A cat", before_send=before_send) == "9"
-    create = ["slot video_generation", "before_send", "request"]
+        task = await mm.generate_video("A cat", before_send=before_send, before_wait=before_wait)
+        assert task == "9"
+    create = ["before_wait", "slot video_generation", "before_send", "request"]
     assert order == create + create
 
 

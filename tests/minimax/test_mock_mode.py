@@ -96,7 +96,7 @@ async def test_mock_end_to_end(mocked: MiniMaxSettings, tmp_path: Path, sample: 
             seconds, info = probe(clip)
             assert info["codec"] == "h264" and (info["width"], info["height"]) == (1366, 768)
             assert (task.video_width, task.video_height) == (1366, 768)
-            assert seconds == pytest.approx(6, abs=0.1) and info["frames"] == 144
+            assert seconds == pytest.approx(6, abs=0.1) and info["frames"] == 150  # 25 fps
             first_rgb, last_rgb = edge_frames(clip)
             assert first_rgb[0] > 200 > 50 > first_rgb[2]  # starts on the red first frame
             assert last_rgb[2] > 200 > 50 > last_rgb[0]  # ends on the blue last frame

@@ -16,6 +16,7 @@ from .conftest import API, KEY, fail
 CONTRACT = {
     "AsyncMiniMax",
     "BeforeSend",
+    "BeforeWait",
     "MiniMaxSettings",
     "UploadedFile",
     "VoiceCloneResult",

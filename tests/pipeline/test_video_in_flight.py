@@ -11,7 +11,7 @@ from pathlib import Path
 
 from storyreel.pipeline.orchestrator import Pipeline, RenderOptions
 from storyreel.providers.base import ClipRequest, ImageGen, Planner, ProgressFn, SpeechGen
-from storyreel.providers.hooks import BeforeSend
+from storyreel.providers.hooks import BeforeSend, BeforeWait
 from storyreel.providers.offline import OfflineImageGen, OfflinePlanner, OfflineSpeechGen
 from tests.pipeline._cli import STORY
 
@@ -47,7 +47,13 @@ class SlowVideo:
         self.all_created = asyncio.Event()
         self.release = asyncio.Event()
 
-    async def submit(self, request: ClipRequest, *, before_send: BeforeSend | None = None) -> str:
+    async def submit(
+        self,
+        request: ClipRequest,
+        *,
+        before_send: BeforeSend | None = None,
+        before_wait: BeforeWait | None = None,
+    ) -> str:
         self.creating += 1
         self.max_creating = max(self.max_creating, self.creating)
         try:

@@ -237,3 +237,35 @@ def test_voice_is_honoured_offline_as_an_espeak_voice() -> None:
     assert isinstance(speech, OfflineSpeechGen) and speech.voice_for("ru") == "ru"
     with pytest.raises(ConfigError, match="espeak-ng has no voice 'xx'"):
         build_providers(Settings(voice_id="xx"), overrides=offline)
+
+
+def test_threads_detecting_at_once_load_the_model_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A worker detects in several threads at once; each load is about a CPU second.
+    import threading
+
+    import py3langid.langid as langid
+
+    from storyreel import language
+
+    loads: list[int] = []
+    load = langid._load_identifier
+
+    def counted(*args: object, **kwargs: object) -> object:
+        loads.append(1)
+        return load(*args, **kwargs)
+
+    monkeypatch.setattr(langid, "_load_identifier", counted)
+    monkeypatch.setattr(langid, "IDENTIFIER", None)  # as in a fresh process
+    language._classify.cache_clear()
+    start = threading.Barrier(4)
+
+    def detect() -> None:
+        start.wait()
+        assert detect_language("The keeper climbs the stairs every night.") == "en"
+
+    threads = [threading.Thread(target=detect) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(loads) == 1

@@ -25,6 +25,7 @@ from storyreel.api import (
     routes_music,
     routes_session,
     routes_studio,
+    routes_timeline,
     routes_voices,
     routes_webhooks,
     routes_workers,
@@ -121,6 +122,7 @@ def create_app(settings: Settings, *, max_jobs: int = DEFAULT_MAX_JOBS) -> FastA
     app.include_router(routes_job_files.router)
     app.include_router(routes_studio.router)
     app.include_router(routes_edits.router)
+    app.include_router(routes_timeline.router)
     app.include_router(routes_voices.router)
     app.include_router(routes_music.router)
     app.include_router(routes_webhooks.router)

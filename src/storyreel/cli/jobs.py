@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from pathlib import Path
 from typing import Any
@@ -13,10 +14,12 @@ from storyreel.cli import options as opt
 from storyreel.cli.common import console, err_console, load_settings, music_choice, run
 from storyreel.cli.running import in_review, job_runner, run_with_progress, summary
 from storyreel.errors import UsageError
+from storyreel.files import write_bytes_atomic_sync
 from storyreel.pipeline.cost import format_usd
 from storyreel.pipeline.jobs import JobOptions
 from storyreel.pipeline.layout import OutputLayout
-from storyreel.pipeline.store import Job, Spend, Step
+from storyreel.pipeline.store import Job, JobStore, Spend, Step
+from storyreel.pipeline.timeline_image import job_timeline_png
 from storyreel.plan import Plan
 
 
@@ -144,23 +147,58 @@ def register(app: typer.Typer) -> None:
     def list_jobs(
         job_id: str | None = typer.Argument(None, help="Show one job's steps and spend."),
         limit: int = typer.Option(20, "--limit", min=1, max=1000),
+        timeline: Path | None = typer.Option(
+            None,
+            "--timeline",
+            dir_okay=False,
+            help="Draw where JOB's time went (each segment's stages on a time axis) into this PNG.",
+        ),
     ) -> None:
         """List jobs with their state and spend, or one job in detail.
 
-        Example: storyreel jobs, or storyreel jobs JOB_ID for its steps
+        Example: storyreel jobs, storyreel jobs JOB_ID for its steps, or
+        storyreel jobs JOB_ID --timeline out.png
         """
+        if timeline is not None and job_id is None:
+            raise UsageError(
+                "--timeline needs a job",
+                field="JOB_ID",
+                fix="storyreel jobs JOB_ID --timeline out.png",
+            )
         settings = load_settings()
 
         async def go() -> None:
             async with job_runner(settings) as runner:
                 if job_id is None:
                     show_jobs(await runner.store.list_jobs(limit=limit))
-                else:
-                    job = await runner.store.get_job(job_id)
-                    steps = await runner.store.list_steps(job.id)
-                    show_job(job, steps, await runner.store.spend(job.id))
+                    return
+                job = await runner.store.get_job(job_id)
+                if timeline is not None:
+                    await write_timeline(runner.store, job, timeline)
+                    return
+                steps = await runner.store.list_steps(job.id)
+                show_job(job, steps, await runner.store.spend(job.id))
 
         run(go())
+
+
+async def write_timeline(store: JobStore, job: Job, out: Path) -> None:
+    picture = await job_timeline_png(store, job)
+    if picture is None:
+        raise UsageError(
+            f"job {job.id} has no steps to draw yet",
+            field="JOB_ID",
+            fix=f"wait until it has started (storyreel jobs {job.id})",
+        )
+    try:
+        await asyncio.to_thread(write_bytes_atomic_sync, out, picture)
+    except OSError as exc:
+        raise UsageError(
+            f"cannot write {out}: {exc.strerror or exc}",
+            field="--timeline",
+            fix="give a writable file path",
+        ) from exc
+    console.print(f"wrote {out}", highlight=False)
 
 
 STEP_ORDER = {

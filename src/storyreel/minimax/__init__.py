@@ -4,7 +4,7 @@ Imports nothing from the rest of storyreel. See ``_client.AsyncMiniMax`` for the
 ``_exceptions`` for the error tree. The rest of storyreel imports only what is exported here.
 """
 
-from ._base_client import BeforeSend
+from ._base_client import BeforeSend, BeforeWait
 from ._callbacks import parse_callback
 from ._camera import (
     CAMERA_COMMANDS,
@@ -81,6 +81,7 @@ __all__ = [
     "AsyncMiniMax",
     "AuthenticationError",
     "BeforeSend",
+    "BeforeWait",
     "CallbackEvent",
     "ContentPolicyError",
     "DuplicateVoiceError",

@@ -50,6 +50,8 @@ M = TypeVar("M", bound=pydantic.BaseModel)
 Reader = Callable[[str, httpx.Response], Awaitable[T]]
 # Awaited right before a request leaves (after validation and the rate-limit wait).
 BeforeSend = Callable[[], Awaitable[None]]
+# Called as a request starts waiting for its rate-limit slot (before ``BeforeSend``).
+BeforeWait = Callable[[], None]
 
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
@@ -156,12 +158,15 @@ class BaseClient:
         *,
         read: Reader[T],
         before_send: BeforeSend | None = None,
+        before_wait: BeforeWait | None = None,
         **request: Any,
     ) -> T:
         """One API call with rate limit, retries and error translation.
 
         ``before_send`` is awaited inside the rate-limit slot, right before each attempt's
-        request leaves: the moment a paid create may start to cost (see ``generate_video``)."""
+        request leaves: the moment a paid create may start to cost (see ``generate_video``).
+        ``before_wait`` is called as each attempt starts waiting for its slot, so a caller can
+        tell the rate-limit wait from the request (storyreel's job timeline does)."""
         # 'paid' here means costly to repeat (see _constants): video creates and voice clones.
         paid = endpoint in NOT_REPEATED_BLINDLY
         reader = read
@@ -171,16 +176,27 @@ class BaseClient:
         async for attempt in retrying:
             with attempt:
                 result: T = await self._attempt(
-                    method, endpoint, reader, paid, request, before_send
+                    method, endpoint, reader, paid, request, before_send, before_wait
                 )
                 return result
         raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
 
     async def _json(
-        self, method: str, endpoint: str, *, before_send: BeforeSend | None = None, **request: Any
+        self,
+        method: str,
+        endpoint: str,
+        *,
+        before_send: BeforeSend | None = None,
+        before_wait: BeforeWait | None = None,
+        **request: Any,
     ) -> dict[str, Any]:
         return await self._call(
-            method, endpoint, read=self._read_json, before_send=before_send, **request
+            method,
+            endpoint,
+            read=self._read_json,
+            before_send=before_send,
+            before_wait=before_wait,
+            **request,
         )
 
     async def _attempt(
@@ -191,7 +207,10 @@ class BaseClient:
         paid: bool,
         request: Mapping[str, Any],
         before_send: BeforeSend | None,
+        before_wait: BeforeWait | None = None,
     ) -> T:
+        if before_wait is not None:
+            before_wait()
         async with self._limits.slot(endpoint):
             if before_send is not None:
                 await before_send()

@@ -33,7 +33,12 @@ log = logging.getLogger(__name__)
 
 CDN_HOST = "mock-cdn.minimax.invalid"
 _STAGES = ("Preparing", "Queueing", "Processing", "Success")
-_HEIGHTS = {"512P": 512, "720P": 720, "768P": 768, "1080P": 1080}
+# Clips the shape Hailuo-02 delivers them in (third-party API pages; the query's
+# video_width/video_height agree): a fixed size per resolution, 768P as 1366x768 and 1080P as
+# 1920x1080, the first frame deciding only the orientation; H.264 yuv420p at 25 fps (see
+# ``_mock_media``). So a mock clip takes the same path through storyreel as a real one: copied
+# into its segment, not re-encoded.
+_SIZES = {"512P": (912, 512), "720P": (1280, 720), "768P": (1366, 768), "1080P": (1920, 1080)}
 _MIME = {
     "mp3": "audio/mpeg",
     "wav": "audio/wav",
@@ -87,15 +92,16 @@ def _frame(value: object) -> bytes | None:
     return None
 
 
-def _size(height: int, frame: bytes | None) -> tuple[int, int]:
-    aspect = 16 / 9
+def _size(resolution: str, frame: bytes | None) -> tuple[int, int]:
+    width, height = _SIZES.get(resolution, _SIZES["720P"])
     if frame:
         try:
             with Image.open(io.BytesIO(frame)) as img:
-                aspect = img.size[0] / img.size[1]
+                if img.size[1] > img.size[0]:  # a portrait first frame makes a portrait clip
+                    return height, width
         except (UnidentifiedImageError, OSError):
             pass
-    return int(round(height * aspect / 2) * 2), height
+    return width, height
 
 
 MOCK_MUSIC_SECONDS = 20.0
@@ -278,9 +284,7 @@ class MockMiniMax:
             _frame(payload.get("first_frame_image")),
             _frame(payload.get("last_frame_image")),
         )
-        width, height = _size(
-            _HEIGHTS.get(str(payload.get("resolution") or "720P"), 720), first or last
-        )
+        width, height = _size(str(payload.get("resolution") or "720P"), first or last)
         task_id = self._new_id()
         self._tasks[task_id] = _Task(int(payload.get("duration") or 6), width, height, first, last)
         body = _fixture("video_generation")

@@ -1,7 +1,8 @@
 """Real, playable media for mock mode, made locally with the imageio-ffmpeg binary.
 
 Speech is a soft tone whose length follows the text (~2.5 words per second); a clip is a
-crossfade from the first frame to the last (a still, or a test pattern without frames).
+crossfade from the first frame to the last (a still, or a test pattern without frames), H.264
+yuv420p (TV range) at 25 fps like Hailuo-02's clips.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from ._constants import DOWNLOAD
 from ._exceptions import ServerError
 
 WORDS_PER_SECOND = 2.5
-FPS = 24
+FPS = 25  # Hailuo-02's clips' frame rate
 _AUDIO_ARGS = {
     "mp3": ["-c:a", "libmp3lame", "-b:a", "128k", "-f", "mp3"],
     "wav": ["-c:a", "pcm_s16le", "-f", "wav"],
@@ -74,7 +75,7 @@ async def make_clip(
     first: bytes | None = None,
     last: bytes | None = None,
 ) -> bytes:
-    """An H.264 mp4 of ``seconds`` at ``width``x``height``, 24 fps, without audio."""
+    """An H.264 mp4 of ``seconds`` at ``width``x``height``, 25 fps, without audio."""
     folder = await _in_tempdir("video")
     try:
         inputs: list[str] = []
@@ -125,6 +126,9 @@ async def make_clip(
             "30",
             "-pix_fmt",
             "yuv420p",
+            # TV range, as Hailuo's clips are (a JPEG keyframe would else make it yuvj420p).
+            "-color_range",
+            "tv",
             "-movflags",
             "+faststart",
             "-f",

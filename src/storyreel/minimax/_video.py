@@ -16,7 +16,7 @@ import httpx
 
 from . import _file_checks
 from . import _validation as check
-from ._base_client import BaseClient, BeforeSend
+from ._base_client import BaseClient, BeforeSend, BeforeWait
 from ._constants import VIDEO_CREATE, VIDEO_QUERY
 from ._exceptions import ContentPolicyError, MiniMaxValidationError, ServerError
 from ._models import VideoRequest, VideoTask, int_or_none, normalize_status
@@ -40,13 +40,16 @@ class VideoResource(BaseClient):
         prompt_optimizer: bool = True,
         callback_url: str | None = None,
         before_send: BeforeSend | None = None,
+        before_wait: BeforeWait | None = None,
     ) -> str:
         """``POST /v1/video_generation`` (T2V, I2V or FL2V by the frames given). Returns task_id.
 
         ``before_send``: awaited after validation and the rate-limit wait, right before the
         request leaves. A caller that must record "this may now be billed" (a write-ahead log)
         does it there, so an interruption while waiting for a slot is not mistaken for a
-        request that may have been accepted. An exception from it cancels the request."""
+        request that may have been accepted. An exception from it cancels the request.
+        ``before_wait``: called as the request starts waiting for its rate-limit slot (5 RPM
+        by default), so the wait can be told from the request's own time."""
         mode: check.Mode = (
             "fl2v"
             if last_frame_image is not None
@@ -71,7 +74,13 @@ class VideoResource(BaseClient):
             prompt_optimizer=prompt_optimizer,
             callback_url=callback,
         )
-        body = await self._json("POST", VIDEO_CREATE, json=request.body(), before_send=before_send)
+        body = await self._json(
+            "POST",
+            VIDEO_CREATE,
+            json=request.body(),
+            before_send=before_send,
+            before_wait=before_wait,
+        )
         task_id = body.get("task_id")
         if task_id in (None, ""):
             raise ServerError("the answer has no task_id", endpoint=VIDEO_CREATE)
@@ -90,6 +99,7 @@ class VideoResource(BaseClient):
         prompt_optimizer: bool = True,
         callback_url: str | None = None,
         before_send: BeforeSend | None = None,
+        before_wait: BeforeWait | None = None,
     ) -> str:
         """First-and-last-frame video (Hailuo-02 only). Returns task_id.
 
@@ -111,6 +121,7 @@ class VideoResource(BaseClient):
             prompt_optimizer=prompt_optimizer,
             callback_url=callback_url,
             before_send=before_send,
+            before_wait=before_wait,
         )
 
     async def query_video_status(self, task_id: str) -> VideoTask:

@@ -10,6 +10,11 @@ from typing import Any, Literal
 
 Stage = Literal["plan", "speech", "cast", "frame", "video", "mux", "music", "assemble"]
 STAGES: tuple[Stage, ...] = ("plan", "speech", "cast", "frame", "video", "mux", "music", "assemble")
+# The parts of a remote clip's step, in their usual order: waiting for a create slot (the
+# concurrency), for the rate limit (RPM), the create request (with the frames' preparation),
+# the provider rendering it, the download.
+Phase = Literal["queued", "rpm", "create", "wait", "download"]
+PHASES: tuple[Phase, ...] = ("queued", "rpm", "create", "wait", "download")
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,16 @@ class StepProgress(Event):
     segment: int | None
     fraction: float
     status: str = ""
+
+
+@dataclass(frozen=True)
+class StepPhase(Event):
+    """A running step entered one of its parts; it lasts until the next part or the step's
+    end. Kept in the store (unthinned) for the job's timeline picture."""
+
+    stage: Stage
+    segment: int | None
+    phase: Phase
 
 
 @dataclass(frozen=True)

@@ -111,7 +111,10 @@ async def add_spend_to_manifest(manifest: Path, spend: Spend) -> None:
 
 
 class StoreSink:
-    """Passes every event on, and keeps them in the store (progress thinned) for later readers."""
+    """Passes every event on, and keeps them in the store (progress thinned) for later readers,
+    in the order they were emitted: each write waits for the one before it. Written at once,
+    two events a moment apart (a step's start and its first part) could take the store's lock
+    in either order, and their ``seq`` would tell a replay and the timeline the wrong story."""
 
     def __init__(
         self,
@@ -126,6 +129,7 @@ class StoreSink:
         self.stored = stored
         self._last_progress: dict[tuple[str, int | None], float] = {}
         self._pending: set[asyncio.Task[Any]] = set()
+        self._last: asyncio.Task[Any] | None = None
 
     def __call__(self, event: Event) -> None:
         self.forward(event)
@@ -137,12 +141,21 @@ class StoreSink:
             self._last_progress[key] = now
         data = event.to_dict()
         task = asyncio.get_running_loop().create_task(
-            self.store.append_event(self.job_id, data.pop("type"), data)
+            self._append_after(self._last, data.pop("type"), data)
         )
+        self._last = task
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
         if self.stored is not None:
             task.add_done_callback(self._announce)
+
+    async def _append_after(
+        self, before: asyncio.Task[Any] | None, type: str, data: dict[str, Any]
+    ) -> StoredEvent:
+        if before is not None:
+            # Its failure is its own (gathered in flush); this one is written all the same.
+            await asyncio.wait([before])
+        return await self.store.append_event(self.job_id, type, data)
 
     def _announce(self, task: asyncio.Task[StoredEvent]) -> None:
         if self.stored is not None and not task.cancelled() and task.exception() is None:

@@ -156,12 +156,15 @@ class Pipeline:
         self.emit(PlanReady(title=plan.title, segments=n, frames=n + 1, cast=portraits))
 
     async def render_segment(self, plan: Plan, i: int) -> SegmentOutcome:
-        """Everything of segment ``i`` up to its muxed ``segment.mp4``: narration first (its
-        length picks the clip's duration), then its two keyframes, the clip, the mux.
+        """Everything of segment ``i`` up to its muxed ``segment.mp4``: its narration (its
+        length picks the clip's duration) and its two keyframes at once, then the clip, the mux.
 
         Safe to run for different segments in different processes on one store: shared
         keyframes are made once (the ledger claims them) and reused by the neighbour.
         """
+        # Both keyframes are drawn while the narration is spoken: neither depends on it (only
+        # the clip's duration does), so the clip waits for the slower of the two, not their sum.
+        self._segments.start_frames(plan, i)
         outcome = await self._segments.narrate(plan, i)
         before, after = plan.segments[i].duration, self.clip_duration(outcome.speech_seconds)
         if after != before:

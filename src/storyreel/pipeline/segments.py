@@ -19,7 +19,7 @@ from storyreel.pipeline.keyframes import Keyframes
 from storyreel.pipeline.render_types import SegmentOutcome
 from storyreel.pipeline.steps import FFMPEG, RenderContext
 from storyreel.plan import Plan
-from storyreel.providers.base import ClipRequest
+from storyreel.providers.base import DOWNLOADING, ClipRequest
 from storyreel.providers.hooks import BeforeSend
 
 # A clip may come back a little short or long (the provider's frame rounding); beyond this it is
@@ -44,6 +44,12 @@ class SegmentWork:
         # Paid video creates (frame preparation, the RPM wait, the request) at once; the wait
         # for the clip that follows holds no slot of it.
         self._creates = asyncio.Semaphore(self.options.concurrency)
+
+    def start_frames(self, plan: Plan, i: int) -> None:
+        """Start drawing segment ``i``'s two keyframes (each once per process; the clip awaits
+        them)."""
+        self.frames.frame(plan, i)
+        self.frames.frame(plan, i + 1)
 
     def fit(self, speech_seconds: float) -> Fit:
         """Narration first: the spoken length decides the clip (1080P renders 6 s only) and
@@ -138,17 +144,41 @@ class SegmentWork:
         )
         clip_out = self.layout.clip(i)
         progress = self.steps.progress("video", i)
+        # The parts of a remote clip's step, for the job's timeline (a local render has none).
+        phase = self.steps.phase("video", i)
+        downloading = False
+
+        def report(fraction: float, status: str = "") -> None:
+            nonlocal downloading
+            if status == DOWNLOADING and not downloading:
+                downloading = True
+                phase("download")
+            progress(fraction, status)
 
         async def fetch(job_id: str) -> Path:
-            clip = await video.fetch(job_id, request, clip_out, progress)
+            if not video.paid:
+                clip = await video.fetch(job_id, request, clip_out, progress)
+            else:
+                phase("wait")
+                clip = await video.fetch(job_id, request, clip_out, report)
             await _check_clip(clip, request)
             return clip
 
         async def submit(before_send: BeforeSend) -> str:
             if not video.paid:  # a local renderer's work is in fetch, under the CPU limit
                 return await video.submit(request, before_send=before_send)
+
+            async def sending() -> None:
+                phase("create")
+                await before_send()
+
+            if self._creates.locked():
+                phase("queued")
             async with self._creates:
-                return await video.submit(request, before_send=before_send)
+                phase("create")  # the frames' preparation, until the rate-limit wait
+                return await video.submit(
+                    request, before_send=sending, before_wait=lambda: phase("rpm")
+                )
 
         return await self.steps.run(
             "video",

@@ -16,9 +16,11 @@ from typing import TYPE_CHECKING, TypeVar
 from storyreel.errors import StoryreelError
 from storyreel.pipeline.events import (
     EventSink,
+    Phase,
     Stage,
     StepFailed,
     StepFinished,
+    StepPhase,
     StepProgress,
     StepStarted,
 )
@@ -74,6 +76,14 @@ class Steps:
             self.emit(StepProgress(stage=stage, segment=segment, fraction=fraction, status=status))
 
         return report
+
+    def phase(self, stage: Stage, segment: int | None) -> Callable[[Phase], None]:
+        """Marks the parts of one running step (a remote clip's create, wait, download)."""
+
+        def mark(phase: Phase) -> None:
+            self.emit(StepPhase(stage=stage, segment=segment, phase=phase))
+
+        return mark
 
     async def artefact(
         self,

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from storyreel.plan import Plan
-from storyreel.providers.hooks import BeforeSend
+from storyreel.providers.hooks import BeforeSend, BeforeWait
 
 # (fraction done in [0, 1], short status such as "Queueing") -> None
 ProgressFn = Callable[[float, str], None]
@@ -102,6 +102,11 @@ class ImageGen(Provider, Protocol):
         ...
 
 
+# The status a clip's ``fetch`` reports (through ``progress``) as its download begins: the job
+# timeline's "download" starts there.
+DOWNLOADING = "Downloading"
+
+
 @runtime_checkable
 class VideoGen(Provider, Protocol):
     """Two steps so the job store can record the provider's job id before waiting on it."""
@@ -116,11 +121,19 @@ class VideoGen(Provider, Protocol):
         re-encoded."""
         ...
 
-    async def submit(self, request: ClipRequest, *, before_send: BeforeSend | None = None) -> str:
+    async def submit(
+        self,
+        request: ClipRequest,
+        *,
+        before_send: BeforeSend | None = None,
+        before_wait: BeforeWait | None = None,
+    ) -> str:
         """Start making the clip; return the provider's job id. The paid step.
 
         A paid provider awaits ``before_send`` right before its request leaves (after any
-        preparation and rate-limit wait); the job ledger records the paid intent there."""
+        preparation and rate-limit wait); the job ledger records the paid intent there. It
+        calls ``before_wait`` as the request starts waiting for its rate-limit slot (the job
+        timeline shows that wait)."""
         ...
 
     async def fetch(

@@ -11,6 +11,9 @@ from cachetools import TTLCache
 # Awaited right before a paid request leaves (after preparation and the rate-limit wait): the
 # job ledger records "this may now be billed" there. The MiniMax client takes the same shape.
 BeforeSend = Callable[[], Awaitable[None]]
+# Called as a paid request starts waiting for its rate-limit slot: the job timeline tells the
+# rate-limit wait from the request with it. The MiniMax client takes the same shape.
+BeforeWait = Callable[[], None]
 
 
 class WakeRegistry:

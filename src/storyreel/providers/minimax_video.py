@@ -24,6 +24,7 @@ from storyreel.files import partial_path
 from storyreel.minimax import (
     AsyncMiniMax,
     BeforeSend,
+    BeforeWait,
     ContentPolicyError,
     MiniMaxError,
     MiniMaxValidationError,
@@ -33,7 +34,7 @@ from storyreel.minimax import (
     validate_video,
 )
 from storyreel.providers._minimax_common import PROVIDER, provider_error
-from storyreel.providers.base import ClipRequest, ProgressFn
+from storyreel.providers.base import DOWNLOADING, ClipRequest, ProgressFn
 from storyreel.providers.hooks import WakeRegistry
 
 log = logging.getLogger(__name__)
@@ -172,7 +173,13 @@ class MiniMaxVideoGen:
         """Refuse, before anything is paid, settings no clip of this job could be made with."""
         check_video_settings(self.model, resolution)
 
-    async def submit(self, request: ClipRequest, *, before_send: BeforeSend | None = None) -> str:
+    async def submit(
+        self,
+        request: ClipRequest,
+        *,
+        before_send: BeforeSend | None = None,
+        before_wait: BeforeWait | None = None,
+    ) -> str:
         workdir = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="storyreel-fl2v-"))
         try:
             first, last = await asyncio.to_thread(
@@ -187,6 +194,7 @@ class MiniMaxVideoGen:
                 resolution=CLIP_RESOLUTIONS.get(request.resolution.upper(), request.resolution),
                 callback_url=self.callback_url,
                 before_send=before_send,
+                before_wait=before_wait,
             )
         except ContentPolicyError as exc:
             raise provider_error(
@@ -213,7 +221,7 @@ class MiniMaxVideoGen:
 
         def on_bytes(done: int, total: int | None) -> None:
             if progress is not None and total:
-                progress(0.9 + 0.1 * min(done / total, 1.0), "Downloading")
+                progress(0.9 + 0.1 * min(done / total, 1.0), DOWNLOADING)
 
         wake = self.wakes.event(job_id) if self.wakes is not None else None
         try:
@@ -228,6 +236,8 @@ class MiniMaxVideoGen:
                 )
             part = partial_path(out)
             await asyncio.to_thread(out.parent.mkdir, parents=True, exist_ok=True)
+            if progress is not None:  # said even when the size is unknown: the timeline's mark
+                progress(STATUS_PROGRESS["Success"], DOWNLOADING)
             await self._client.download_file(task.file_id, part, on_progress=on_bytes)
             size = await asyncio.to_thread(lambda: part.stat().st_size)
             if size == 0:

@@ -176,11 +176,37 @@ function showJob(job) {
   showDownload("download-srt", job.subtitles_url, `storyreel-${job.id}.srt`);
   showDownload("download-manifest", job.manifest_url, `storyreel-${job.id}-manifest.json`);
   $("downloads").hidden = !(job.video_url || job.subtitles_url || job.manifest_url);
+  showTimeline(job);
   drawProgress();
   // The board stays on screen while an edit re-makes what it touched, its controls disabled.
   const settled = job.status === "review" || ENDED.includes(job.status);
   $("studio-controls").disabled = !settled;
   if (settled && info.studio) loadBoard(job.id);
+}
+
+// Where a finished job's time went (GET /jobs/{id}/timeline.png); builds its own figure after
+// the video, so the page's markup needs nothing for it.
+function showTimeline(job) {
+  let box = document.getElementById("timeline-box");
+  if (!box) {
+    box = document.createElement("figure");
+    box.id = "timeline-box";
+    const img = document.createElement("img");
+    img.alt = "Timeline: each segment's stages on a time axis";
+    const caption = document.createElement("figcaption");
+    caption.textContent = "Where the time went";
+    box.append(img, caption);
+    $("job").append(box);
+  }
+  const finished = ["succeeded", "failed", "cancelled"].includes(job.status);
+  box.hidden = !finished;
+  if (!finished) return;
+  const src = `/jobs/${job.id}/timeline.png?at=${job.updated_at}`;
+  const img = box.querySelector("img");
+  if (img.getAttribute("src") !== src) {
+    img.onerror = () => { box.hidden = true; }; // no steps ran: nothing to draw (404)
+    img.src = src;
+  }
 }
 
 function onEvent(type, data) {

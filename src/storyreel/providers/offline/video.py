@@ -14,7 +14,7 @@ from storyreel.assembly.spec import DEFAULT_ASPECT, canvas
 from storyreel.errors import ProviderError, UsageError
 from storyreel.files import partial_path
 from storyreel.providers.base import ClipRequest, ProgressFn
-from storyreel.providers.hooks import BeforeSend
+from storyreel.providers.hooks import BeforeSend, BeforeWait
 from storyreel.providers.offline._base import OfflineProvider
 from storyreel.providers.offline._motion import clip_argv
 from storyreel.providers.offline.images.caption import caption_share
@@ -77,7 +77,13 @@ class OfflineVideoGen(OfflineProvider):
         # Rendered straight at the output's own format: nothing to adopt.
         return None
 
-    async def submit(self, request: ClipRequest, *, before_send: BeforeSend | None = None) -> str:
+    async def submit(
+        self,
+        request: ClipRequest,
+        *,
+        before_send: BeforeSend | None = None,
+        before_wait: BeforeWait | None = None,
+    ) -> str:
         # Nothing leaves the machine and nothing is billed: ``before_send`` has nothing to guard.
         _size(request)
         if request.duration <= 0:
