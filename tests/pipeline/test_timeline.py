@@ -91,6 +91,18 @@ def test_the_last_run_is_drawn_with_a_row_per_segment() -> None:
     assert [timeline.of("frame", k)[0].row for k in range(3)] == [1, 2, 2]
 
 
+def test_cast_portraits_sit_on_the_job_row() -> None:
+    ev = two_segments()
+    # Three portraits (cast members 0..2) before the keyframes: no segment row of their own.
+    ev.items.insert(-1, Event("j", 900, "StepStarted", {"stage": "cast", "segment": 2}, T0 + 100.2))
+    ev.items.insert(-1, Event("j", 901, "StepFinished", {"stage": "cast", "segment": 2}, T0 + 101))
+    timeline = layout(ev.items)
+
+    (portrait,) = timeline.of("cast", 2)
+    assert portrait.row == JOB_ROW and portrait.part == "cast"
+    assert timeline.rows == ["job", "segment 1", "segment 2"]  # not a third segment
+
+
 def test_a_remote_clip_is_cut_into_its_parts() -> None:
     timeline = layout(two_segments().items)
 

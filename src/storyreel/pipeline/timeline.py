@@ -26,6 +26,7 @@ from storyreel.pipeline.store import Event
 Part = Literal[
     "plan",
     "speech",
+    "cast",
     "frame",
     "queued",
     "rpm",
@@ -41,6 +42,7 @@ Part = Literal[
 PARTS: tuple[Part, ...] = (
     "plan",
     "speech",
+    "cast",
     "frame",
     "queued",
     "rpm",
@@ -56,7 +58,8 @@ JOB_ROW = 0
 # Lanes of a segment's row, and of the job's row.
 SPEECH_LANE, FRAME_LANE, CLIP_LANE = 0, 1, 2
 LANES = 3
-JOB_LANES: dict[str, int] = {"plan": 0, "assemble": 0, "music": 1}
+# The cast's portraits belong to no segment: they sit on the job's row, under the music.
+JOB_LANES: dict[str, int] = {"plan": 0, "assemble": 0, "music": 1, "cast": 2}
 SEGMENT_LANES: dict[str, int] = {"speech": SPEECH_LANE, "frame": FRAME_LANE}
 STEP_EVENTS = frozenset({"StepStarted", "StepPhase", "StepFinished", "StepFailed"})
 
@@ -165,7 +168,7 @@ def layout(events: Sequence[Event]) -> Timeline:
         step.close(t_end)
         made.append((stage, index, step, False, "running"))
     # Segments named by the steps count too (a run that resumed after planning may not say).
-    named = [i for stage, i, *_ in made if i is not None and stage != "frame"]
+    named = [i for stage, i, *_ in made if i is not None and stage not in ("frame", "cast")]
     segments = max([segments, *(i + 1 for i in named)])
     bars = [
         Bar(
@@ -192,7 +195,7 @@ def _part(stage: str) -> Part:
 
 
 def _row(stage: str, index: int | None, segments: int) -> int:
-    if index is None:
+    if index is None or stage in JOB_LANES:
         return JOB_ROW
     if stage == "frame" and segments:
         return 1 + min(index, segments - 1)

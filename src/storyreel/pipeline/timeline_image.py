@@ -42,6 +42,7 @@ MUTED = (110, 116, 128)
 COLOURS: dict[Part, tuple[int, int, int]] = {
     "plan": (120, 94, 180),
     "speech": (52, 140, 212),
+    "cast": (150, 190, 60),
     "frame": (40, 170, 140),
     "queued": (200, 200, 206),
     "rpm": (226, 60, 50),
@@ -56,6 +57,7 @@ COLOURS: dict[Part, tuple[int, int, int]] = {
 NAMES: dict[Part, str] = {
     "plan": "plan",
     "speech": "speech",
+    "cast": "cast portraits",
     "frame": "keyframes",
     "queued": "queued (create slot)",
     "rpm": "RPM wait",
