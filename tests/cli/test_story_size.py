@@ -59,3 +59,21 @@ def test_a_long_story_is_planned_with_yes(cli: Invoke, tmp_path: Path) -> None:
     result = cli("plan", LONG, "--offline", "--yes", "-o", str(out))
     assert result.code == 0, result.output
     assert "planned 45 segments" in " ".join(result.stdout.split())
+
+
+def test_a_long_story_for_the_workers_asks_too(
+    cli: Invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The question comes before the broker or the shared store is touched: an unreachable broker
+    # is never reached, and nothing is planned.
+    monkeypatch.setenv("STORYREEL_BROKER_URL", "redis://127.0.0.1:1/0")
+    monkeypatch.setenv("STORYREEL_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setattr(story_size.sys, "stdin", io.StringIO())  # no terminal to ask
+    out = tmp_path / "out"
+
+    result = cli("make", LONG, "--remote", "--offline", "-o", str(out))
+
+    assert result.code == 2, result.output
+    assert "this story makes 45 segments" in result.flat_stderr
+    assert "error: --yes:" in result.flat_stderr
+    assert not (out / "plan.json").exists()

@@ -22,6 +22,7 @@ from storyreel.pipeline import events as pipeline_events
 from storyreel.pipeline.cost import ZERO
 from storyreel.pipeline.follow import POLL_SECONDS, follow_events
 from storyreel.pipeline.jobs import JobOptions, JobRunner
+from storyreel.pipeline.layout import OutputLayout
 from storyreel.pipeline.store import JobStore, open_store
 
 _EVENT_TYPES: dict[str, type[pipeline_events.Event]] = {
@@ -156,6 +157,7 @@ async def make_remote(
     _needs_distributed()
     from storyreel.cli.progress import StageBars
     from storyreel.cli.running import confirmer
+    from storyreel.cli.story_size import check_story_size
     from storyreel.distributed import submit_job
     from storyreel.distributed.broker import check_broker_url
 
@@ -163,6 +165,8 @@ async def make_remote(
     store = open_store(settings)
     try:
         runner = JobRunner(settings, store)
+        if not OutputLayout(out).plan.is_file():  # not planned yet: a long story asks first
+            await check_story_size(runner, story, options, yes=yes)
         job, resumed = await runner.find_or_create(story, options, out)
         left = await runner.estimate(job)
         if left.total > ZERO and not await confirmer(yes)(left):
