@@ -24,7 +24,7 @@ from storyreel.api.edits import apply_edit
 from storyreel.api.errors import ERROR_RESPONSES, validation_problem
 from storyreel.api.schemas import Problem
 from storyreel.api.schemas_studio import EditPreviewOut
-from storyreel.api.uploads import FORM_OVERHEAD_BYTES, read_form
+from storyreel.api.uploads import FORM_OVERHEAD_BYTES, file_field, multipart_body, read_form
 from storyreel.cast import picture_name
 from storyreel.errors import UsageError
 from storyreel.files import write_bytes_atomic_sync
@@ -179,20 +179,9 @@ def _too_large() -> HTTPException:
     response_model=EditPreviewOut,
     summary="Upload a character's reference picture",
     responses={**_CONFLICT, **_TOO_LARGE},
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "multipart/form-data": {
-                    "schema": {
-                        "type": "object",
-                        "required": ["file"],
-                        "properties": {"file": {"type": "string", "format": "binary"}},
-                    }
-                }
-            },
-        }
-    },
+    openapi_extra=multipart_body(
+        file=file_field("PNG, JPEG or WebP under 20 MB (MiniMax's frame rules, the stricter).")
+    ),
 )
 async def upload_reference(
     request: Request, manager: Manager, job: JobDep, name: Name, dry_run: DryRun = False

@@ -27,7 +27,7 @@ from storyreel.api.errors import ERROR_RESPONSES, validation_problem
 from storyreel.api.routes_studio import FrameIndex, SegmentIndex, Version, narration_file
 from storyreel.api.schemas import JobCreated, Problem
 from storyreel.api.schemas_studio import EditPreviewOut, PlanEdit
-from storyreel.api.uploads import FORM_OVERHEAD_BYTES, read_form
+from storyreel.api.uploads import FORM_OVERHEAD_BYTES, file_field, multipart_body, read_form
 from storyreel.assembly.pacing import fit
 from storyreel.assembly.probe import probe
 from storyreel.errors import UsageError
@@ -57,27 +57,14 @@ FIELD = "file"
 MAX_BODY_BYTES = MAX_PICTURE_BYTES + FORM_OVERHEAD_BYTES
 # The frame upload's path, for the body limit (``app.py``): more room than other requests.
 UPLOAD_PATH = r"^/jobs/[a-z2-7]{16}/frames/\d+$"
-_UPLOAD_SCHEMA: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": [FIELD],
-                    "properties": {
-                        FIELD: {
-                            "type": "string",
-                            "format": "binary",
-                            "description": "PNG, JPEG or WebP under 20 MB, short side over "
-                            "300 px, aspect between 2:5 and 5:2 (MiniMax's frame rules).",
-                        }
-                    },
-                }
-            }
-        },
+_UPLOAD_SCHEMA = multipart_body(
+    **{
+        FIELD: file_field(
+            "PNG, JPEG or WebP under 20 MB, short side over 300 px, aspect between 2:5 and 5:2 "
+            "(MiniMax's frame rules)."
+        )
     }
-}
+)
 
 
 def _problem(loc: tuple[str | int, ...], msg: str) -> dict[str, Any]:

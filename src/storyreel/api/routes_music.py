@@ -14,7 +14,7 @@ import hashlib
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, get_args
+from typing import get_args
 
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.exceptions import RequestValidationError
@@ -23,7 +23,14 @@ from starlette.datastructures import UploadFile
 from storyreel.api.deps import Authorized, SettingsDep
 from storyreel.api.errors import ERROR_RESPONSES, validation_problem
 from storyreel.api.schemas import MUSIC_UPLOAD, MusicUploaded, Problem
-from storyreel.api.uploads import FORM_OVERHEAD_BYTES, AudioKind, read_form, sniff_audio
+from storyreel.api.uploads import (
+    FORM_OVERHEAD_BYTES,
+    AudioKind,
+    file_field,
+    multipart_body,
+    read_form,
+    sniff_audio,
+)
 from storyreel.assembly.mix import MAX_MUSIC_BYTES, MIN_MUSIC_SECONDS, check_music_file
 from storyreel.errors import UsageError
 from storyreel.pipeline.jobs import JobOptions
@@ -41,27 +48,14 @@ KINDS: tuple[AudioKind, ...] = get_args(AudioKind)
 MAX_STORED_BYTES = 4 * 1024**3
 _CHUNK = 1024 * 1024
 
-_UPLOAD_SCHEMA: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": [FIELD],
-                    "properties": {
-                        FIELD: {
-                            "type": "string",
-                            "format": "binary",
-                            "description": f"mp3, wav, m4a, ogg or flac (by content); at least "
-                            f"{MIN_MUSIC_SECONDS:g} s; at most {MAX_TRACK_BYTES // 2**20} MB.",
-                        }
-                    },
-                }
-            }
-        },
+_UPLOAD_SCHEMA = multipart_body(
+    **{
+        FIELD: file_field(
+            f"mp3, wav, m4a, ogg or flac (by content); at least {MIN_MUSIC_SECONDS:g} s; "
+            f"at most {MAX_TRACK_BYTES // 2**20} MB."
+        )
     }
-}
+)
 
 
 def _too_large() -> HTTPException:

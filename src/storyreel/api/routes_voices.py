@@ -11,7 +11,7 @@ import asyncio
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from starlette.datastructures import FormData, UploadFile
@@ -19,7 +19,13 @@ from starlette.datastructures import FormData, UploadFile
 from storyreel.api.deps import Authorized, State
 from storyreel.api.errors import ERROR_RESPONSES, validation_problem
 from storyreel.api.schemas import Problem, VoiceCloned, VoiceList, VoiceOut
-from storyreel.api.uploads import FORM_OVERHEAD_BYTES, read_form, sniff_audio
+from storyreel.api.uploads import (
+    FORM_OVERHEAD_BYTES,
+    file_field,
+    multipart_body,
+    read_form,
+    sniff_audio,
+)
 from storyreel.minimax import (
     CLONE_MAX_BYTES,
     AsyncMiniMax,
@@ -39,31 +45,14 @@ MAX_SAMPLE_BYTES = CLONE_MAX_BYTES  # MiniMax's limit for clone samples (the cli
 MAX_BODY_BYTES = MAX_SAMPLE_BYTES + FORM_OVERHEAD_BYTES
 ALLOWED_SUFFIXES = (".mp3", ".m4a", ".wav")
 
-_UPLOAD_SCHEMA: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["sample", "voice_id"],
-                    "properties": {
-                        "sample": {
-                            "type": "string",
-                            "format": "binary",
-                            "description": "mp3, m4a or wav; 10 s to 5 min; at most 20 MB.",
-                        },
-                        "voice_id": {
-                            "type": "string",
-                            "description": "8-256 letters, digits, '-' or '_'; starts with a "
-                            "letter, ends with a letter or digit.",
-                        },
-                    },
-                }
-            }
-        },
-    }
-}
+_UPLOAD_SCHEMA = multipart_body(
+    sample=file_field("mp3, m4a or wav; 10 s to 5 min; at most 20 MB."),
+    voice_id={
+        "type": "string",
+        "description": "8-256 letters, digits, '-' or '_'; starts with a letter, ends with a "
+        "letter or digit.",
+    },
+)
 
 
 def _too_large() -> HTTPException:

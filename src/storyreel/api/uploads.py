@@ -5,7 +5,7 @@ and ``POST /music``; the global body cap (``bodylimit.py``) gives those two path
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import HTTPException, Request
 from starlette.datastructures import FormData
@@ -78,3 +78,23 @@ async def read_form(
 
 
 __all__ = ["FORM_OVERHEAD_BYTES", "AudioKind", "read_form", "sniff_audio"]
+
+
+def file_field(description: str) -> dict[str, Any]:
+    """An uploaded file's entry in :func:`multipart_body`."""
+    return {"type": "string", "format": "binary", "description": description}
+
+
+def multipart_body(**fields: dict[str, Any]) -> dict[str, Any]:
+    """A route's ``openapi_extra`` for a multipart form of ``fields`` (all required): the routes
+    read the form themselves, with their own size limits, so FastAPI cannot infer it."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {"type": "object", "required": list(fields), "properties": fields}
+                }
+            },
+        }
+    }

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 from storyreel.pipeline.events import PHASES
 from storyreel.pipeline.store import Event
@@ -38,22 +38,8 @@ Part = Literal[
     "music",
     "assemble",
 ]
-# Drawing (and legend) order.
-PARTS: tuple[Part, ...] = (
-    "plan",
-    "speech",
-    "cast",
-    "frame",
-    "queued",
-    "rpm",
-    "create",
-    "wait",
-    "download",
-    "video",
-    "mux",
-    "music",
-    "assemble",
-)
+# Drawing (and legend) order: as listed above.
+PARTS: tuple[Part, ...] = get_args(Part)
 JOB_ROW = 0
 # Lanes of a segment's row, and of the job's row.
 SPEECH_LANE, FRAME_LANE, CLIP_LANE = 0, 1, 2
