@@ -108,12 +108,20 @@ async def test_a_story_over_60_segments_is_422_at_submit_with_the_openai_planner
 async def test_the_submit_check_lets_a_story_of_60_segments_through() -> None:
     from storyreel.pipeline.admission import check_plan_size
 
-    fits = " ".join(["word"] * (MAX_SEGMENTS * 24))  # one sentence: 60 pieces of 24 words
-    await check_plan_size(fits, segments=None)
-    await check_plan_size(fits + " more", segments=MAX_SEGMENTS)
+    # Sentences of 20 words (about 6.5 s each) fill a 6 s clip apiece; two would overflow a 10 s
+    # one: k of them plan into k segments.
+    def sentences(k: int) -> str:
+        return " ".join(
+            f"On day {n} the keeper climbed the winding stairs again and lit the great lamp "
+            "above the cold dark restless sea."
+            for n in range(k)
+        )
+
+    await check_plan_size(sentences(MAX_SEGMENTS), segments=None)
+    await check_plan_size(sentences(MAX_SEGMENTS + 1), segments=MAX_SEGMENTS)
     await check_plan_size(STORY, segments=None)
-    with pytest.raises(UsageError, match="makes 61 segments"):
-        await check_plan_size(fits + " more", segments=None)
+    with pytest.raises(UsageError, match=f"makes {MAX_SEGMENTS + 1} segments"):
+        await check_plan_size(sentences(MAX_SEGMENTS + 1), segments=None)
 
 
 async def test_oversized_body_is_413_before_it_is_read(client: httpx.AsyncClient) -> None:
