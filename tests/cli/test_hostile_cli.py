@@ -65,7 +65,15 @@ def test_a_story_over_60_segments_is_exit_2_before_the_paid_planning_call(
     monkeypatch.setenv("OPENAI_API_KEY", "sk-fake-0123456789")
     monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
     story = tmp_path / "long.txt"
-    story.write_text(" ".join(["word"] * (MAX_SEGMENTS * 24 + 1)) + ".")
-    result = cli("plan", str(story), "--out", str(tmp_path / "out"), "--planner", "openai")
+    # Sentences of 20 words fill a 6 s clip apiece: one segment each, one past the cap.
+    story.write_text(
+        " ".join(
+            f"On day {n} the keeper climbed the winding stairs again and lit the great lamp "
+            "above the cold dark restless sea."
+            for n in range(MAX_SEGMENTS + 1)
+        )
+    )
+    # --yes: past the long-story question, to the cap itself.
+    result = cli("plan", str(story), "--out", str(tmp_path / "out"), "--planner", "openai", "--yes")
     assert result.code == 2, result.output
     assert f"makes {MAX_SEGMENTS + 1} segments; at most {MAX_SEGMENTS}" in result.flat_stderr

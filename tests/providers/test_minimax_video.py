@@ -201,7 +201,9 @@ async def test_fetch_waits_downloads_and_reports_progress(
     assert stub.downloads[0][0] == "176844028768320"
     assert stub.downloads[0][1] != out  # downloaded beside it, then renamed
     assert not list(out.parent.glob(".*"))
-    assert [s for _, s in seen] == ["Queueing", "Processing", "Success", "Downloading", "Success"]
+    # The download is announced as it starts (the timeline's mark), then its bytes count.
+    statuses = ["Queueing", "Processing", "Success", "Downloading", "Downloading", "Success"]
+    assert [s for _, s in seen] == statuses
     fractions = [f for f, _ in seen]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
     assert isinstance(stub.wakes[0], asyncio.Event)

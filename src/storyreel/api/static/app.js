@@ -5,6 +5,8 @@
 
 let info = null;
 let source = null; // the EventSource of the job on screen
+let poller = null; // a slow poll of the job on screen, in case its event stream drops
+const POLL_MS = 4000;
 let current = null; // { id, segments, states: {"video:0": "running", ...}, pct: {...} }
 let submitted = null; // the id of the job this page submitted last: the form's status line follows it
 let reviewTouched = false; // the user chose "review first" themselves: keep their choice
@@ -244,6 +246,7 @@ async function watch(id, { keepStatus = false } = {}) {
   const job = await api(`/jobs/${id}`);
   showJob(job);
   source = new EventSource(`/jobs/${id}/events`);
+  followByPolling(id);
   const types = ["JobStarted", "PlanReady", "StepStarted", "StepProgress", "StepFinished",
     "StepFailed", "JobFinished", "JobFailed"];
   for (const type of types) {
@@ -257,6 +260,25 @@ async function watch(id, { keepStatus = false } = {}) {
     await refresh(id);
     refreshJobs();
   });
+}
+
+// The event stream is the fast path; a proxy or a busy server can drop it, and the status line
+// must still reach the job's end. Every few seconds the job is asked for, until it settles.
+function followByPolling(id) {
+  if (poller) clearInterval(poller);
+  poller = setInterval(async () => {
+    if (!current || current.id !== id) { clearInterval(poller); return; }
+    try {
+      const job = await api(`/jobs/${id}`);
+      if (job.status === "review" || ENDED.includes(job.status)) {
+        clearInterval(poller);
+        showJob(job);
+        refreshJobs();
+      } else {
+        setStatus(job.status);
+      }
+    } catch { /* the next tick tries again */ }
+  }, POLL_MS);
 }
 
 async function refresh(id) {

@@ -9,7 +9,12 @@ const DURATIONS = [6, 10];
 const PICTURES = "image/png,image/jpeg,image/webp";
 let board = null;
 
+// Board loads answered out of order (a poll's, the event stream's, an edit's) must not draw an
+// older board over a newer one: only the newest request's answer is drawn.
+let boardAsked = 0;
+
 async function loadBoard(id) {
+  const asked = ++boardAsked;
   let fresh;
   try {
     fresh = await api(`/jobs/${id}/board`);
@@ -22,8 +27,12 @@ async function loadBoard(id) {
     return;
   }
   if (!current || current.id !== id) return; // another job was opened meanwhile
+  if (asked !== boardAsked) return; // a newer load is on its way
+  // The same board again (the event stream's end and a poll both ask): drawing it anew would
+  // throw away what the user is typing into its fields.
+  const same = board && JSON.stringify(board) === JSON.stringify(fresh);
   board = fresh;
-  drawBoard();
+  if (!same) drawBoard();
   $("studio-controls").disabled = false;
 }
 
@@ -62,6 +71,7 @@ async function act(what, method, path, body) {
     });
     if (!sure) { say(line, `${what}: not done`); return; }
     const done = await api(path, sending(method, body));
+    boardAsked++; // a board asked for before the edit is out of date
     say(line, done.summary || `${what}: done`);
     await watch(id, { keepStatus: true }); // follows the re-make; the board reloads at its end
   } catch (error) {
