@@ -133,6 +133,20 @@ def cast_hash(
     return content_hash("cast", fields)
 
 
+def character_hash(plan: Plan, n: int, *, provider: str, model: str) -> str:
+    """:func:`cast_hash` of cast member ``n``: its portrait step's inputs, and the stand-in for
+    a picture's sha when the model takes none (editing the description re-draws its frames)."""
+    character = plan.cast[n]
+    return cast_hash(
+        name=character.name,
+        description=character.description,
+        style=plan.style,
+        provider=provider,
+        model=model,
+        take=character.take,
+    )
+
+
 def video_hash(
     *,
     prompt: str,
@@ -279,7 +293,6 @@ def step_hashes(
         _cast_frames(plan, ctx, prompts, hashes, sha_of)
     else:
         _anchored_frames(plan, ctx, prompts, hashes, sha_of)
-    hashes.update(uploaded)
     for i, segment in enumerate(plan.segments):
         hashes[f"speech:{i}"] = speech_hash(
             narration=segment.narration,
@@ -350,15 +363,7 @@ def _cast_frames(
     """Frames of a plan with a cast: each names the references of the characters it shows."""
 
     def described(n: int) -> str:
-        character = plan.cast[n]
-        return cast_hash(
-            name=character.name,
-            description=character.description,
-            style=plan.style,
-            provider=ctx.image_provider,
-            model=ctx.image_model,
-            take=character.take,
-        )
+        return character_hash(plan, n, provider=ctx.image_provider, model=ctx.image_model)
 
     drawn = draws_portraits(plan, ctx.max_references)
     for n in drawn:
@@ -373,6 +378,8 @@ def _cast_frames(
         return sha_of(f"cast:{n}") if n in drawn else described(n)
 
     for k, prompt in enumerate(prompts):
+        if f"frame:{k}" in hashes:  # uploaded
+            continue
         shown = frame_references(plan, prompt, ctx.max_references)
         hashes[f"frame:{k}"] = frame_hash(
             prompt=prompt,

@@ -18,7 +18,7 @@ from storyreel.errors import ProviderError, UsageError
 from storyreel.minimax import MiniMaxValidationError
 from storyreel.pipeline.hashing import (
     afile_sha256,
-    cast_hash,
+    character_hash,
     frame_hash,
     frame_prompts,
     upload_frame_hash,
@@ -90,19 +90,12 @@ class Keyframes:
 
     async def _draw_portrait(self, plan: Plan, n: int) -> Path:
         images, character = self.images, plan.cast[n]
-        inputs = cast_hash(
-            name=character.name,
-            description=character.description,
-            style=plan.style,
-            provider=images.name,
-            model=images.describe(),
-            take=character.take,
-        )
+        inputs = character_hash(plan, n, provider=images.name, model=images.describe())
 
         async def make() -> Path:
             who = Reference(None, character.name, character.description)
             out = self.layout.portrait(n)
-            out.parent.mkdir(parents=True, exist_ok=True)
+            await asyncio.to_thread(out.parent.mkdir, parents=True, exist_ok=True)
             return await images.portrait(who, out=out, size=PORTRAIT_SIZE, style=plan.style)
 
         return await self.steps.artefact(
@@ -141,7 +134,11 @@ class Keyframes:
                 path = self.layout.root / character.picture
             elif n in drawn:
                 path = await self.portrait(plan, n)
-            shas.append(await afile_sha256(path) if path else _described(plan, n, images))
+            shas.append(
+                await afile_sha256(path)
+                if path
+                else character_hash(plan, n, provider=images.name, model=images.describe())
+            )
             path = path if images.max_references > 0 else None
             references.append(Reference(path, character.name, character.description))
         return references, inputs(None, shas)
@@ -201,17 +198,3 @@ class Keyframes:
             return await asyncio.to_thread(fit)
 
         return await self.steps.artefact("frame", k, inputs, make, provider=UPLOAD, paid=False)
-
-
-def _described(plan: Plan, n: int, images: ImageGen) -> str:
-    """A character drawn from words alone (a model without references): its description's hash
-    stands in for a picture's sha, so editing the description re-draws its frames."""
-    character = plan.cast[n]
-    return cast_hash(
-        name=character.name,
-        description=character.description,
-        style=plan.style,
-        provider=images.name,
-        model=images.describe(),
-        take=character.take,
-    )
