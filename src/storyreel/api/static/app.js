@@ -363,6 +363,7 @@ async function start() {
     });
   }
   $("job-form").addEventListener("submit", submitJob);
+  $("submit").disabled = false;
   $("story").addEventListener("input", () => $("story").removeAttribute("aria-invalid"));
   $("offline").addEventListener("change", defaultReview);
   $("review").addEventListener("change", () => { reviewTouched = true; });
