@@ -29,7 +29,12 @@ from storyreel.errors import UsageError
 from storyreel.files import write_bytes_atomic_sync
 from storyreel.language import normalize_language
 from storyreel.limits import MAX_SEGMENTS, strip_controls
-from storyreel.minimax import CAMERA_COMMANDS, PROMPT_MAX_CHARS, canonical_camera
+from storyreel.minimax import (
+    CAMERA_COMMANDS,
+    PROMPT_MAX_CHARS,
+    canonical_camera,
+    unknown_camera_commands,
+)
 
 # MiniMax's own limit on a video prompt (one home: the client's constants).
 MAX_VIDEO_PROMPT = PROMPT_MAX_CHARS
@@ -104,6 +109,19 @@ class Character(BaseModel):
 MAX_TAKE = 1000
 
 
+def known_bracketed_commands(value: str) -> str:
+    """``value`` if every [command] in it is one MiniMax knows. MiniMax refuses a prompt with an
+    unknown one: say so where the prompt is written (plan.json, the studio), not at the paid
+    create, and offline, where nothing else would notice."""
+    unknown = list(dict.fromkeys(unknown_camera_commands(value)))
+    if unknown:
+        raise ValueError(
+            f"unknown camera command(s) {', '.join(f'[{c}]' for c in unknown)}; "
+            f"use one of {', '.join(CAMERA_COMMANDS)} in brackets"
+        )
+    return value
+
+
 class Segment(BaseModel):
     """One shot of the video: a clip from ``first_frame`` to ``last_frame`` under one narration."""
 
@@ -138,6 +156,8 @@ class Segment(BaseModel):
                 f"unknown camera command {value!r}; use one of {', '.join(CAMERA_COMMANDS)}"
             )
         return canonical
+
+    _known_commands = field_validator("video_prompt")(known_bracketed_commands)
 
     @model_validator(mode="after")
     def _prompt_carries_camera(self) -> Segment:

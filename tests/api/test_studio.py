@@ -115,6 +115,7 @@ async def test_each_bad_field_is_its_own_422_and_nothing_changes(tmp_path: Path)
                 {"index": 0, "camera": "Dolly zoom"},
                 {"index": 0, "duration": 7},
                 {"index": 1, "narration": "   "},
+                {"index": 1, "video_prompt": "The sea [Dolly zoom]"},
             ],
             "frames": [{"index": 0, "prompt": "x" * 5000}],
         }
@@ -123,6 +124,7 @@ async def test_each_bad_field_is_its_own_422_and_nothing_changes(tmp_path: Path)
             ["body", "segments", 0, "camera"],
             ["body", "segments", 1, "duration"],
             ["body", "segments", 2, "narration"],
+            ["body", "segments", 3, "video_prompt"],
             ["body", "frames", 0, "prompt"],
         ]
         assert "Zoom in" in response.json()["detail"][0]["msg"]  # the documented ones

@@ -56,6 +56,16 @@ def test_each_mistake_is_one_line_naming_where(tmp_path: Path) -> None:
     assert len(found) == 5 and all("\n" not in p for p in found)
 
 
+def test_an_unknown_bracketed_command_in_a_video_prompt_is_found_at_load(tmp_path: Path) -> None:
+    # MiniMax refuses the create; offline nothing would notice. Known ones, any case, load.
+    data = plan_data()
+    data["segments"][1]["video_prompt"] += " [Dolly zoom] then [Dolly zoom]"
+    data["segments"][2]["video_prompt"] += " [pan LEFT]"
+    (line,) = problems(write(tmp_path, data))
+    assert line.startswith("segments[1].video_prompt: unknown camera command(s) [Dolly zoom];")
+    assert "Pan left" in line
+
+
 def test_a_json_syntax_error_names_line_and_column(tmp_path: Path) -> None:
     text = json.dumps(plan_data(), indent=2).replace('"duration": 6', '"duration": 6,', 1)
     (line,) = problems(write(tmp_path, text))

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from storyreel.limits import MAX_SEGMENTS, strip_controls
 from storyreel.minimax import CAMERA_COMMANDS, canonical_camera
 from storyreel.pipeline.store import JobStatus
-from storyreel.plan import MAX_VIDEO_PROMPT
+from storyreel.plan import MAX_VIDEO_PROMPT, known_bracketed_commands
 
 # Bounds of what a person types into the page (every input is bounded).
 MAX_TITLE = 200
@@ -38,6 +38,11 @@ class SegmentEdit(BaseModel):
     )
 
     _strip = field_validator("narration", "video_prompt", mode="before")(_text)
+
+    @field_validator("video_prompt")
+    @classmethod
+    def _known_commands(cls, value: str | None) -> str | None:
+        return None if value is None else known_bracketed_commands(value)
 
     @field_validator("camera")
     @classmethod
