@@ -27,7 +27,7 @@ from tests.fakes.fixtures import FakeAPIs
 pytestmark = needs_chromium
 
 STORY = (
-    "A lighthouse keeper finds a glass bottle on the shore at dawn. "
+    "Mara, the lighthouse keeper, finds a glass bottle on the shore at dawn. "
     "Inside is a map of the night sky with one star missing."
 )
 SPEECH, VIDEO = "t2a_v2", "video_generation"

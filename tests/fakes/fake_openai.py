@@ -843,6 +843,8 @@ _NOT_NAMES = frozenset(
         "Now",
         "Later",
         "Finally",
+        "Inside",
+        "Outside",
     ]
 )
 
