@@ -34,6 +34,11 @@ class Run:
     wall: float
     steps: list[StepTime]
     video_seconds: float
+    # From the command's launch to the job's first event (the interpreter, imports, the
+    # language model, the providers' clients), and from that event to the job's last: the
+    # part the pipeline schedules.
+    startup: float = 0.0
+    span: float = 0.0
 
     def step(self, stage: str, index: int | None) -> StepTime:
         return next(s for s in self.steps if s.stage == stage and s.index == index)
@@ -56,7 +61,7 @@ class Run:
 
 async def run_storyreel(args: list[str], env: dict[str, str], log: Path) -> Run:
     """Run ``storyreel ARGS`` to the end (it must succeed) and time its steps."""
-    started = time.perf_counter()
+    started, launched = time.perf_counter(), time.time()
     with log.open("wb") as output:
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -72,17 +77,21 @@ async def run_storyreel(args: list[str], env: dict[str, str], log: Path) -> Run:
     wall = time.perf_counter() - started
     if rc != 0:
         raise SystemExit(f"storyreel {' '.join(args)} failed ({rc}); see {log}")
-    steps, video = await read_steps(Path(env["STORYREEL_DATA_DIR"]))
-    return Run(wall, steps, video)
+    steps, video, (first, last) = await read_steps(Path(env["STORYREEL_DATA_DIR"]))
+    return Run(wall, steps, video, startup=first - launched, span=last - first)
 
 
-async def read_steps(data_dir: Path) -> tuple[list[StepTime], float]:
+async def read_steps(
+    data_dir: Path,
+) -> tuple[list[StepTime], float, tuple[float, float]]:
+    """The job's steps, its video's length, and when its first and last events were stored."""
     async with SQLiteJobStore(data_dir / DB_NAME) as store:
         (job,) = await store.list_jobs(limit=1)
         started: dict[tuple[str, int | None], float] = {}
         steps: list[StepTime] = []
         video = 0.0
-        for event in await store.events(job.id):
+        events = await store.events(job.id)
+        for event in events:
             data = event.payload
             key = (str(data.get("stage")), data.get("segment"))
             if event.type == "StepStarted":
@@ -93,4 +102,4 @@ async def read_steps(data_dir: Path) -> tuple[list[StepTime], float]:
                 )
             elif event.type == "JobFinished":
                 video = float(data["duration"])
-        return steps, video
+        return steps, video, (events[0].at, events[-1].at)

@@ -230,7 +230,11 @@ async def main() -> None:
     print()
     for label, run in results[1:]:
         own = own_critical_path(run, args.segments)
-        print(f"{label}: its own critical path {own:.1f} s; wall / it {run.wall / own:.3f}")
+        print(
+            f"{label}: its own critical path {own:.1f} s; wall / it {run.wall / own:.3f}; "
+            f"start-up {run.startup:.2f} s, then the job {run.span:.1f} s "
+            f"(job / critical path {run.span / own:.3f})"
+        )
     if not args.skip_rpm5:
         rpm5 = next(run for label, run in results if "rpm 5 " in label)
         floor = rpm_floor(args.segments, 5, path)
@@ -263,6 +267,9 @@ def figures(args: argparse.Namespace, path: float, results: list[tuple[str, Run]
             "wall_per_cp": run.wall / path,
             "own_cp": own,
             "wall_per_own_cp": run.wall / own,
+            "startup": run.startup,
+            "span": run.span,
+            "span_per_own_cp": run.span / own,
         }
         if key == "rpm5":
             floor = rpm_floor(args.segments, 5, path)

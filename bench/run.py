@@ -83,6 +83,27 @@ def concurrency_rows(f: Figures) -> list[Row]:
                 "<= 1.10x",
             )
         )
+        if "span" in r:
+            rows.append(
+                (
+                    f"{n} segments, RPM 60 ({lat}): the job's events, first to last / its "
+                    "critical path",
+                    _s(r["span"]),
+                    f"slowest segment's chain {_s(r['own_cp'])}",
+                    _x(r["span_per_own_cp"]),
+                    "(the wall without the start-up)",
+                )
+            )
+            rows.append(
+                (
+                    f"{n} segments, RPM 60 ({lat}): the command's start-up (launch to the "
+                    "job's first event) / wall",
+                    _s(r["startup"]),
+                    f"wall {_s(r['wall'])}",
+                    f"{r['startup'] / r['wall']:.0%}",
+                    "",
+                )
+            )
         rows.append(
             (
                 f"{n} segments, RPM 60 ({lat}): wall / 1-segment job's steps",

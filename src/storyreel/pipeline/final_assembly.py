@@ -5,7 +5,7 @@ silence measured, and ``manifest.json`` written."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from pathlib import Path
 
 from storyreel.assembly.concat import concat_segments
@@ -38,7 +38,7 @@ def cast_pictures(plan: Plan, layout: OutputLayout) -> list[tuple[str, Path | No
     return out
 
 
-async def storyboard(plan: Plan, frames: Sequence[Path], out: Path) -> Path:
+async def draw_storyboard(plan: Plan, frames: Sequence[Path], out: Path) -> Path:
     """``storyboard.png``: the cast, then each segment's two keyframes with its narration."""
     cast = await asyncio.to_thread(cast_pictures, plan, OutputLayout(out.parent))
     return await asyncio.to_thread(
@@ -67,9 +67,12 @@ class FinalAssembly:
         outcomes: list[SegmentOutcome],
         frames: Sequence[Path],
         changes: Sequence[str],
+        *,
+        storyboard: Awaitable[Path] | None = None,
     ) -> RenderResult:
         """The final video from the segments' ``outcomes``; ``changes`` are what rendering
-        changed in the plan, reported with the plan's own as warnings."""
+        changed in the plan, reported with the plan's own as warnings. ``storyboard``: the
+        board being drawn already (else it is drawn here, beside the measuring)."""
         parts = [o.segment for o in outcomes if o.segment is not None]
         starts: list[float] = []
         speech_starts: list[float] = []
@@ -119,8 +122,12 @@ class FinalAssembly:
             "assemble", None, inputs, concat, provider=FFMPEG, paid=False
         )
         info = await asyncio.to_thread(probe, video)
-        silence = await measure_silence(video, info.duration)
-        board = await storyboard(plan, frames, self.layout.storyboard)
+        # Independent of each other: measured together, not one after another.
+        silence, board, mux_kinds = await asyncio.gather(
+            measure_silence(video, info.duration),
+            storyboard or draw_storyboard(plan, frames, self.layout.storyboard),
+            asyncio.gather(*(self._video_mux(o) for o in outcomes)),
+        )
         result = RenderResult(
             video=video,
             subtitles=srt_path,
@@ -133,8 +140,8 @@ class FinalAssembly:
             warnings=[*plan.changes, *changes],
             silence=silence,
         )
-        for o in outcomes:
-            o.video_mux = await self._video_mux(o)
+        for o, kind in zip(outcomes, mux_kinds, strict=True):
+            o.video_mux = kind
         await asyncio.to_thread(
             write_manifest,
             self.layout,

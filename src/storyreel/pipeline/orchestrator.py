@@ -31,7 +31,7 @@ from storyreel.cast import draws_portraits
 from storyreel.errors import ProviderError, UsageError
 from storyreel.language import detect_language
 from storyreel.pipeline.events import EventSink, PlanReady, ignore
-from storyreel.pipeline.final_assembly import FinalAssembly, storyboard
+from storyreel.pipeline.final_assembly import FinalAssembly, draw_storyboard
 from storyreel.pipeline.keyframes import Keyframes, frame_place
 from storyreel.pipeline.layout import OutputLayout
 from storyreel.pipeline.ledger import Ledger, NullLedger
@@ -91,6 +91,9 @@ class Pipeline:
         self._final = FinalAssembly(job, self._music)
         # What rendering changed in the plan (a clip's duration), one line each, for the user.
         self.changes: list[str] = []
+        # Segments whose narration has set their clip's duration (the storyboard shows it).
+        self._narrated: set[int] = set()
+        self._all_narrated = asyncio.Event()
 
     async def plan(
         self, story: str, *, segments: int | None = None, language: str | None = None
@@ -137,6 +140,10 @@ class Pipeline:
         """Render a plan into ``final_video.mp4`` and its companions, every segment at once."""
         self.begin(plan)
         self._music.start(plan)  # a generated bed is made while the segments are
+        board = asyncio.create_task(self._storyboard_while_clips_render(plan))
+        # Retrieved here so a board that fails with a frame is not reported a second time:
+        # the frame's own failure already fails the render.
+        board.add_done_callback(lambda task: task.cancelled() or task.exception())
         try:
             outcomes = await gather(
                 [self.render_segment(plan, i) for i in range(len(plan.segments))]
@@ -144,9 +151,20 @@ class Pipeline:
             await self._frames.cast_pictures(plan)  # a character no frame shows, too
             # Now with the narration-first durations.
             await asyncio.to_thread(plan.save, self.layout.plan)
-            return await self.assemble(plan, outcomes)
+            return await self.assemble(plan, outcomes, storyboard=board)
         finally:
+            board.cancel()
             await self.drop_frames()
+
+    async def _storyboard_while_clips_render(self, plan: Plan) -> Path:
+        """``storyboard.png`` as soon as every keyframe is drawn and every narration has set
+        its clip's duration: drawn while the clips render (the CPU is idle then), it no longer
+        stands between the final join and the job's end (0.4 s of an 8-segment job)."""
+        n = len(plan.segments)
+        frames = await asyncio.gather(*(self._frames.frame(plan, k) for k in range(n + 1)))
+        await self._all_narrated.wait()
+        await self._frames.cast_pictures(plan)
+        return await draw_storyboard(plan, frames, self.layout.storyboard)
 
     def begin(self, plan: Plan) -> None:
         """Lay out the output folder and announce the plan (once per job and process)."""
@@ -175,6 +193,9 @@ class Pipeline:
             )
             self.changes.append(f"plan.json segments[{i}].duration: {before} -> {after} s ({why})")
         plan.segments[i].duration = after
+        self._narrated.add(i)
+        if len(self._narrated) == len(plan.segments):
+            self._all_narrated.set()
         self._report_overrun(i, outcome)
         await self._segments.clip_and_mux(plan, i, outcome)
         return outcome
@@ -202,14 +223,21 @@ class Pipeline:
         return self.fit(speech_seconds).clip
 
     async def assemble(
-        self, plan: Plan, outcomes: Sequence[SegmentOutcome] | None = None
+        self,
+        plan: Plan,
+        outcomes: Sequence[SegmentOutcome] | None = None,
+        *,
+        storyboard: Awaitable[Path] | None = None,
     ) -> RenderResult:
         """Join the segments into the final video. Without ``outcomes`` (another process made
-        the segments) they are read back from the output folder."""
+        the segments) they are read back from the output folder; without ``storyboard`` (the
+        board being drawn already) it is drawn after the join."""
         if outcomes is None:
             outcomes = [await self._segments.on_disk(plan, i) for i in range(len(plan.segments))]
         frames = [self.layout.frame(k) for k in range(len(plan.segments) + 1)]
-        return await self._final.assemble(plan, list(outcomes), frames, self.changes)
+        return await self._final.assemble(
+            plan, list(outcomes), frames, self.changes, storyboard=storyboard
+        )
 
     async def review(self, plan: Plan) -> Path:
         """The cheap pass before paying for video: every narration (its spoken length sets the
@@ -229,7 +257,7 @@ class Pipeline:
         finally:
             await self.drop_frames()
         await asyncio.to_thread(plan.save, self.layout.plan)
-        return await storyboard(plan, frames, self.layout.storyboard)
+        return await draw_storyboard(plan, frames, self.layout.storyboard)
 
     async def preview(self, plan: Plan) -> Path:
         """Keyframes and ``storyboard.png`` only: a look at the plan before paying for clips."""
@@ -239,7 +267,7 @@ class Pipeline:
             await self._frames.cast_pictures(plan)
         finally:
             await self.drop_frames()
-        return await storyboard(plan, frames, self.layout.storyboard)
+        return await draw_storyboard(plan, frames, self.layout.storyboard)
 
     async def drop_frames(self) -> None:
         """Cancel the keyframe tasks this pipeline started and no one awaits any more. A worker
