@@ -12,7 +12,7 @@ from storyreel.errors import UsageError
 from storyreel.providers.base import ImageGen, Reference
 from storyreel.providers.offline import OfflineImageGen
 from storyreel.providers.offline.images import caption_share
-from storyreel.providers.offline.images.words import DUSK, NIGHT, STORM, prompt_words
+from storyreel.providers.offline.images.words import DUSK, FOREST, NIGHT, SEA, STORM, prompt_words
 
 SIZE = (456, 256)
 PROMPTS = [
@@ -84,6 +84,37 @@ async def test_the_prompt_is_not_printed_on_the_picture(tmp_path: Path) -> None:
 )
 def test_time_of_day_and_weather_words_reach_the_scene(phrase: str, kind: set[str]) -> None:
     assert prompt_words(phrase) & kind
+
+
+@pytest.mark.parametrize(
+    ("phrase", "kind"),
+    [
+        ("一个暴风雨的夜晚", STORM),
+        ("在漆黑的夜空下", NIGHT),
+        ("在北方大海边的一座岩石小岛上", SEA),
+        ("في ليلة عاصفة", NIGHT),
+        ("على جزيرة صخرية عند حافة البحر", SEA),
+        ("Однажды штормовой ночью", STORM),
+        ("Каждый вечер она поднималась", DUSK),
+        ("Una noche de tormenta", NIGHT),
+        ("Al amanecer el barco llegó", DUSK),
+    ],
+)
+def test_scene_words_of_other_languages_reach_the_scene(phrase: str, kind: set[str]) -> None:
+    assert prompt_words(phrase) & kind
+
+
+@pytest.mark.parametrize(
+    ("phrase", "kind"),
+    [
+        ("عدد قليل من الناس", NIGHT),  # قليل "few" holds ليل "night"
+        ("انطفأ المصباح", DUSK),  # المصباح "the lamp" holds صباح "morning"
+        ("Она поднялась по лестнице", FOREST),  # лестница "stairs" begins with лес "forest"
+        ("María marchó", SEA),  # mar "sea" begins María and marchó
+    ],
+)
+def test_a_stem_inside_another_word_is_not_that_word(phrase: str, kind: set[str]) -> None:
+    assert not prompt_words(phrase) & kind
 
 
 def test_a_black_coat_is_not_night() -> None:

@@ -1,11 +1,14 @@
 """What a prompt's words say a panel shows: time of day, weather, places, people, closeness.
 
-Lower-case ASCII words (``[a-z']``): a word in another script matches none of the sets.
+Lower-case ASCII words (``[a-z']``); words in other languages are read by ``native_words.py``
+into the English words of these sets.
 """
 
 from __future__ import annotations
 
 import re
+
+from storyreel.providers.offline.images.native_words import native_scene_words
 
 WORDS = re.compile(r"[a-z']+")
 NIGHT = {
@@ -56,7 +59,7 @@ def prompt_words(prompt: str) -> set[str]:
     """The lower-case words of ``prompt``, to test against the sets above ("night" added when
     it names a dark sky)."""
     text = prompt.lower()
-    words = set(WORDS.findall(text))
+    words = set(WORDS.findall(text)) | native_scene_words(text)
     if DARK_SKY.search(text):
         words.add("night")
     return words
